@@ -1,0 +1,37 @@
+export type { Body } from './body.js';
+export { bodyToBuffer, bodyToReadable, isStreamBody, streamToBuffer } from './body.js';
+export { DEFAULT_CONTENT_TYPE, contentTypeFromKey } from './content-type.js';
+export { decodeCursor, encodeCursor } from './cursor.js';
+export {
+  AlreadyExistsError,
+  ConfigError,
+  InsufficientStorageError,
+  InvalidKeyError,
+  InvalidRangeError,
+  NotFoundError,
+  PermissionDeniedError,
+  StorageError,
+  StorageUnavailableError,
+  isStorageError,
+} from './errors.js';
+export type { StorageErrorCode, StorageErrorOptions, StorageOperation } from './errors.js';
+export {
+  MAX_KEY_BYTES,
+  compareKeys,
+  encodeKeyForUrl,
+  joinPublicUrl,
+  validateKey,
+  validatePrefix,
+} from './keys.js';
+export { MAX_LIST_LIMIT, rangeHeader, resolveListLimit, resolveRange } from './options.js';
+export type { MetricLabels, Monitoring } from './monitoring.js';
+export { noopMonitoring, timed } from './monitoring.js';
+export type {
+  ByteRange,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  SignedUrlOptions,
+  StorageAdapter,
+  UploadOptions,
+} from './storage-adapter.js';

@@ -1,0 +1,193 @@
+import type { Body } from './body.js';
+
+/** Options for {@link StorageAdapter.upload}. */
+export interface UploadOptions {
+  /** User metadata stored with the object. Keys are lower-cased ASCII (`[a-z0-9-]`); values are strings. */
+  metadata?: Record<string, string>;
+  /** `Cache-Control` stored with the object and served by S3/CDNs. */
+  cacheControl?: string;
+  /**
+   * Exact length of a stream body, when known. Lets S3 use a single `PutObject`
+   * for small streams; a body that turns out longer or shorter fails the upload.
+   */
+  contentLength?: number;
+  /** Create only: fail with {@link AlreadyExistsError} when the key already exists. */
+  ifNotExists?: boolean;
+  /** Aborts the upload; nothing is written at the key. */
+  signal?: AbortSignal;
+}
+
+/** What a backend knows about one stored object. */
+export interface ObjectInfo {
+  /** The object's key. */
+  key: string;
+  /** Size in bytes. */
+  size: number;
+  /**
+   * MIME type. From {@link StorageAdapter.stat} and `list(..., { metadata: true })`
+   * it is the stored one; from a plain `list` it is derived from the key's extension.
+   */
+  contentType: string;
+  /** Opaque version tag (quoted), changes whenever the content is replaced. */
+  etag: string;
+  /** When the current content was written. */
+  lastModified: Date;
+  /** User metadata (empty from a plain `list`). */
+  metadata: Record<string, string>;
+  /** Stored `Cache-Control`, if any (not filled by a plain `list`). */
+  cacheControl?: string;
+}
+
+/** Options for {@link StorageAdapter.list}. */
+export interface ListOptions {
+  /** Page size, 1..1000 (default 1000). */
+  limit?: number;
+  /** Opaque cursor from a previous page: resume after it. */
+  cursor?: string;
+  /**
+   * Also read each object's stored content type, cache control and metadata.
+   * Costs one extra read per object (S3: a `HeadObject`); off by default.
+   */
+  metadata?: boolean;
+}
+
+/** One page of a listing. */
+export interface ListPage {
+  /** Objects in byte-wise ascending key order. */
+  items: ObjectInfo[];
+  /** Pass to the next `list` call; absent on the last page. */
+  cursor?: string;
+}
+
+/** Inclusive byte range, as in an HTTP `Range: bytes=start-end` header. */
+export interface ByteRange {
+  /** First byte, from 0. */
+  start: number;
+  /** Last byte, inclusive. Omitted or past the end: up to the last byte. */
+  end?: number;
+}
+
+/** Options for {@link StorageAdapter.getSignedUrl}. */
+export interface SignedUrlOptions {
+  /** Lifetime in seconds (default 900, at most 604800). */
+  expiresIn?: number;
+  /** `GET` to download (default) or `PUT` to upload directly. */
+  method?: 'GET' | 'PUT';
+  /** For `PUT`: the `Content-Type` the uploader must send. */
+  contentType?: string;
+}
+
+/**
+ * One storage API over every backend.
+ *
+ * Every method validates its keys first and throws {@link InvalidKeyError}
+ * (`EINVAL`) before any I/O. Backend failures are always wrapped in a
+ * {@link StorageError} subclass; `EUNAVAILABLE` means the backend stayed
+ * unreachable after retries.
+ */
+export interface StorageAdapter {
+  /** Backend name, e.g. `'local'` or `'s3'`. */
+  readonly backend: string;
+
+  /**
+   * Stores `body` at `key`, replacing any previous object atomically: readers
+   * see either the old complete object or the new complete one, never a mix.
+   * Streams are consumed with bounded memory.
+   *
+   * @returns the object's public URL (same as {@link getPublicUrl}).
+   * @throws {InvalidKeyError} bad key. @throws {AlreadyExistsError} `ifNotExists` and the key exists.
+   * @throws {PermissionDeniedError} @throws {InsufficientStorageError} @throws {StorageUnavailableError}
+   */
+  upload(key: string, body: Body, contentType: string, options?: UploadOptions): Promise<string>;
+
+  /**
+   * Reads the whole object into memory. Use {@link downloadStream} for anything large.
+   *
+   * @throws {NotFoundError} the key does not exist. @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  download(key: string): Promise<Buffer>;
+
+  /**
+   * Opens the object (or an inclusive byte range of it) as a stream. The
+   * object's existence is checked before this resolves.
+   *
+   * @throws {NotFoundError} missing key. @throws {InvalidRangeError} `range.start` at or past the end.
+   * @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
+
+  /**
+   * True when an object is stored at exactly `key` (a "directory" prefix is not an object).
+   *
+   * @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  exists(key: string): Promise<boolean>;
+
+  /**
+   * Deletes the object. Deleting a missing key is not an error.
+   *
+   * @throws {InvalidKeyError} @throws {PermissionDeniedError} @throws {StorageUnavailableError}
+   */
+  delete(key: string): Promise<void>;
+
+  /**
+   * URL under which the object is (or will be) publicly served: the base URL
+   * plus the key with each segment percent-encoded. Does no I/O.
+   *
+   * @throws {InvalidKeyError}
+   */
+  getPublicUrl(key: string): string;
+
+  /**
+   * Size, type, version and metadata of one object.
+   *
+   * @throws {NotFoundError} @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  stat(key: string): Promise<ObjectInfo>;
+
+  /**
+   * One page of objects whose keys start with `prefix` (byte-wise, so `a/`
+   * does not match `ab`), in byte-wise ascending key order.
+   *
+   * @throws {InvalidKeyError} bad prefix or cursor. @throws {StorageUnavailableError}
+   */
+  list(prefix?: string, options?: ListOptions): Promise<ListPage>;
+
+  /**
+   * Every object under `prefix`, in the same order as successive `list` pages.
+   *
+   * @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  listAll(prefix?: string): AsyncIterable<ObjectInfo>;
+
+  /**
+   * Copies an object with its content type, cache control and metadata,
+   * replacing `toKey` atomically.
+   *
+   * @throws {NotFoundError} `fromKey` is missing. @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  copy(fromKey: string, toKey: string): Promise<void>;
+
+  /**
+   * Moves an object (with its metadata). Afterwards `fromKey` is gone.
+   *
+   * @throws {NotFoundError} `fromKey` is missing. @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  move(fromKey: string, toKey: string): Promise<void>;
+
+  /**
+   * Deletes every object whose key starts with `prefix` (which must not be empty).
+   *
+   * @returns how many objects were deleted.
+   * @throws {InvalidKeyError} empty or bad prefix. @throws {StorageError} naming the keys that could not be deleted.
+   */
+  deletePrefix(prefix: string): Promise<number>;
+
+  /**
+   * Optional capability: a time-limited URL to `GET` (download) or `PUT`
+   * (upload) the object without credentials. Absent on adapters without it.
+   *
+   * @throws {InvalidKeyError} @throws {ConfigError} on options out of range.
+   */
+  getSignedUrl?(key: string, options?: SignedUrlOptions): Promise<string>;
+}

@@ -1,0 +1,94 @@
+import { lstat, mkdir, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { PermissionDeniedError } from '@monorepo/storage-core';
+import type { StorageOperation } from '@monorepo/storage-core';
+import { errnoCode } from './fs-errors.js';
+
+/** Where a key lives on disk: its (real) directory and file name. */
+export interface Location {
+  dir: string;
+  name: string;
+  file: string;
+}
+
+/**
+ * Maps validated keys to paths under one root and guarantees they stay there:
+ * no symbolic link below the root is ever followed, so a link pointing outside
+ * cannot be used to read or write there.
+ */
+export class SafeRoot {
+  readonly #base: string;
+  readonly #dirMode: number;
+  #root: Promise<string> | undefined;
+
+  constructor(base: string, dirMode: number) {
+    this.#base = path.resolve(base);
+    this.#dirMode = dirMode;
+  }
+
+  /** The real path of the root, created on first use. */
+  root(): Promise<string> {
+    this.#root ??= (async () => {
+      await mkdir(this.#base, { recursive: true, mode: this.#dirMode });
+      return realpath(this.#base);
+    })();
+    this.#root.catch(() => (this.#root = undefined));
+    return this.#root;
+  }
+
+  /** Resolves the directory that holds `key`; with `create`, makes missing directories. */
+  async locate(key: string, operation: StorageOperation, create = false): Promise<Location> {
+    const root = await this.root();
+    const segments = key.split('/');
+    const name = segments.pop()!;
+    const dir = await this.directory(root, segments, key, operation, create);
+    return { dir, name, file: path.join(dir, name) };
+  }
+
+  /** Resolves a directory given as key segments (may be empty for the root). */
+  async directory(
+    root: string,
+    segments: string[],
+    key: string,
+    operation: StorageOperation,
+    create: boolean,
+  ): Promise<string> {
+    const lexical = path.join(root, ...segments);
+    try {
+      this.#assertNoLink(lexical, await realpath(lexical), key, operation);
+      return lexical;
+    } catch (error) {
+      if (!create || errnoCode(error) !== 'ENOENT') throw error;
+    }
+    let current = root;
+    for (const segment of segments) {
+      current = path.join(current, segment);
+      try {
+        await mkdir(current, { mode: this.#dirMode });
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw error;
+        const info = await lstat(current);
+        if (info.isSymbolicLink()) this.#assertNoLink(current, '', key, operation);
+        if (!info.isDirectory())
+          throw Object.assign(new Error(`ENOTDIR: ${segment}`), {
+            code: 'EISDIR',
+            syscall: 'mkdir',
+          });
+      }
+    }
+    return lexical;
+  }
+
+  #assertNoLink(lexical: string, real: string, key: string, operation: StorageOperation): void {
+    if (real !== lexical) {
+      throw new PermissionDeniedError(
+        `Refusing to follow a symbolic link on the path of ${JSON.stringify(key)}`,
+        {
+          key,
+          operation,
+          backend: 'local',
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
+import { LocalStorageAdapter } from './local-storage-adapter.js';
+import type { LocalStorageConfig } from './local-storage-config.js';
+
+/** A fresh temporary root per test, removed afterwards. */
+export function useTempRoot(): {
+  root: () => string;
+  adapter: (extra?: Partial<LocalStorageConfig>) => LocalStorageAdapter;
+  mkdir: () => Promise<string>;
+} {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  let current = '';
+  return {
+    root: () => current,
+    mkdir: async () => {
+      current = await mkdtemp(path.join(os.tmpdir(), 'storage-local-'));
+      dirs.push(current);
+      return current;
+    },
+    adapter: (extra = {}) =>
+      new LocalStorageAdapter({
+        type: 'local',
+        baseUrl: 'http://test/static',
+        localBasePath: current,
+        ...extra,
+      }),
+  };
+}
+
+/** Every file below `dir`, relative, including hidden ones. */
+export async function allFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => !e.isDirectory())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}

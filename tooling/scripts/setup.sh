@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need on a fresh Debian/Ubuntu machine with Node 20.
+# Idempotent: does nothing that is already done.
+set -euo pipefail
+PNPM_VERSION="${1:-12.4.2}"
+cd "$(dirname "$0")/../.."
+
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "Node >= 20 is required (found $(node --version))." >&2
+  exit 1
+fi
+
+# System packages used by tests and `make start`: nginx (CDN), redis-server (queue),
+# imagemagick (independent image checks), docker-compose (static compose validation).
+missing=()
+for pair in nginx:nginx-light redis-server:redis-server; do
+  cmd="${pair%%:*}"; pkg="${pair#*:}"
+  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Please install: ${missing[*]} (e.g. sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
+  echo "Installing pnpm $PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  pnpm install --frozen-lockfile
+fi

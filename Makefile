@@ -28,7 +28,7 @@ test: setup ## Install, build, lint, typecheck and run every test (starts the se
 .PHONY: test-s3
 test-s3: setup ## Run the S3 contract suite against S3_ENDPOINT (e.g. MinIO): make test-s3 S3_ENDPOINT=http://localhost:9000
 	$(TURBO) run build --filter=@monorepo/storage-s3...
-	cd packages/storage-s3 && pnpm exec vitest run src/s3-storage-adapter.http.test.ts
+	cd packages/storage-s3 && pnpm exec vitest run src/s3-storage-adapter.http.test.ts src/s3-interop.test.ts src/s3-resilience.test.ts src/s3-memory.test.ts
 
 .PHONY: start
 start: setup ## Run the system (until the apps land: a storage demo against local storage)

@@ -23,7 +23,14 @@ export {
   validateKey,
   validatePrefix,
 } from './keys.js';
-export { MAX_LIST_LIMIT, rangeHeader, resolveListLimit, resolveRange } from './options.js';
+export {
+  MAX_LIST_LIMIT,
+  MAX_METADATA_BYTES,
+  rangeHeader,
+  resolveListLimit,
+  resolveRange,
+  validateUploadOptions,
+} from './options.js';
 export type { MetricLabels, Monitoring } from './monitoring.js';
 export { noopMonitoring, timed } from './monitoring.js';
 export type {

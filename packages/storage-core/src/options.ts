@@ -1,6 +1,6 @@
 import { InvalidRangeError, InvalidKeyError } from './errors.js';
 import type { StorageOperation } from './errors.js';
-import type { ByteRange } from './storage-adapter.js';
+import type { ByteRange, UploadOptions } from './storage-adapter.js';
 
 /** Largest page a `list` call returns (the S3 limit). */
 export const MAX_LIST_LIMIT = 1000;
@@ -52,4 +52,58 @@ export function resolveRange(
 /** Turns a {@link ByteRange} into an HTTP `Range` header value. */
 export function rangeHeader(range: ByteRange): string {
   return `bytes=${range.start}-${range.end ?? ''}`;
+}
+
+const METADATA_NAME = /^[a-z0-9][a-z0-9_-]*$/;
+// Printable ASCII: what every backend can carry in an HTTP header unchanged.
+const METADATA_VALUE = /^[\x20-\x7e]*$/;
+/** Largest total size of user metadata (names + values), the S3 limit. */
+export const MAX_METADATA_BYTES = 2048;
+
+/**
+ * Checks upload options every backend must treat alike: metadata names are
+ * lower-case `[a-z0-9_-]`, values printable ASCII, 2 KiB in all; a declared
+ * `contentLength` is a non-negative integer.
+ *
+ * @throws {InvalidKeyError} naming the offending option.
+ */
+export function validateUploadOptions(
+  key: string,
+  contentType: unknown,
+  options: UploadOptions,
+  backend?: string,
+): void {
+  const fail = (problem: string) => {
+    throw new InvalidKeyError(`Invalid upload of ${JSON.stringify(key)}: ${problem}`, {
+      key,
+      operation: 'upload',
+      backend,
+    });
+  };
+  if (
+    typeof contentType !== 'string' ||
+    contentType.length === 0 ||
+    !METADATA_VALUE.test(contentType)
+  ) {
+    fail('contentType must be a non-empty printable ASCII string');
+  }
+  if (options.cacheControl !== undefined && !METADATA_VALUE.test(options.cacheControl)) {
+    fail('cacheControl must be printable ASCII');
+  }
+  if (
+    options.contentLength !== undefined &&
+    !(Number.isSafeInteger(options.contentLength) && options.contentLength >= 0)
+  ) {
+    fail('contentLength must be a non-negative integer');
+  }
+  let total = 0;
+  for (const [name, value] of Object.entries(options.metadata ?? {})) {
+    if (!METADATA_NAME.test(name))
+      fail(`metadata name ${JSON.stringify(name)} must match [a-z0-9][a-z0-9_-]*`);
+    if (typeof value !== 'string' || !METADATA_VALUE.test(value))
+      fail(`metadata ${name} must be a printable ASCII string`);
+    total += name.length + value.length;
+  }
+  if (total > MAX_METADATA_BYTES)
+    fail(`metadata must be at most ${MAX_METADATA_BYTES} bytes in all`);
 }

@@ -27,6 +27,7 @@ import {
   resolveRange,
   validateKey,
   validatePrefix,
+  validateUploadOptions,
 } from '@monorepo/storage-core';
 import type {
   Body,
@@ -92,6 +93,7 @@ export class LocalStorageAdapter implements StorageAdapter {
     options: UploadOptions = {},
   ): Promise<string> {
     validateKey(key, 'upload', BACKEND);
+    validateUploadOptions(key, contentType, options, BACKEND);
     options.signal?.throwIfAborted();
     let tmp: string | undefined;
     try {

@@ -1,0 +1,165 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import type { S3ClientLike } from './s3-client-like.js';
+
+/** Wraps an error raised by the body stream itself (the caller's failure, not the store's). */
+export class BodyStreamError extends Error {
+  constructor(cause: unknown) {
+    super('The upload body stream failed', { cause });
+    this.name = 'BodyStreamError';
+  }
+}
+
+async function* guarded(source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
+  const iterator = source[Symbol.asyncIterator]();
+  for (;;) {
+    let step: IteratorResult<Buffer | string>;
+    try {
+      step = await iterator.next();
+    } catch (error) {
+      throw new BodyStreamError(error);
+    }
+    if (step.done) return;
+    yield step.value;
+  }
+}
+
+/** How a stream is cut into parts. */
+export interface MultipartOptions {
+  /** Bytes per part (S3 minimum 5 MiB, except the last). */
+  partSize: number;
+  /** Parts uploaded at the same time. */
+  queueSize: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams `source` to S3 with bounded memory: at most `queueSize` parts in
+ * flight plus the one being filled, each in a reused buffer (no per-part
+ * concatenation). A body that fits in one part goes up as a single
+ * `PutObject`. On any failure the multipart upload is aborted, so no parts
+ * are left behind. Errors of the body stream itself come out as {@link BodyStreamError}.
+ */
+export async function uploadStream(
+  client: S3ClientLike,
+  params: PutObjectCommandInput,
+  source: AsyncIterable<Buffer | string>,
+  options: MultipartOptions,
+): Promise<void> {
+  const { partSize, queueSize, signal } = options;
+  const { Bucket, Key, IfNoneMatch, Body: _body, ContentLength: _length, ...createParams } = params;
+  const free: Buffer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const parts: Array<{ PartNumber: number; ETag: string }> = [];
+  let uploadId: string | undefined;
+  let failure: unknown;
+  let partNumber = 0;
+
+  const dispatch = async (data: Buffer, pooled: Buffer | undefined) => {
+    while (inFlight.size >= queueSize) await Promise.race(inFlight);
+    if (failure) throw failure;
+    if (uploadId === undefined) {
+      const created = await client.send(
+        new CreateMultipartUploadCommand({ ...createParams, Bucket, Key }),
+        { abortSignal: signal },
+      );
+      uploadId = created.UploadId as string;
+    }
+    const number = ++partNumber;
+    const task = client
+      .send(
+        new UploadPartCommand({
+          Bucket,
+          Key,
+          UploadId: uploadId,
+          PartNumber: number,
+          Body: data,
+          ContentLength: data.length,
+        }),
+        {
+          abortSignal: signal,
+        },
+      )
+      .then((result: { ETag?: string }) => {
+        if (!result.ETag) throw new Error(`S3 returned no ETag for part ${number} of ${Key}`);
+        parts.push({ PartNumber: number, ETag: result.ETag });
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => {
+        inFlight.delete(task);
+        if (pooled) free.push(pooled);
+      });
+    inFlight.add(task);
+  };
+
+  let current: Buffer | undefined;
+  let filled = 0;
+  try {
+    for await (const item of guarded(source)) {
+      signal?.throwIfAborted();
+      if (failure) throw failure;
+      const chunk = typeof item === 'string' ? Buffer.from(item) : item;
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (filled === 0 && chunk.length - offset >= partSize) {
+          // A whole part inside one chunk: send a view of it, no copy.
+          await dispatch(chunk.subarray(offset, offset + partSize), undefined);
+          offset += partSize;
+          continue;
+        }
+        current ??= free.pop() ?? Buffer.allocUnsafeSlow(partSize);
+        const n = chunk.copy(
+          current,
+          filled,
+          offset,
+          Math.min(chunk.length, offset + partSize - filled),
+        );
+        filled += n;
+        offset += n;
+        if (filled === partSize) {
+          await dispatch(current, current);
+          current = undefined;
+          filled = 0;
+        }
+      }
+    }
+    if (uploadId === undefined) {
+      const body = current ? current.subarray(0, filled) : Buffer.alloc(0);
+      await client.send(
+        new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
+        { abortSignal: signal },
+      );
+      return;
+    }
+    if (filled > 0 && current) await dispatch(current.subarray(0, filled), undefined);
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    parts.sort((a, b) => a.PartNumber - b.PartNumber);
+    await client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket,
+        Key,
+        UploadId: uploadId,
+        IfNoneMatch,
+        MultipartUpload: { Parts: parts },
+      }),
+      { abortSignal: signal },
+    );
+  } catch (error) {
+    await Promise.allSettled(inFlight);
+    if (uploadId !== undefined) {
+      await client
+        .send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId }))
+        .catch(() => {});
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { useS3Target } from './test-target.js';
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MB = 1024 * 1024;
+
+// A fresh process streams 200 MB through the built adapter and reports its peak RSS.
+const CHILD = `
+import { Readable } from 'node:stream';
+import { S3StorageAdapter } from '@monorepo/storage-s3';
+const storage = new S3StorageAdapter(JSON.parse(process.argv[1]));
+let peak = 0;
+const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
+let sent = 0;
+const chunk = Buffer.alloc(${MB}, 7);
+const body = new Readable({ read() { sent++ < 200 ? this.push(chunk) : this.push(null); } });
+await storage.upload('memory/200mb.bin', body, 'application/octet-stream');
+const stream = await storage.downloadStream('memory/200mb.bin');
+let bytes = 0;
+for await (const part of stream) bytes += part.length;
+clearInterval(sample);
+peak = Math.max(peak, process.memoryUsage.rss());
+console.log(JSON.stringify({ peak, bytes, size: (await storage.stat('memory/200mb.bin')).size }));
+`;
+
+describe('streaming through S3 keeps memory bounded', () => {
+  const target = useS3Target();
+
+  it('uploads and downloads 200 MB with peak RSS under 150 MB', async () => {
+    const config = target.config();
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', CHILD, JSON.stringify(config)],
+      {
+        cwd: packageDir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      peak: number;
+      bytes: number;
+      size: number;
+    };
+    console.log(`200 MB through S3: peak RSS ${(result.peak / MB).toFixed(1)} MB`);
+    expect(result.size).toBe(200 * MB);
+    expect(result.bytes).toBe(200 * MB);
+    expect(result.peak).toBeLessThan(150 * MB);
+  });
+});

@@ -1,0 +1,81 @@
+import net from 'node:net';
+import { FaultProxy, pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S3StorageAdapter } from './s3-storage-adapter.js';
+import { useS3Target } from './test-target.js';
+
+const target = useS3Target();
+
+describe('S3 adapter against network faults (real SDK, real HTTP)', () => {
+  let proxy: FaultProxy;
+  beforeEach(async () => {
+    proxy = await new FaultProxy({ port: Number(new URL(target.server().endpoint).port) }).start();
+  });
+  afterEach(async () => {
+    await proxy.stop();
+  });
+  const viaProxy = (extra = {}) =>
+    new S3StorageAdapter(target.config({ endpoint: proxy.url, ...extra }));
+
+  it('retries a run of 503 SlowDown and succeeds', async () => {
+    const storage = viaProxy({ maxAttempts: 4 });
+    const bytes = pseudoRandomBytes(100_000, 1);
+    proxy.failNext(2, { type: 'http-error', status: 503, code: 'SlowDown' });
+    await storage.upload('retry/a.bin', bytes, 'application/octet-stream');
+    expect(proxy.connections).toBeGreaterThanOrEqual(3);
+    proxy.failNext(2, { type: 'http-error', status: 503, code: 'SlowDown' });
+    expect(sha256(await storage.download('retry/a.bin'))).toBe(sha256(bytes));
+  });
+
+  it('gives up after maxAttempts with EUNAVAILABLE', async () => {
+    const storage = viaProxy({ maxAttempts: 2 });
+    proxy.failNext(5, { type: 'http-error', status: 503, code: 'SlowDown' });
+    await expect(storage.upload('retry/b.bin', 'x', 'text/plain')).rejects.toMatchObject({
+      code: 'EUNAVAILABLE',
+    });
+  });
+
+  it('retries a connection reset mid-response', async () => {
+    const storage = viaProxy({ maxAttempts: 3 });
+    await storage.upload('retry/c.bin', 'stored', 'text/plain');
+    proxy.failNext(1, { type: 'reset', afterBytes: 10 });
+    expect((await storage.stat('retry/c.bin')).size).toBe(6);
+  });
+
+  it('fails within the budget when the endpoint is down', async () => {
+    await proxy.stop();
+    const storage = viaProxy({ maxAttempts: 3, connectionTimeoutMs: 500 });
+    const started = Date.now();
+    await expect(storage.exists('down/a')).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('fails within the budget when the endpoint accepts but never answers', async () => {
+    const storage = viaProxy({ maxAttempts: 2, socketTimeoutMs: 400 });
+    proxy.failNext(10, { type: 'blackhole' });
+    const started = Date.now();
+    await expect(storage.download('hang/a')).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('fails within the connect budget on an unroutable handshake', async () => {
+    // A listener whose accept backlog is full never completes new handshakes in time.
+    const server = net.createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const storage = new S3StorageAdapter(
+        target.config({
+          endpoint: `http://127.0.0.1:${port}`,
+          maxAttempts: 2,
+          socketTimeoutMs: 300,
+        }),
+      );
+      const started = Date.now();
+      await expect(storage.stat('x')).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.close();
+    }
+  });
+});

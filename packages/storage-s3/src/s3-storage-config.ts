@@ -1,0 +1,33 @@
+/** The seed's S3 configuration, plus tuning knobs. */
+export interface S3StorageConfig {
+  type: 's3';
+  /** Public base URL (a CDN in front of the bucket). Without it, URLs point at the bucket itself. */
+  baseUrl?: string;
+  s3: {
+    bucket: string;
+    region: string;
+    /** For S3-compatible stores (MinIO, Wasabi, R2, ...). */
+    endpoint?: string;
+    /** Omit both to use the SDK's default credential chain (env, profile, instance role). */
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    sessionToken?: string;
+    /** Path-style addressing; defaults to `true` when `endpoint` is set (MinIO and most compatibles need it). */
+    forcePathStyle?: boolean;
+    /** Key prefix inside the bucket that this adapter treats as its root (e.g. `tenant-a/`). */
+    prefix?: string;
+    /** Total attempts per request, including the first (default 3). */
+    maxAttempts?: number;
+    /** TCP connect timeout in ms (default 5000). */
+    connectionTimeoutMs?: number;
+    /** A request fails when its socket is idle this long, in ms (default 30000); a slow but moving stream is fine. */
+    socketTimeoutMs?: number;
+    /**
+     * Multipart part size in bytes (default 5 MiB, the S3 minimum). Streams of unknown length can reach
+     * 10,000 parts; a declared `contentLength` grows the parts as needed.
+     */
+    partSize?: number;
+    /** Parts uploaded in parallel per multipart upload (default 4). Memory per upload: `(queueSize + 1) × partSize`. */
+    queueSize?: number;
+  };
+}

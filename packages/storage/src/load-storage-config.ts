@@ -1,0 +1,113 @@
+import { ConfigError } from '@monorepo/storage-core';
+import { z } from 'zod';
+import type { StorageConfig } from './storage-config.js';
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const text = z.string().trim().min(1, { error: 'must not be empty' });
+
+const localSchema = z.object({
+  STORAGE_TYPE: z.literal('local'),
+  STORAGE_BASE_URL: url,
+  STORAGE_LOCAL_PATH: text,
+});
+
+const s3Schema = z.object({
+  STORAGE_TYPE: z.literal('s3'),
+  STORAGE_BASE_URL: url.optional(),
+  S3_ENDPOINT: url.optional(),
+  S3_REGION: text.default('us-east-1'),
+  S3_BUCKET: text,
+  S3_ACCESS_KEY_ID: text.optional(),
+  S3_SECRET_ACCESS_KEY: text.optional(),
+  S3_FORCE_PATH_STYLE: flag.optional(),
+});
+
+/** The environment variables this module reads. */
+export const STORAGE_ENV_VARS = [
+  'STORAGE_TYPE',
+  'STORAGE_BASE_URL',
+  'STORAGE_LOCAL_PATH',
+  'S3_ENDPOINT',
+  'S3_REGION',
+  'S3_BUCKET',
+  'S3_ACCESS_KEY_ID',
+  'S3_SECRET_ACCESS_KEY',
+  'S3_FORCE_PATH_STYLE',
+] as const;
+
+function pick(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of STORAGE_ENV_VARS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Reads the storage configuration from environment variables:
+ * `STORAGE_TYPE` (`local` | `s3`, default `local`), `STORAGE_BASE_URL`,
+ * `STORAGE_LOCAL_PATH`, `S3_ENDPOINT`, `S3_REGION` (default `us-east-1`),
+ * `S3_BUCKET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`.
+ *
+ * @throws {ConfigError} listing every problem by variable name; values are never echoed.
+ */
+export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
+  const values = pick(env);
+  const type = values.STORAGE_TYPE ?? 'local';
+  if (type !== 'local' && type !== 's3') {
+    throw new ConfigError('Invalid storage configuration: STORAGE_TYPE must be "local" or "s3"', [
+      'STORAGE_TYPE: must be "local" or "s3"',
+    ]);
+  }
+  const parsed = (type === 'local' ? localSchema : s3Schema).safeParse({
+    ...values,
+    STORAGE_TYPE: type,
+  });
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const message =
+          issue.code === 'invalid_type' && values[name] === undefined
+            ? 'is required'
+            : issue.message;
+        return `${name}: ${message}`;
+      });
+  if (type === 's3' && Boolean(values.S3_ACCESS_KEY_ID) !== Boolean(values.S3_SECRET_ACCESS_KEY)) {
+    const missing = values.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+    issues.push(`${missing}: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together`);
+  }
+  if (!parsed.success || issues.length > 0) {
+    throw new ConfigError(
+      `Invalid storage configuration (STORAGE_TYPE=${type}): ${issues.join('; ')}`,
+      issues,
+    );
+  }
+  const data = parsed.data!;
+  if (data.STORAGE_TYPE === 'local') {
+    return {
+      type: 'local',
+      baseUrl: data.STORAGE_BASE_URL,
+      localBasePath: data.STORAGE_LOCAL_PATH,
+    };
+  }
+  return {
+    type: 's3',
+    ...(data.STORAGE_BASE_URL ? { baseUrl: data.STORAGE_BASE_URL } : {}),
+    s3: {
+      bucket: data.S3_BUCKET,
+      region: data.S3_REGION,
+      ...(data.S3_ENDPOINT ? { endpoint: data.S3_ENDPOINT } : {}),
+      ...(data.S3_ACCESS_KEY_ID
+        ? { accessKeyId: data.S3_ACCESS_KEY_ID, secretAccessKey: data.S3_SECRET_ACCESS_KEY }
+        : {}),
+      ...(data.S3_FORCE_PATH_STYLE !== undefined
+        ? { forcePathStyle: data.S3_FORCE_PATH_STYLE }
+        : {}),
+    },
+  };
+}

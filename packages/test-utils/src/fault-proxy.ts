@@ -1,0 +1,121 @@
+import net from 'node:net';
+
+/** What happens to one new connection through a {@link FaultProxy}. */
+export type ConnectionFault =
+  /** Answer the first request with this HTTP status and S3-style error code, then close. */
+  | { type: 'http-error'; status: number; code: string }
+  /** Forward, but reset both sides after this many response bytes. */
+  | { type: 'reset'; afterBytes: number }
+  /** Accept and never answer. */
+  | { type: 'blackhole' };
+
+/**
+ * A TCP proxy on a loopback port in front of `target`, for testing clients
+ * against network faults: per-connection faults, added latency, and stopping
+ * or restarting the upstream path.
+ */
+export class FaultProxy {
+  /** Connections accepted so far. */
+  connections = 0;
+  /** Extra delay (ms) before forwarding each chunk upstream. */
+  latencyMs = 0;
+  readonly #target: { host: string; port: number };
+  readonly #faults: ConnectionFault[] = [];
+  readonly #sockets = new Set<net.Socket>();
+  #server: net.Server | undefined;
+  #port = 0;
+
+  constructor(target: { host?: string; port: number }) {
+    this.#target = { host: target.host ?? '127.0.0.1', port: target.port };
+  }
+
+  /** Base URL of the proxy (`http://127.0.0.1:<port>`). */
+  get url(): string {
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Applies `fault` to each of the next `times` connections. */
+  failNext(times: number, fault: ConnectionFault): this {
+    for (let i = 0; i < times; i++) this.#faults.push(fault);
+    return this;
+  }
+
+  /** Starts listening (again, on the same port after {@link stop}). */
+  async start(): Promise<this> {
+    const server = net.createServer((socket) => this.#handle(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port, '127.0.0.1', () => resolve());
+    });
+    this.#port = (server.address() as net.AddressInfo).port;
+    this.#server = server;
+    return this;
+  }
+
+  /** Stops listening and drops every open connection (the endpoint is then refused). */
+  async stop(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  #track(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => {});
+  }
+
+  #handle(client: net.Socket): void {
+    this.connections += 1;
+    this.#track(client);
+    const fault = this.#faults.shift();
+    if (fault?.type === 'blackhole') {
+      client.resume();
+      return;
+    }
+    if (fault?.type === 'http-error') {
+      client.once('data', () => {
+        const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected</Message></Error>`;
+        client.end(
+          `HTTP/1.1 ${fault.status} Injected\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      });
+      return;
+    }
+    const upstream = net.connect(this.#target.port, this.#target.host);
+    this.#track(upstream);
+    const resetAfter = fault?.type === 'reset' ? fault.afterBytes : Infinity;
+    let sent = 0;
+    upstream.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent > resetAfter) {
+        client.write(chunk.subarray(0, chunk.length - (sent - resetAfter)));
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('data', (chunk: Buffer) => {
+      if (this.latencyMs > 0) {
+        client.pause();
+        setTimeout(() => {
+          upstream.write(chunk);
+          client.resume();
+        }, this.latencyMs);
+      } else {
+        upstream.write(chunk);
+      }
+    });
+    upstream.on('end', () => client.end());
+    client.on('end', () => upstream.end());
+    upstream.on('close', () => client.destroy());
+    client.on('close', () => upstream.destroy());
+  }
+}

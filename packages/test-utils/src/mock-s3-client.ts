@@ -1,0 +1,505 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** An error shaped like the AWS SDK's service exceptions. */
+export interface MockS3ErrorSpec {
+  /** SDK error name / S3 error code, e.g. `'SlowDown'`, `'AccessDenied'`. */
+  name: string;
+  /** HTTP status (default 500). */
+  status?: number;
+  message?: string;
+}
+
+/** A fault to inject into the next calls of a command. */
+export interface MockS3Fault {
+  /** How many calls it affects (default 1). */
+  times?: number;
+  /** Fail those calls with this error (an SDK-shaped spec or any Error, e.g. a network error). */
+  error?: MockS3ErrorSpec | Error;
+  /** Delay those calls by this many milliseconds (before failing or succeeding). */
+  delayMs?: number;
+  /** For `DeleteObjects`: keys reported as per-key `Errors` instead of deleted. */
+  failKeys?: string[];
+}
+
+/** One recorded call. */
+export interface MockS3Call {
+  command: string;
+  input: Record<string, unknown>;
+}
+
+interface StoredObject {
+  body: Buffer;
+  contentType: string | undefined;
+  cacheControl: string | undefined;
+  metadata: Record<string, string>;
+  etag: string;
+  lastModified: Date;
+}
+
+interface MultipartUpload {
+  bucket: string;
+  key: string;
+  initiated: Date;
+  params: Pick<StoredObject, 'contentType' | 'cacheControl' | 'metadata'>;
+  parts: Map<number, { body: Buffer; etag: string }>;
+}
+
+type Input = Record<string, unknown>;
+type Handler = (input: Input) => Promise<Record<string, unknown>>;
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+function s3Error(spec: MockS3ErrorSpec): Error {
+  const status = spec.status ?? 500;
+  return Object.assign(new Error(spec.message ?? spec.name), {
+    name: spec.name,
+    Code: spec.name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, requestId: randomUUID(), attempts: 1, totalRetryDelay: 0 },
+  });
+}
+
+function md5(data: Buffer): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+async function readBody(body: unknown): Promise<Buffer> {
+  if (body === undefined || body === null) return Buffer.alloc(0);
+  if (typeof body === 'string') return Buffer.from(body);
+  if (Buffer.isBuffer(body)) return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Buffer | string>) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A Readable with the SDK's stream helpers (`transformToByteArray`, `transformToString`). */
+function sdkStream(data: Buffer): Readable {
+  const stream = Readable.from([data]);
+  return Object.assign(stream, {
+    transformToByteArray: async () => new Uint8Array(await readBody(stream)),
+    transformToString: async (encoding: BufferEncoding = 'utf8') =>
+      (await readBody(stream)).toString(encoding),
+  });
+}
+
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/**
+ * An in-memory S3 that answers the commands the storage adapter sends, the
+ * way S3 does: SDK-shaped errors, quoted MD5 ETags, byte ranges, paged
+ * `ListObjectsV2` in byte-wise order, multipart uploads, `CopyObject`
+ * directives, `DeleteObjects` per-key results. Hand it to an adapter in
+ * place of an `S3Client`; inject faults with {@link failNext}.
+ */
+export class MockS3Client {
+  /** Every call received, in order. */
+  readonly calls: MockS3Call[] = [];
+  /** Enough of `S3Client.config` for `@aws-sdk/lib-storage`. */
+  readonly config = {
+    endpoint: async () => ({
+      protocol: 'http:',
+      hostname: 'mock-s3.local',
+      port: undefined,
+      path: '/',
+    }),
+    forcePathStyle: true,
+    requestChecksumCalculation: async () => 'WHEN_REQUIRED',
+    requestHandler: undefined,
+  };
+
+  readonly #buckets = new Map<string, Map<string, StoredObject>>();
+  readonly #uploads = new Map<string, MultipartUpload>();
+  readonly #faults = new Map<string, Array<MockS3Fault & { remaining: number }>>();
+  readonly #autoCreateBuckets: boolean;
+  readonly #handlers: Record<string, Handler>;
+
+  /**
+   * @param options.buckets buckets that exist from the start.
+   * @param options.autoCreateBuckets create any bucket on first use (default `true` unless `buckets` is given).
+   */
+  constructor(options: { buckets?: string[]; autoCreateBuckets?: boolean } = {}) {
+    for (const bucket of options.buckets ?? []) this.#buckets.set(bucket, new Map());
+    this.#autoCreateBuckets = options.autoCreateBuckets ?? options.buckets === undefined;
+    this.#handlers = {
+      HeadBucket: async (i) => (this.#bucket(i.Bucket), {}),
+      CreateBucket: async (i) => {
+        if (!this.#buckets.has(String(i.Bucket))) this.#buckets.set(String(i.Bucket), new Map());
+        return {};
+      },
+      PutObject: (i) => this.#putObject(i),
+      GetObject: (i) => this.#getObject(i),
+      HeadObject: (i) => this.#headObject(i),
+      DeleteObject: async (i) => (this.#bucket(i.Bucket).delete(String(i.Key)), {}),
+      DeleteObjects: (i) => this.#deleteObjects(i),
+      ListObjectsV2: (i) => this.#listObjects(i),
+      CopyObject: (i) => this.#copyObject(i),
+      CreateMultipartUpload: (i) => this.#createMultipart(i),
+      UploadPart: (i) => this.#uploadPart(i),
+      CompleteMultipartUpload: (i) => this.#completeMultipart(i),
+      AbortMultipartUpload: async (i) => {
+        this.#upload(i).parts.clear();
+        this.#uploads.delete(String(i.UploadId));
+        return {};
+      },
+      ListMultipartUploads: async (i) => ({
+        Uploads: [...this.#uploads.entries()]
+          .filter(([, u]) => u.bucket === i.Bucket)
+          .map(([UploadId, u]) => ({ UploadId, Key: u.key, Initiated: u.initiated })),
+      }),
+    };
+  }
+
+  /** Makes the next call(s) of `command` (e.g. `'PutObject'` or `'PutObjectCommand'`) fail or stall. */
+  failNext(command: string, fault: MockS3Fault = {}): this {
+    const name = command.replace(/Command$/, '');
+    const list = this.#faults.get(name) ?? [];
+    list.push({ ...fault, remaining: fault.times ?? 1 });
+    this.#faults.set(name, list);
+    return this;
+  }
+
+  /** Removes every pending fault. */
+  clearFaults(): void {
+    this.#faults.clear();
+  }
+
+  /** Multipart uploads begun and neither completed nor aborted. */
+  pendingMultipartUploads(): Array<{ bucket: string; key: string; uploadId: string }> {
+    return [...this.#uploads.entries()].map(([uploadId, u]) => ({
+      bucket: u.bucket,
+      key: u.key,
+      uploadId,
+    }));
+  }
+
+  /** Keys stored in `bucket`, byte-wise sorted (for assertions). */
+  keys(bucket: string): string[] {
+    return [...(this.#buckets.get(bucket)?.keys() ?? [])].sort(compareBytes);
+  }
+
+  /** Number of calls of one command (e.g. `'UploadPart'`). */
+  callCount(command: string): number {
+    return this.calls.filter((c) => c.command === command).length;
+  }
+
+  /** The `S3Client.send` entry point (typed loosely, like the SDK's per-command outputs). */
+  async send(
+    command: { input?: Input; constructor: { name: string } },
+    options?: { abortSignal?: AbortSignal },
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ): Promise<any> {
+    const name = command.constructor.name.replace(/Command$/, '');
+    const input = command.input ?? {};
+    this.calls.push({ command: name, input });
+    const handler = this.#handlers[name];
+    if (!handler)
+      throw s3Error({
+        name: 'NotImplemented',
+        status: 501,
+        message: `MockS3Client does not implement ${name}`,
+      });
+    const fault = this.#takeFault(name);
+    if (fault?.delayMs) await sleep(fault.delayMs, undefined, { signal: options?.abortSignal });
+    options?.abortSignal?.throwIfAborted();
+    if (fault?.error) throw fault.error instanceof Error ? fault.error : s3Error(fault.error);
+    const result = await handler(
+      fault?.failKeys ? { ...input, __failKeys: fault.failKeys } : input,
+    );
+    return {
+      $metadata: { httpStatusCode: 200, requestId: randomUUID(), attempts: 1, totalRetryDelay: 0 },
+      ...result,
+    };
+  }
+
+  /** Like `S3Client.destroy`; nothing to release. */
+  destroy(): void {}
+
+  #takeFault(name: string): MockS3Fault | undefined {
+    const list = this.#faults.get(name);
+    const fault = list?.[0];
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) list.shift();
+    return fault;
+  }
+
+  #bucket(name: unknown): Map<string, StoredObject> {
+    const bucket = this.#buckets.get(String(name));
+    if (bucket) return bucket;
+    if (this.#autoCreateBuckets) {
+      const created = new Map<string, StoredObject>();
+      this.#buckets.set(String(name), created);
+      return created;
+    }
+    throw s3Error({
+      name: 'NoSuchBucket',
+      status: 404,
+      message: 'The specified bucket does not exist',
+    });
+  }
+
+  #object(input: Input, headOnly = false): StoredObject {
+    const object = this.#bucket(input.Bucket).get(String(input.Key));
+    if (!object) {
+      throw headOnly
+        ? s3Error({ name: 'NotFound', status: 404, message: 'Not Found' })
+        : s3Error({ name: 'NoSuchKey', status: 404, message: 'The specified key does not exist.' });
+    }
+    return object;
+  }
+
+  #checkPrecondition(input: Input): void {
+    if (input.IfNoneMatch === '*' && this.#bucket(input.Bucket).has(String(input.Key))) {
+      throw s3Error({
+        name: 'PreconditionFailed',
+        status: 412,
+        message: 'At least one of the pre-conditions you specified did not hold',
+      });
+    }
+  }
+
+  async #putObject(input: Input): Promise<Record<string, unknown>> {
+    const body = await readBody(input.Body);
+    if (typeof input.ContentLength === 'number' && input.ContentLength !== body.length) {
+      throw s3Error({
+        name: 'IncompleteBody',
+        status: 400,
+        message: 'Body length does not match Content-Length',
+      });
+    }
+    this.#checkPrecondition(input);
+    const etag = `"${md5(body)}"`;
+    this.#bucket(input.Bucket).set(String(input.Key), {
+      body,
+      contentType: input.ContentType as string | undefined,
+      cacheControl: input.CacheControl as string | undefined,
+      metadata: { ...((input.Metadata as Record<string, string>) ?? {}) },
+      etag,
+      lastModified: new Date(),
+    });
+    return { ETag: etag };
+  }
+
+  #headers(object: StoredObject): Record<string, unknown> {
+    return {
+      ContentType: object.contentType ?? 'binary/octet-stream',
+      CacheControl: object.cacheControl,
+      Metadata: { ...object.metadata },
+      ETag: object.etag,
+      LastModified: object.lastModified,
+      ContentLength: object.body.length,
+      AcceptRanges: 'bytes',
+    };
+  }
+
+  async #getObject(input: Input): Promise<Record<string, unknown>> {
+    const object = this.#object(input);
+    const headers = this.#headers(object);
+    if (typeof input.Range !== 'string') return { ...headers, Body: sdkStream(object.body) };
+    const match = /^bytes=(\d+)-(\d*)$/.exec(input.Range);
+    const size = object.body.length;
+    const start = match ? Number(match[1]) : NaN;
+    if (!match || start >= size) {
+      throw s3Error({
+        name: 'InvalidRange',
+        status: 416,
+        message: 'The requested range is not satisfiable',
+      });
+    }
+    const end = Math.min(match[2] ? Number(match[2]) : size - 1, size - 1);
+    const part = object.body.subarray(start, end + 1);
+    return {
+      ...headers,
+      ContentLength: part.length,
+      ContentRange: `bytes ${start}-${end}/${size}`,
+      Body: sdkStream(Buffer.from(part)),
+    };
+  }
+
+  async #headObject(input: Input): Promise<Record<string, unknown>> {
+    return this.#headers(this.#object(input, true));
+  }
+
+  async #deleteObjects(input: Input): Promise<Record<string, unknown>> {
+    const bucket = this.#bucket(input.Bucket);
+    const objects = ((input.Delete as { Objects?: Array<{ Key: string }> })?.Objects ?? []).map(
+      (o) => o.Key,
+    );
+    if (objects.length > 1000)
+      throw s3Error({ name: 'MalformedXML', status: 400, message: 'Too many keys' });
+    const failing = new Set((input.__failKeys as string[] | undefined) ?? []);
+    const Deleted: Array<{ Key: string }> = [];
+    const Errors: Array<{ Key: string; Code: string; Message: string }> = [];
+    for (const key of objects) {
+      if (failing.has(key)) {
+        Errors.push({
+          Key: key,
+          Code: 'InternalError',
+          Message: 'We encountered an internal error. Please try again.',
+        });
+      } else {
+        bucket.delete(key);
+        Deleted.push({ Key: key });
+      }
+    }
+    const quiet = (input.Delete as { Quiet?: boolean })?.Quiet === true;
+    return { Deleted: quiet ? undefined : Deleted, Errors: Errors.length ? Errors : undefined };
+  }
+
+  async #listObjects(input: Input): Promise<Record<string, unknown>> {
+    const bucket = this.#bucket(input.Bucket);
+    const prefix = String(input.Prefix ?? '');
+    const delimiter = input.Delimiter ? String(input.Delimiter) : undefined;
+    const maxKeys = Math.min(Number(input.MaxKeys ?? 1000), 1000);
+    let after = input.StartAfter ? String(input.StartAfter) : undefined;
+    if (input.ContinuationToken) {
+      const token = Buffer.from(String(input.ContinuationToken), 'base64url').toString();
+      if (!token)
+        throw s3Error({
+          name: 'InvalidArgument',
+          status: 400,
+          message: 'The continuation token provided is incorrect',
+        });
+      after = token;
+    }
+    const keys = [...bucket.keys()]
+      .filter((k) => k.startsWith(prefix) && (!after || compareBytes(k, after) > 0))
+      .sort(compareBytes);
+    const Contents: Array<Record<string, unknown>> = [];
+    const CommonPrefixes: Array<{ Prefix: string }> = [];
+    let last: string | undefined;
+    let truncated = false;
+    for (const key of keys) {
+      if (Contents.length + CommonPrefixes.length >= maxKeys) {
+        truncated = true;
+        break;
+      }
+      const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
+      if (cut >= 0) {
+        const common = key.slice(0, cut + delimiter!.length);
+        if (CommonPrefixes.at(-1)?.Prefix !== common) CommonPrefixes.push({ Prefix: common });
+        last = key;
+        continue;
+      }
+      const object = bucket.get(key)!;
+      Contents.push({
+        Key: key,
+        Size: object.body.length,
+        ETag: object.etag,
+        LastModified: object.lastModified,
+        StorageClass: 'STANDARD',
+      });
+      last = key;
+    }
+    return {
+      Name: input.Bucket,
+      Prefix: prefix,
+      MaxKeys: maxKeys,
+      KeyCount: Contents.length + CommonPrefixes.length,
+      IsTruncated: truncated,
+      Contents: Contents.length ? Contents : undefined,
+      CommonPrefixes: CommonPrefixes.length ? CommonPrefixes : undefined,
+      NextContinuationToken:
+        truncated && last ? Buffer.from(last).toString('base64url') : undefined,
+      StartAfter: input.StartAfter,
+      ContinuationToken: input.ContinuationToken,
+    };
+  }
+
+  async #copyObject(input: Input): Promise<Record<string, unknown>> {
+    const source = decodeURIComponent(String(input.CopySource).replace(/^\//, ''));
+    const slash = source.indexOf('/');
+    const source0 = this.#object({ Bucket: source.slice(0, slash), Key: source.slice(slash + 1) });
+    const replace = input.MetadataDirective === 'REPLACE';
+    const copy: StoredObject = {
+      body: source0.body,
+      contentType: replace ? (input.ContentType as string | undefined) : source0.contentType,
+      cacheControl: replace ? (input.CacheControl as string | undefined) : source0.cacheControl,
+      metadata: replace
+        ? { ...((input.Metadata as Record<string, string>) ?? {}) }
+        : { ...source0.metadata },
+      etag: source0.etag,
+      lastModified: new Date(),
+    };
+    this.#bucket(input.Bucket).set(String(input.Key), copy);
+    return { CopyObjectResult: { ETag: copy.etag, LastModified: copy.lastModified } };
+  }
+
+  async #createMultipart(input: Input): Promise<Record<string, unknown>> {
+    this.#bucket(input.Bucket);
+    const uploadId = randomUUID();
+    this.#uploads.set(uploadId, {
+      bucket: String(input.Bucket),
+      key: String(input.Key),
+      initiated: new Date(),
+      params: {
+        contentType: input.ContentType as string | undefined,
+        cacheControl: input.CacheControl as string | undefined,
+        metadata: { ...((input.Metadata as Record<string, string>) ?? {}) },
+      },
+      parts: new Map(),
+    });
+    return { Bucket: input.Bucket, Key: input.Key, UploadId: uploadId };
+  }
+
+  #upload(input: Input): MultipartUpload {
+    const upload = this.#uploads.get(String(input.UploadId));
+    if (!upload || upload.key !== input.Key) {
+      throw s3Error({
+        name: 'NoSuchUpload',
+        status: 404,
+        message: 'The specified upload does not exist.',
+      });
+    }
+    return upload;
+  }
+
+  async #uploadPart(input: Input): Promise<Record<string, unknown>> {
+    const upload = this.#upload(input);
+    const body = await readBody(input.Body);
+    const etag = `"${md5(body)}"`;
+    upload.parts.set(Number(input.PartNumber), { body, etag });
+    return { ETag: etag };
+  }
+
+  async #completeMultipart(input: Input): Promise<Record<string, unknown>> {
+    const upload = this.#upload(input);
+    const requested =
+      (input.MultipartUpload as { Parts?: Array<{ PartNumber: number; ETag: string }> })?.Parts ??
+      [];
+    const bodies: Buffer[] = [];
+    const digests: Buffer[] = [];
+    for (const [index, part] of requested.entries()) {
+      const stored = upload.parts.get(part.PartNumber);
+      if (!stored || stored.etag !== part.ETag) throw s3Error({ name: 'InvalidPart', status: 400 });
+      if (index > 0 && part.PartNumber <= requested[index - 1]!.PartNumber)
+        throw s3Error({ name: 'InvalidPartOrder', status: 400 });
+      if (index < requested.length - 1 && stored.body.length < MIN_PART_SIZE)
+        throw s3Error({ name: 'EntityTooSmall', status: 400 });
+      bodies.push(stored.body);
+      digests.push(Buffer.from(stored.etag.slice(1, -1), 'hex'));
+    }
+    this.#checkPrecondition(input);
+    const etag = `"${md5(Buffer.concat(digests))}-${requested.length}"`;
+    this.#bucket(upload.bucket).set(upload.key, {
+      ...upload.params,
+      body: Buffer.concat(bodies),
+      etag,
+      lastModified: new Date(),
+    });
+    this.#uploads.delete(String(input.UploadId));
+    return {
+      Bucket: upload.bucket,
+      Key: upload.key,
+      ETag: etag,
+      Location: `http://mock-s3.local/${upload.bucket}/${upload.key}`,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** Where an S3-compatible server for tests listens, and how to reach it. */
+export interface S3TestServer {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** True when this is the s3rver stand-in started here (no signature checks, no conditional writes). */
+  standIn: boolean;
+  /** Stops the server (a no-op for an external one). */
+  stop(): Promise<void>;
+}
+
+function s3rverEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.join(here, 's3rver-process.js'),
+    path.join(here, '..', 'dist', 's3rver-process.js'),
+  ];
+  const found = candidates.find((candidate) => existsSync(candidate));
+  if (!found) throw new Error('s3rver-process.js not found: build @monorepo/test-utils first');
+  return found;
+}
+
+/**
+ * Starts the `s3rver` stand-in on a free loopback port in a child process
+ * (it needs `--openssl-legacy-provider` for paginated listings), with the
+ * given buckets. Its data lives in a temporary directory removed on `stop`.
+ */
+export async function startS3rver(options: { buckets?: string[] } = {}): Promise<S3TestServer> {
+  const buckets = options.buckets ?? ['test-bucket'];
+  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', s3rverEntry(), directory, buckets.join(',')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve((JSON.parse(line) as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`s3rver exited early (code ${code})`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    bucket: buckets[0]!,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    standIn: true,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The S3 server integration tests run against: the one named by
+ * `S3_ENDPOINT` (+ `S3_BUCKET`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
+ * `S3_SECRET_ACCESS_KEY`), e.g. a real MinIO, or else a fresh s3rver.
+ */
+export async function s3TestTarget(env: NodeJS.ProcessEnv = process.env): Promise<S3TestServer> {
+  if (!env.S3_ENDPOINT) return startS3rver();
+  return {
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION ?? 'us-east-1',
+    bucket: env.S3_BUCKET ?? 'test-bucket',
+    accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
+    standIn: false,
+    stop: async () => {},
+  };
+}

@@ -1,0 +1,56 @@
+/** Why an image job failed. */
+export type ImageErrorCode =
+  /** Job fields are malformed (ids, tool, source): nothing was fetched. */
+  | 'E_INVALID_JOB'
+  /** The bytes are not a supported raster image (SVG, text, PDF, ...), whatever the name or header says. */
+  | 'E_UNSUPPORTED_FORMAT'
+  /** The source exceeds the byte limit (checked while streaming). */
+  | 'E_SOURCE_TOO_LARGE'
+  /** The image header declares more pixels than allowed (checked before decoding). */
+  | 'E_TOO_MANY_PIXELS'
+  /** Truncated or corrupt image data. */
+  | 'E_CORRUPT_IMAGE'
+  /** The source URL points at a forbidden scheme or network (SSRF protection). */
+  | 'E_FORBIDDEN_SOURCE'
+  /** The source could not be fetched: network error, timeout, non-2xx status. */
+  | 'E_SOURCE_FETCH'
+  /** `sourceKey` names no stored object. */
+  | 'E_SOURCE_NOT_FOUND'
+  /** Decoding or encoding took longer than allowed. */
+  | 'E_TIMEOUT'
+  /** Reading or writing storage failed (usually transient). */
+  | 'E_STORAGE';
+
+const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
+  'E_INVALID_JOB',
+  'E_UNSUPPORTED_FORMAT',
+  'E_SOURCE_TOO_LARGE',
+  'E_TOO_MANY_PIXELS',
+  'E_CORRUPT_IMAGE',
+  'E_FORBIDDEN_SOURCE',
+  'E_SOURCE_NOT_FOUND',
+]);
+
+/** A typed image job failure. `permanent` errors will fail again on retry. */
+export class ImageProcessingError extends Error {
+  readonly code: ImageErrorCode;
+
+  constructor(code: ImageErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ImageProcessingError';
+    this.code = code;
+  }
+
+  /** True when retrying the same job cannot succeed. */
+  get permanent(): boolean {
+    return PERMANENT.has(this.code);
+  }
+}
+
+/** True for an {@link ImageProcessingError}, optionally with the given code. */
+export function isImageProcessingError(
+  error: unknown,
+  code?: ImageErrorCode,
+): error is ImageProcessingError {
+  return error instanceof ImageProcessingError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,27 @@
+import type { VariantPreset } from './variant-preset.js';
+
+/** Tuning and safety settings of an `ImageProcessor`. */
+export interface ImageProcessorOptions {
+  /** Output presets, in order (default {@link DEFAULT_VARIANTS}). */
+  variants?: readonly VariantPreset[];
+  /** Largest source in bytes (default 50 MiB). */
+  maxSourceBytes?: number;
+  /** Largest source in pixels, from the header, before decoding (default 50 megapixels). */
+  maxInputPixels?: number;
+  /** Seconds one decode or encode may take (default 30). */
+  timeoutSeconds?: number;
+  /** sharp's `failOn` for untrusted input (default `'warning'`: refuse anything libvips warns about). */
+  failOn?: 'none' | 'truncated' | 'error' | 'warning';
+  /** Let `sourceUrl` reach private networks (default `false`). */
+  allowPrivateNetworks?: boolean;
+  /** Host names `sourceUrl` may use whatever they resolve to. */
+  allowedHosts?: readonly string[];
+  /** Connect timeout per hop in ms (default 5000). */
+  connectTimeoutMs?: number;
+  /** Whole source download in ms (default 30000). */
+  fetchTimeoutMs?: number;
+  /** Redirects followed at most (default 3). */
+  maxRedirects?: number;
+  /** `Cache-Control` of stored outputs (default `public, max-age=31536000, immutable`). */
+  cacheControl?: string;
+}

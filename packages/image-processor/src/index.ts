@@ -1,0 +1,12 @@
+export { isPublicAddress } from './address-policy.js';
+export { configureSharp } from './configure-sharp.js';
+export type { SharpSettings } from './configure-sharp.js';
+export type { ImageJob, ProcessOptions, ProcessResult, StoredVariant } from './image-job.js';
+export { ImageProcessingError, isImageProcessingError } from './image-processing-error.js';
+export type { ImageErrorCode } from './image-processing-error.js';
+export { ImageProcessor } from './image-processor.js';
+export type { ImageProcessorOptions } from './image-processor-options.js';
+export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
+export { sniffImageFormat } from './sniff-format.js';
+export { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
+export type { VariantFormat, VariantPreset } from './variant-preset.js';

@@ -1,0 +1,184 @@
+import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { LookupFunction } from 'node:net';
+import { isPublicAddress } from './address-policy.js';
+import { ImageProcessingError } from './image-processing-error.js';
+import type { SourcePolicy } from './source-policy.js';
+
+/** A fetched source, fully read within the byte limit. */
+export interface FetchedSource {
+  bytes: Buffer;
+  finalUrl: string;
+}
+
+const forbidden = (message: string) => new ImageProcessingError('E_FORBIDDEN_SOURCE', message);
+
+function hostAllowed(host: string, policy: SourcePolicy): boolean {
+  return (
+    policy.allowPrivateNetworks ||
+    policy.allowedHosts.some((h) => h.toLowerCase() === host.toLowerCase())
+  );
+}
+
+/** A DNS lookup that refuses names resolving to non-public addresses, so the check holds at connect time. */
+function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
+  return (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as dns.LookupAddress[];
+      if (!hostAllowed(host, policy)) {
+        const bad = list.find((a) => !isPublicAddress(a.address));
+        if (bad)
+          return callback(
+            forbidden(`Source host ${host} resolves to a non-public address`) as never,
+            '',
+            0,
+          );
+      }
+      if (options.all) return callback(null, list as never);
+      const first = list[0];
+      if (!first) return callback(new Error(`No address for ${hostname}`) as never, '', 0);
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+function checkUrl(raw: string, policy: SourcePolicy): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw forbidden('Source URL is not a valid URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw forbidden(`Source URL scheme ${url.protocol} is not allowed`);
+  if (url.username || url.password) throw forbidden('Source URL must not carry credentials');
+  // WHATWG URL parsing already normalises 0x7f.1, 2130706433 and friends to dotted IPv4.
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (net.isIP(host) && !hostAllowed(url.hostname, policy) && !isPublicAddress(host)) {
+    throw forbidden(`Source address ${host} is not public`);
+  }
+  return url;
+}
+
+/**
+ * Fetches an image source over HTTP(S) with SSRF protection: only http/https;
+ * the address is checked when connecting (so DNS rebinding cannot slip a
+ * private address in) and again after every redirect; at most
+ * `maxRedirects` redirects; a byte limit enforced while reading; connect and
+ * total timeouts.
+ *
+ * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`, `E_SOURCE_TOO_LARGE` or `E_SOURCE_FETCH`.
+ */
+export async function safeFetch(
+  raw: string,
+  policy: SourcePolicy,
+  signal?: AbortSignal,
+): Promise<FetchedSource> {
+  const deadline = AbortSignal.timeout(policy.totalTimeoutMs);
+  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  let url = checkUrl(raw, policy);
+  for (let hop = 0; ; hop++) {
+    const response = await request(url, policy, combined);
+    const status = response.statusCode ?? 0;
+    if (status >= 300 && status < 400 && response.headers.location) {
+      response.resume();
+      if (hop >= policy.maxRedirects)
+        throw new ImageProcessingError(
+          'E_SOURCE_FETCH',
+          `Too many redirects (more than ${policy.maxRedirects})`,
+        );
+      url = checkUrl(new URL(response.headers.location, url).href, policy);
+      continue;
+    }
+    if (status < 200 || status >= 300) {
+      response.resume();
+      throw new ImageProcessingError('E_SOURCE_FETCH', `Source answered HTTP ${status}`);
+    }
+    return { bytes: await readLimited(response, policy.maxBytes, combined), finalUrl: url.href };
+  }
+}
+
+function request(
+  url: URL,
+  policy: SourcePolicy,
+  signal: AbortSignal,
+): Promise<http.IncomingMessage> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = client.get(url, {
+      lookup: guardedLookup(policy, url.hostname),
+      agent: false,
+      signal,
+      headers: { 'user-agent': 'monorepo-image-processor/1', accept: 'image/*' },
+    });
+    const connectTimer = setTimeout(
+      () =>
+        req.destroy(
+          new ImageProcessingError('E_SOURCE_FETCH', `Connecting to ${url.host} timed out`),
+        ),
+      policy.connectTimeoutMs,
+    );
+    req.once('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.once('response', (response) => {
+      clearTimeout(connectTimer);
+      resolve(response);
+    });
+    req.once('error', (error) => {
+      clearTimeout(connectTimer);
+      reject(toFetchError(error, signal));
+    });
+  });
+}
+
+async function readLimited(
+  response: http.IncomingMessage,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const declared = Number(response.headers['content-length']);
+  const tooLarge = () =>
+    new ImageProcessingError('E_SOURCE_TOO_LARGE', `Source is larger than ${maxBytes} bytes`);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    response.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        response.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    throw toFetchError(error, signal);
+  }
+  return Buffer.concat(chunks, total);
+}
+
+function toFetchError(error: unknown, signal: AbortSignal): unknown {
+  if (error instanceof ImageProcessingError) return error;
+  if ((error as Error)?.cause instanceof ImageProcessingError) return (error as Error).cause;
+  if (signal.aborted) {
+    const reason = signal.reason as Error | undefined;
+    if (reason?.name === 'TimeoutError')
+      return new ImageProcessingError('E_SOURCE_FETCH', 'Source download timed out', {
+        cause: error,
+      });
+    return reason ?? error;
+  }
+  return new ImageProcessingError(
+    'E_SOURCE_FETCH',
+    `Source fetch failed: ${(error as Error)?.message ?? String(error)}`,
+    { cause: error },
+  );
+}

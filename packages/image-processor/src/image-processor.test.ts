@@ -180,7 +180,7 @@ describe('ImageProcessor on valid images', () => {
       { tool: 'dall-e', outcome: 'completed' },
     ]);
     for (const stage of ['fetch', 'decode', 'store']) {
-      expect(metrics).toContainEqual(['timing', 'image_stage_ms', { stage }]);
+      expect(metrics).toContainEqual(['timing', 'image_stage_ms', { stage, variant: '' }]);
     }
     expect(metrics).toContainEqual([
       'timing',

@@ -121,7 +121,7 @@ export class ImageProcessor {
 
     const encoded = await Promise.all(
       this.#variants.map((preset) =>
-        this.#stage('encode', () => this.#encode(decoded, preset), { variant: preset.name }),
+        this.#stage('encode', () => this.#encode(decoded, preset), preset.name),
       ),
     );
     signal?.throwIfAborted();
@@ -344,16 +344,12 @@ export class ImageProcessor {
     }
   }
 
-  async #stage<T>(
-    stage: string,
-    fn: () => Promise<T>,
-    labels: Record<string, string> = {},
-  ): Promise<T> {
+  async #stage<T>(stage: string, fn: () => Promise<T>, variant = ''): Promise<T> {
     const started = performance.now();
     try {
       return await fn();
     } finally {
-      this.#monitoring.timing('image_stage_ms', performance.now() - started, { stage, ...labels });
+      this.#monitoring.timing('image_stage_ms', performance.now() - started, { stage, variant });
     }
   }
 

@@ -15,3 +15,6 @@ export { s3TestTarget, startS3rver } from './s3-test-server.js';
 export type { S3TestServer } from './s3-test-server.js';
 export { FaultProxy } from './fault-proxy.js';
 export type { ConnectionFault } from './fault-proxy.js';
+export { freePort, waitForPort } from './free-port.js';
+export { startRedis } from './redis-test-server.js';
+export type { RedisTestServer } from './redis-test-server.js';

@@ -1,0 +1,96 @@
+import { ImageProcessor, configureSharp } from '@monorepo/image-processor';
+import { imageJobOptions } from '@monorepo/image-queue';
+import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import { StorageFactory } from '@monorepo/storage';
+import { Queue } from 'bullmq';
+import { Gauge } from 'prom-client';
+import { createHealthApp, listen } from './health-server.js';
+import { createImageWorker } from './image-worker.js';
+import { loadWorkerConfig } from './worker-config.js';
+
+const logger = createLogger('worker');
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  logger.level = config.LOG_LEVEL;
+  const sharpSettings = configureSharp();
+  const monitoring = new PrometheusMonitoring({ prefix: 'worker_' });
+  const storage = StorageFactory.createAdapter(config.storage);
+  const processor = new ImageProcessor(storage, monitoring, {
+    allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
+    allowedHosts: config.IMAGE_ALLOWED_HOSTS,
+    maxSourceBytes: config.IMAGE_MAX_SOURCE_BYTES,
+    maxInputPixels: config.IMAGE_MAX_PIXELS,
+  });
+  const connection = { url: config.REDIS_URL, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  const worker = createImageWorker({
+    connection,
+    queueName: config.IMAGE_QUEUE_NAME,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDurationMs: config.WORKER_LOCK_DURATION_MS,
+    stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+    processor,
+    monitoring,
+    logger,
+  });
+  // A queue handle for depth metrics only (jobs are added by the API).
+  const queue = new Queue(config.IMAGE_QUEUE_NAME, { connection, defaultJobOptions: imageJobOptions() });
+  const depth = new Gauge({
+    name: 'worker_queue_jobs',
+    help: 'Jobs in the image queue by state',
+    labelNames: ['state'],
+    registers: [monitoring.registry],
+  });
+  const app = createHealthApp(
+    {
+      redis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
+      storage: () => storage.exists('.readyz-probe'),
+    },
+    monitoring,
+    async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      for (const [state, count] of Object.entries(counts)) depth.set({ state }, count);
+    },
+  );
+  const { server, port } = await listen(app, config.WORKER_HTTP_PORT);
+  worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped running'));
+  logger.info(
+    {
+      queue: config.IMAGE_QUEUE_NAME,
+      concurrency: config.WORKER_CONCURRENCY,
+      httpPort: port,
+      storage: config.storage.type,
+      sharp: sharpSettings,
+    },
+    'worker started',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing active jobs');
+    const timer = setTimeout(() => {
+      // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
+      logger.warn('shutdown timeout: releasing active jobs');
+      void worker.close(true).finally(() => process.exit(0));
+    }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    try {
+      await worker.close();
+      await queue.close();
+    } finally {
+      server.close();
+      clearTimeout(timer);
+      logger.info('worker stopped');
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'worker failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import os from 'node:os';
+import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
+import { ConfigError, loadStorageConfig } from '@monorepo/storage';
+import type { StorageConfig } from '@monorepo/storage';
+import { z } from 'zod';
+
+const int = (min: number) => z.coerce.number().int().min(min);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
+  IMAGE_QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_IMAGE_QUEUE),
+  WORKER_CONCURRENCY: int(1).default(os.availableParallelism()),
+  WORKER_HTTP_PORT: int(0).max(65535).default(3001),
+  WORKER_SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+  WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
+  IMAGE_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  IMAGE_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+  IMAGE_MAX_SOURCE_BYTES: int(1).default(50 * 1024 * 1024),
+  IMAGE_MAX_PIXELS: int(1).default(50_000_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The worker's settings, from the environment. */
+export type WorkerConfig = z.infer<typeof schema> & { storage: StorageConfig };
+
+/** Environment variables the worker reads (besides the storage ones). */
+export const WORKER_ENV_VARS = Object.keys(schema.shape);
+
+/**
+ * Reads and validates the worker's environment.
+ *
+ * @throws {ConfigError} listing every bad or missing variable.
+ */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const issues: string[] = [];
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) issues.push(`${String(issue.path[0])}: ${issue.message}`);
+  }
+  let storage: StorageConfig | undefined;
+  try {
+    storage = loadStorageConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
+  }
+  if (!parsed.success || !storage || issues.length) {
+    throw new ConfigError(`Invalid worker configuration: ${issues.join('; ')}`, issues);
+  }
+  return { ...parsed.data, storage };
+}

@@ -1,0 +1,2 @@
+export { REDACTED_PATHS, createLogger, loggableUrl } from './create-logger.js';
+export { PrometheusMonitoring } from './prometheus-monitoring.js';

@@ -23,7 +23,9 @@ build: setup ## Build every package
 test: setup ## Install, build, lint, typecheck and run every test (starts the services tests need)
 	$(TURBO) run build
 	$(TURBO) run lint typecheck --concurrency=2
+	rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
 	$(TURBO) run test --concurrency=1
+	node tooling/scripts/test-summary.mjs
 
 .PHONY: test-s3
 test-s3: setup ## Run the S3 contract suite against S3_ENDPOINT (e.g. MinIO): make test-s3 S3_ENDPOINT=http://localhost:9000
@@ -31,9 +33,14 @@ test-s3: setup ## Run the S3 contract suite against S3_ENDPOINT (e.g. MinIO): ma
 	cd packages/storage-s3 && pnpm exec vitest run src/s3-storage-adapter.http.test.ts src/s3-interop.test.ts src/s3-resilience.test.ts src/s3-memory.test.ts
 
 .PHONY: start
-start: setup ## Run the system (until the apps land: a storage demo against local storage)
-	$(TURBO) run build --filter=@monorepo/storage-local...
-	node tooling/scripts/storage-demo.mjs
+start: setup ## Run the whole system natively: Redis, nginx (CDN), API, worker. Ctrl-C stops it.
+	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker...
+	node tooling/stack/dist/start-cli.js
+
+.PHONY: demo
+demo: setup ## Upload a sample image, run a job, print the variant URLs (uses a running `make start`, else starts one)
+	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker...
+	node tooling/stack/dist/demo-cli.js
 
 .PHONY: format
 format: setup ## Format every file with Prettier

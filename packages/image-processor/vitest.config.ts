@@ -4,7 +4,8 @@ export const config = defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
   },
 });
 

@@ -7,7 +7,11 @@ import { Hono } from 'hono';
 export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 /** The worker's small HTTP surface: liveness, readiness and Prometheus metrics. */
-export function createHealthApp(checks: ReadinessChecks, monitoring: PrometheusMonitoring, beforeScrape?: () => Promise<void>): Hono {
+export function createHealthApp(
+  checks: ReadinessChecks,
+  monitoring: PrometheusMonitoring,
+  beforeScrape?: () => Promise<void>,
+): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -22,7 +26,10 @@ export function createHealthApp(checks: ReadinessChecks, monitoring: PrometheusM
       }),
     );
     const ready = results.every(([, status]) => status === 'ok');
-    return c.json({ status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? 'ready' : 'unavailable', checks: Object.fromEntries(results) },
+      ready ? 200 : 503,
+    );
   });
   app.get('/metrics', async (c) => {
     await beforeScrape?.().catch(() => {});
@@ -34,10 +41,17 @@ export function createHealthApp(checks: ReadinessChecks, monitoring: PrometheusM
 /** Starts `app` on `port` (0 picks a free one) and resolves with the bound port. */
 export function listen(app: Hono, port: number): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, (info) =>
+      resolve({ server, port: info.port }),
+    );
   });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
+  ]);
 }

@@ -29,7 +29,9 @@ let jpeg: Buffer;
 
 beforeAll(async () => {
   redis = await startRedis();
-  jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#36c' } }).jpeg().toBuffer();
+  jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#36c' } })
+    .jpeg()
+    .toBuffer();
 });
 afterAll(async () => {
   await redis.dispose();
@@ -37,30 +39,14 @@ afterAll(async () => {
 
 beforeEach(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'worker-'));
-  storage = new LocalStorageAdapter({ type: 'local', baseUrl: 'http://cdn/static', localBasePath: root });
-  queueName = `images-${Math.random().toString(36).slice(2)}`;
-  const connection = { url: redis.url, maxRetriesPerRequest: null };
-  queue = new Queue(queueName, { connection });
-  events = new QueueEvents(queueName, { connection });
-  await events.waitUntilReady();
-  monitoring = new PrometheusMonitoring({ prefix: 'worker_', defaultMetrics: false });
-  worker = createImageWorker({
-    connection,
-    queueName,
-    concurrency: 2,
-    lockDurationMs: 30_000,
-    stalledIntervalMs: 30_000,
-    processor: new ImageProcessor(storage, monitoring, { allowPrivateNetworks: true }),
-    monitoring,
-    logger: createLogger('worker-test', { level: 'silent' }),
+  storage = new LocalStorageAdapter({
+    type: 'local',
+    baseUrl: 'http://cdn/static',
+    localBasePath: root,
   });
-  worker.run().catch(() => {});
+  monitoring = new PrometheusMonitoring({ prefix: 'worker_', defaultMetrics: false });
 });
 afterEach(async () => {
-  await worker.close();
-  await events.close();
-  await queue.obliterate({ force: true });
-  await queue.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -73,11 +59,44 @@ const data = (extra: Partial<ImageJobData>): ImageJobData => ({
 });
 
 describe('image worker on a real Redis', () => {
+  beforeEach(async () => {
+    queueName = `images-${Math.random().toString(36).slice(2)}`;
+    const connection = { url: redis.url, maxRetriesPerRequest: null };
+    queue = new Queue(queueName, { connection });
+    events = new QueueEvents(queueName, { connection });
+    await events.waitUntilReady();
+    worker = createImageWorker({
+      connection,
+      queueName,
+      concurrency: 2,
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      processor: new ImageProcessor(storage, monitoring, { allowPrivateNetworks: true }),
+      monitoring,
+      logger: createLogger('worker-test', { level: 'silent' }),
+    });
+    worker.run().catch(() => {});
+    await worker.waitUntilReady();
+  });
+  afterEach(async () => {
+    await worker.close();
+    await events.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
   it('processes a job and returns the ProcessResult', async () => {
     await storage.upload('uploads/user-1/a/photo.jpg', jpeg, 'image/jpeg');
-    const job = await queue.add(IMAGE_JOB_NAME, data({ sourceKey: 'uploads/user-1/a/photo.jpg' }), imageJobOptions());
+    const job = await queue.add(
+      IMAGE_JOB_NAME,
+      data({ sourceKey: 'uploads/user-1/a/photo.jpg' }),
+      imageJobOptions(),
+    );
     const result = await job.waitUntilFinished(events, 30_000);
-    expect(result.variants.map((v: { name: string }) => v.name)).toEqual(['normal', 'high-quality']);
+    expect(result.variants.map((v: { name: string }) => v.name)).toEqual([
+      'normal',
+      'high-quality',
+    ]);
     expect(await storage.exists(result.variants[0].key)).toBe(true);
     expect((await queue.getJob(job.id!))?.progress).toBe(100);
     expect(await monitoring.metrics()).toContain('worker_jobs_total{outcome="completed"} 1');
@@ -85,7 +104,11 @@ describe('image worker on a real Redis', () => {
 
   it('fails a permanent image error at once, without retries, keeping the code', async () => {
     await storage.upload('uploads/user-1/a/fake.jpg', 'not an image', 'image/jpeg');
-    const job = await queue.add(IMAGE_JOB_NAME, data({ sourceKey: 'uploads/user-1/a/fake.jpg' }), imageJobOptions(3));
+    const job = await queue.add(
+      IMAGE_JOB_NAME,
+      data({ sourceKey: 'uploads/user-1/a/fake.jpg' }),
+      imageJobOptions(3),
+    );
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow();
     const failed = (await queue.getJob(job.id!))!;
     expect(await failed.getState()).toBe('failed');
@@ -117,7 +140,11 @@ describe('image worker on a real Redis', () => {
   });
 
   it('rejects malformed job data as unrecoverable', async () => {
-    const job = await queue.add(IMAGE_JOB_NAME, { id: 'x', userId: 'u', tool: 'nope' } as never, imageJobOptions(3));
+    const job = await queue.add(
+      IMAGE_JOB_NAME,
+      { id: 'x', userId: 'u', tool: 'nope' } as never,
+      imageJobOptions(3),
+    );
     await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/E_INVALID_JOB/);
     expect((await queue.getJob(job.id!))!.attemptsMade).toBe(1);
   });
@@ -126,22 +153,36 @@ describe('image worker on a real Redis', () => {
 describe('runImageJob', () => {
   it('maps permanent errors to UnrecoverableError', async () => {
     const processor = new ImageProcessor(storage);
-    const job = { id: '1', attemptsMade: 0, updateProgress: async () => {}, data: data({ sourceKey: 'uploads/none.jpg' }) };
+    const job = {
+      id: '1',
+      attemptsMade: 0,
+      updateProgress: async () => {},
+      data: data({ sourceKey: 'uploads/none.jpg' }),
+    };
     await expect(runImageJob(job, processor)).rejects.toBeInstanceOf(UnrecoverableError);
   });
 });
 
 describe('worker health endpoints', () => {
   it('reports ready when Redis and storage answer, 503 when one does not', async () => {
-    const app = createHealthApp({ redis: async () => 'PONG', storage: () => storage.exists('probe') }, monitoring);
+    const app = createHealthApp(
+      { redis: async () => 'PONG', storage: () => storage.exists('probe') },
+      monitoring,
+    );
     expect((await app.request('/healthz')).status).toBe(200);
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', storage: 'ok' } });
-    const down = createHealthApp({ redis: () => Promise.reject(new Error('ECONNREFUSED')) }, monitoring);
+    const down = createHealthApp(
+      { redis: () => Promise.reject(new Error('ECONNREFUSED')) },
+      monitoring,
+    );
     const notReady = await down.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ status: 'unavailable', checks: { redis: 'unavailable: ECONNREFUSED' } });
+    expect(await notReady.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { redis: 'unavailable: ECONNREFUSED' },
+    });
     const metrics = await app.request('/metrics');
     expect(metrics.headers.get('content-type')).toContain('text/plain');
   });

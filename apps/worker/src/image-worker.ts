@@ -31,12 +31,19 @@ export async function runImageJob(
 ): Promise<ProcessResult> {
   const parsed = imageJobDataSchema.safeParse(job.data);
   if (!parsed.success) {
-    throw new UnrecoverableError(formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')));
+    throw new UnrecoverableError(
+      formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')),
+    );
   }
   const { id, tool, userId, sourceUrl, sourceKey } = parsed.data;
   try {
     return await processor.processImage(
-      { id, tool: tool as never, userId, ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }) },
+      {
+        id,
+        tool: tool as never,
+        userId,
+        ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
+      },
       { onProgress: (percent) => void job.updateProgress(percent).catch(() => {}) },
     );
   } catch (error) {
@@ -44,7 +51,9 @@ export async function runImageJob(
       const reason = formatFailure(error.code, error.message);
       throw error.permanent ? new UnrecoverableError(reason) : new Error(reason, { cause: error });
     }
-    throw new Error(formatFailure('E_INTERNAL', (error as Error)?.message ?? String(error)), { cause: error });
+    throw new Error(formatFailure('E_INTERNAL', (error as Error)?.message ?? String(error)), {
+      cause: error,
+    });
   }
 }
 
@@ -55,16 +64,38 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
     deps.queueName,
     async (job) => {
       const started = performance.now();
-      const context = { jobId: job.id, tool: job.data?.tool, userId: job.data?.userId, attempt: job.attemptsMade + 1 };
-      logger.info({ ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) }, 'job started');
+      const context = {
+        jobId: job.id,
+        tool: job.data?.tool,
+        userId: job.data?.userId,
+        attempt: job.attemptsMade + 1,
+      };
+      logger.info(
+        { ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) },
+        'job started',
+      );
       try {
         const result = await runImageJob(job, deps.processor);
         monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'completed' });
-        logger.info({ ...context, ms: Math.round(performance.now() - started), variants: result.variants.length }, 'job completed');
+        logger.info(
+          {
+            ...context,
+            ms: Math.round(performance.now() - started),
+            variants: result.variants.length,
+          },
+          'job completed',
+        );
         return result;
       } catch (error) {
         monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'failed' });
-        logger.warn({ ...context, reason: (error as Error).message, retryable: !(error instanceof UnrecoverableError) }, 'job failed');
+        logger.warn(
+          {
+            ...context,
+            reason: (error as Error).message,
+            retryable: !(error instanceof UnrecoverableError),
+          },
+          'job failed',
+        );
         throw error;
       }
     },
@@ -79,7 +110,8 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
   );
   worker.on('completed', () => monitoring.increment('jobs_total', { outcome: 'completed' }));
   worker.on('failed', (job, error) => {
-    const final = !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const final =
+      !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     monitoring.increment('jobs_total', { outcome: final ? 'failed' : 'retried' });
   });
   worker.on('stalled', (jobId) => {

@@ -22,7 +22,11 @@ async function main(): Promise<void> {
     maxSourceBytes: config.IMAGE_MAX_SOURCE_BYTES,
     maxInputPixels: config.IMAGE_MAX_PIXELS,
   });
-  const connection = { url: config.REDIS_URL, maxRetriesPerRequest: null, enableOfflineQueue: true };
+  const connection = {
+    url: config.REDIS_URL,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+  };
   const worker = createImageWorker({
     connection,
     queueName: config.IMAGE_QUEUE_NAME,
@@ -34,7 +38,10 @@ async function main(): Promise<void> {
     logger,
   });
   // A queue handle for depth metrics only (jobs are added by the API).
-  const queue = new Queue(config.IMAGE_QUEUE_NAME, { connection, defaultJobOptions: imageJobOptions() });
+  const queue = new Queue(config.IMAGE_QUEUE_NAME, {
+    connection,
+    defaultJobOptions: imageJobOptions(),
+  });
   const depth = new Gauge({
     name: 'worker_queue_jobs',
     help: 'Jobs in the image queue by state',
@@ -48,7 +55,14 @@ async function main(): Promise<void> {
     },
     monitoring,
     async () => {
-      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      const counts = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+        'prioritized',
+      );
       for (const [state, count] of Object.entries(counts)) depth.set({ state }, count);
     },
   );
@@ -69,7 +83,10 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS }, 'shutting down: finishing active jobs');
+    logger.info(
+      { signal, timeoutMs: config.WORKER_SHUTDOWN_TIMEOUT_MS },
+      'shutting down: finishing active jobs',
+    );
     const timer = setTimeout(() => {
       // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
       logger.warn('shutdown timeout: releasing active jobs');

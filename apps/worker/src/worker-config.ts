@@ -9,7 +9,10 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
-  IMAGE_QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_IMAGE_QUEUE),
+  IMAGE_QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default(DEFAULT_IMAGE_QUEUE),
   WORKER_CONCURRENCY: int(1).default(os.availableParallelism()),
   WORKER_HTTP_PORT: int(0).max(65535).default(3001),
   WORKER_SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
@@ -19,7 +22,12 @@ const schema = z.object({
   IMAGE_ALLOWED_HOSTS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
   IMAGE_MAX_SOURCE_BYTES: int(1).default(50 * 1024 * 1024),
   IMAGE_MAX_PIXELS: int(1).default(50_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -38,9 +46,12 @@ export const WORKER_ENV_VARS = Object.keys(schema.shape);
  */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const issues: string[] = [];
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const parsed = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+  );
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) issues.push(`${String(issue.path[0])}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      issues.push(`${String(issue.path[0])}: ${issue.message}`);
   }
   let storage: StorageConfig | undefined;
   try {

@@ -7,6 +7,8 @@ export type { ImageErrorCode } from './image-processing-error.js';
 export { ImageProcessor } from './image-processor.js';
 export type { ImageProcessorOptions } from './image-processor-options.js';
 export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
+export { checkSourceUrl } from './safe-fetch.js';
 export { sniffImageFormat } from './sniff-format.js';
+export type { SourcePolicy } from './source-policy.js';
 export { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
 export type { VariantFormat, VariantPreset } from './variant-preset.js';

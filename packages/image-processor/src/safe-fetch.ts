@@ -15,7 +15,10 @@ export interface FetchedSource {
 
 const forbidden = (message: string) => new ImageProcessingError('E_FORBIDDEN_SOURCE', message);
 
-function hostAllowed(host: string, policy: SourcePolicy): boolean {
+function hostAllowed(
+  host: string,
+  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts'>,
+): boolean {
   return (
     policy.allowPrivateNetworks ||
     policy.allowedHosts.some((h) => h.toLowerCase() === host.toLowerCase())
@@ -45,7 +48,16 @@ function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
   };
 }
 
-function checkUrl(raw: string, policy: SourcePolicy): URL {
+/**
+ * Checks a source URL without connecting: scheme, credentials, and — for IP
+ * literals — the address. Names are checked again when they resolve.
+ *
+ * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`.
+ */
+export function checkSourceUrl(
+  raw: string,
+  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts'>,
+): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -79,7 +91,7 @@ export async function safeFetch(
 ): Promise<FetchedSource> {
   const deadline = AbortSignal.timeout(policy.totalTimeoutMs);
   const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-  let url = checkUrl(raw, policy);
+  let url = checkSourceUrl(raw, policy);
   for (let hop = 0; ; hop++) {
     const response = await request(url, policy, combined);
     const status = response.statusCode ?? 0;
@@ -90,7 +102,7 @@ export async function safeFetch(
           'E_SOURCE_FETCH',
           `Too many redirects (more than ${policy.maxRedirects})`,
         );
-      url = checkUrl(new URL(response.headers.location, url).href, policy);
+      url = checkSourceUrl(new URL(response.headers.location, url).href, policy);
       continue;
     }
     if (status < 200 || status >= 300) {

@@ -9,10 +9,16 @@ export const imageJobDataSchema = z
     id,
     userId: id,
     tool: z.enum(IMAGE_TOOLS as [string, ...string[]]),
-    sourceUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    sourceUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
     sourceKey: z.string().min(1).max(1024).optional(),
     /** SHA-256 of the request that created the job, to tell idempotent repeats from conflicting reuse of a key. */
-    requestHash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    requestHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
     submittedAt: z.iso.datetime(),
   })
   .refine((data) => Boolean(data.sourceUrl) !== Boolean(data.sourceKey), {

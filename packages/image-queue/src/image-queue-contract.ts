@@ -39,5 +39,7 @@ export function formatFailure(code: string, message: string): string {
 /** Splits a `failedReason` made by {@link formatFailure}. */
 export function parseFailure(reason: string | undefined): { code: string; message: string } {
   const match = /^([A-Z][A-Z0-9_]+): ([\s\S]*)$/.exec(reason ?? '');
-  return match ? { code: match[1]!, message: match[2]! } : { code: 'E_INTERNAL', message: reason || 'Job failed' };
+  return match
+    ? { code: match[1]!, message: match[2]! }
+    : { code: 'E_INTERNAL', message: reason || 'Job failed' };
 }

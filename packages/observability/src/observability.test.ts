@@ -13,7 +13,13 @@ describe('createLogger', () => {
       },
     });
     const logger = createLogger('test', { destination });
-    logger.info({ req: { headers: { authorization: 'Bearer sk-live-123' } }, config: { s3: { secretAccessKey: 'hunter2' } } }, 'hello');
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer sk-live-123' } },
+        config: { s3: { secretAccessKey: 'hunter2' } },
+      },
+      'hello',
+    );
     const entry = JSON.parse(lines[0]!);
     expect(entry).toMatchObject({ level: 'info', service: 'test', msg: 'hello' });
     expect(lines.join('')).not.toContain('sk-live-123');
@@ -21,7 +27,9 @@ describe('createLogger', () => {
   });
 
   it('logs URLs without their query strings', () => {
-    expect(loggableUrl('https://cdn.ai.test/img.png?X-Amz-Signature=abc&token=t')).toBe('https://cdn.ai.test/img.png');
+    expect(loggableUrl('https://cdn.ai.test/img.png?X-Amz-Signature=abc&token=t')).toBe(
+      'https://cdn.ai.test/img.png',
+    );
   });
 });
 

@@ -18,7 +18,8 @@ export class PrometheusMonitoring implements Monitoring {
   constructor(options: { prefix?: string; registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
     this.#prefix = options.prefix ?? '';
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: this.#prefix });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: this.#prefix });
   }
 
   increment(name: string, labels: MetricLabels = {}, value = 1): void {
@@ -27,7 +28,12 @@ export class PrometheusMonitoring implements Monitoring {
       const labelNames = Object.keys(labels).sort();
       entry = {
         labels: labelNames,
-        metric: new Counter({ name: this.#prefix + name, help: `${name} (counter)`, labelNames, registers: [this.registry] }),
+        metric: new Counter({
+          name: this.#prefix + name,
+          help: `${name} (counter)`,
+          labelNames,
+          registers: [this.registry],
+        }),
       };
       this.#counters.set(name, entry);
     }

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './free-port.js';
@@ -20,15 +20,30 @@ export interface RedisTestServer {
 /**
  * Starts `redis-server` on a free loopback port with its own directory, set
  * up as BullMQ wants it (`maxmemory-policy noeviction`), optionally with AOF
- * (`appendfsync always`) so a restart keeps every acknowledged write.
+ * (`appendfsync always`) so a restart keeps every acknowledged write. With
+ * `dir`, data lives there (kept by `stop`, removed by `dispose`).
  */
-export async function startRedis(options: { appendOnly?: boolean; bin?: string } = {}): Promise<RedisTestServer> {
-  const port = await freePort();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'redis-test-'));
+export async function startRedis(
+  options: { appendOnly?: boolean; bin?: string; dir?: string; port?: number } = {},
+): Promise<RedisTestServer> {
+  const port = options.port ?? (await freePort());
+  const dir = options.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'redis-test-')));
+  await mkdir(dir, { recursive: true });
   const bin = options.bin ?? process.env.REDIS_SERVER_BIN ?? 'redis-server';
   let child: ChildProcess | undefined;
   const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--maxmemory-policy', 'noeviction'];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+    ];
     if (options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     else args.push('--appendonly', 'no');
     child = spawn(bin, args, { stdio: 'ignore' });

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,11 +33,16 @@ function s3rverEntry(): string {
 /**
  * Starts the `s3rver` stand-in on a free loopback port in a child process
  * (it needs `--openssl-legacy-provider` for paginated listings), with the
- * given buckets. Its data lives in a temporary directory removed on `stop`.
+ * given buckets. Its data lives in `directory` (kept), or in a temporary
+ * directory removed on `stop`.
  */
-export async function startS3rver(options: { buckets?: string[] } = {}): Promise<S3TestServer> {
+export async function startS3rver(
+  options: { buckets?: string[]; directory?: string } = {},
+): Promise<S3TestServer> {
   const buckets = options.buckets ?? ['test-bucket'];
-  const directory = await mkdtemp(path.join(os.tmpdir(), 's3rver-'));
+  const keep = options.directory !== undefined;
+  const directory = options.directory ?? (await mkdtemp(path.join(os.tmpdir(), 's3rver-')));
+  await mkdir(directory, { recursive: true });
   const child = spawn(
     process.execPath,
     ['--openssl-legacy-provider', s3rverEntry(), directory, buckets.join(',')],
@@ -62,7 +67,7 @@ export async function startS3rver(options: { buckets?: string[] } = {}): Promise
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
-      await rm(directory, { recursive: true, force: true });
+      if (!keep) await rm(directory, { recursive: true, force: true });
     },
   };
 }

@@ -1,0 +1,127 @@
+import 'reflect-metadata';
+import { InvalidKeyError, NotFoundError, StorageUnavailableError } from '@monorepo/storage';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { parseApiKeys } from './auth/api-keys.js';
+import { FilesController } from './files/files.controller.js';
+import { parseRange } from './files/http-range.js';
+import { ownsKey, sanitizeFilename } from './files/ownership.js';
+import { HealthController } from './health/health.controller.js';
+import { ApiError } from './http/api-error.js';
+import { toHttpError } from './http/error-mapping.js';
+import { ImagesController } from './images/images.controller.js';
+import { OPENAPI_DOCUMENT } from './openapi.js';
+
+describe('API keys', () => {
+  it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
+    const ring = parseApiKeys(
+      'aaaaaaaaaaaaaaaa1:user-1, bbbbbbbbbbbbbbbb2:user-2,cccccccccccccccc3:user-1',
+    );
+    expect(ring.size).toBe(3);
+    expect(ring.userFor('aaaaaaaaaaaaaaaa1')).toBe('user-1');
+    expect(ring.userFor('cccccccccccccccc3')).toBe('user-1');
+    expect(ring.userFor('bbbbbbbbbbbbbbbb2')).toBe('user-2');
+    expect(ring.userFor('nope')).toBeUndefined();
+    expect(() => parseApiKeys('short:user')).toThrow(/16-256/);
+    expect(() => parseApiKeys('aaaaaaaaaaaaaaaa1:bad user')).toThrow(/userId/);
+    expect(() => parseApiKeys('  ,  ')).toThrow(/no keys/);
+    try {
+      parseApiKeys('secret-key-value-123:bad/user');
+    } catch (error) {
+      expect(String(error)).not.toContain('secret-key-value-123');
+    }
+  });
+});
+
+describe('ownership and file names', () => {
+  it('lets a user reach only their uploads and job outputs', () => {
+    expect(ownsKey('u1', 'uploads/u1/x/a.jpg')).toBe(true);
+    expect(ownsKey('u1', 'processed/dall-e/u1/j/normal.jpg')).toBe(true);
+    expect(ownsKey('u1', 'generated/sora/u1/j/original.png')).toBe(true);
+    expect(ownsKey('u1', 'uploads/u10/x/a.jpg')).toBe(false);
+    expect(ownsKey('u1', 'processed/dall-e/u2/j/normal.jpg')).toBe(false);
+    expect(ownsKey('u1', 'processed/u1/x')).toBe(false);
+    expect(ownsKey('u1', 'other/u1/x')).toBe(false);
+  });
+
+  it.each([
+    ['photo.jpg', 'photo.jpg'],
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\\\Users\\\\x\\\\évian .png', 'évian .png'],
+    ['.htaccess', 'htaccess'],
+    ['a<b>c"d|e?.txt', 'a_b_c_d_e_.txt'],
+    ['', 'file'],
+    ['...', 'file'],
+    ['😀.gif', '_.gif'],
+  ])('sanitizes %j to %j', (input, expected) => {
+    expect(sanitizeFilename(input)).toBe(expected);
+  });
+});
+
+describe('Range header', () => {
+  it.each([
+    ['bytes=0-9', 100, { start: 0, end: 9 }],
+    ['bytes=90-', 100, { start: 90, end: 99 }],
+    ['bytes=-10', 100, { start: 90, end: 99 }],
+    ['bytes=95-500', 100, { start: 95, end: 99 }],
+    ['bytes=100-', 100, 'unsatisfiable'],
+    ['bytes=5-2', 100, 'unsatisfiable'],
+    ['bytes=-0', 100, 'unsatisfiable'],
+    ['bytes=0-1,5-6', 100, undefined],
+    ['items=0-1', 100, undefined],
+    [undefined, 100, undefined],
+  ])('%s on %i bytes', (header, size, expected) => {
+    expect(parseRange(header, size)).toEqual(expected);
+  });
+});
+
+describe('error mapping', () => {
+  it('maps storage codes in one place and hides internals', () => {
+    expect(toHttpError(new NotFoundError('gone'))).toMatchObject({ status: 404, code: 'ENOENT' });
+    expect(toHttpError(new InvalidKeyError('bad'))).toMatchObject({ status: 400, code: 'EINVAL' });
+    expect(toHttpError(new StorageUnavailableError('S3 at 10.0.0.5 refused'))).toMatchObject({
+      status: 503,
+      message: 'Storage is unavailable',
+    });
+    expect(toHttpError(new ApiError(409, 'E_X', 'conflict'))).toMatchObject({
+      status: 409,
+      code: 'E_X',
+    });
+    expect(toHttpError(new Error('Connection is closed.'))).toMatchObject({
+      status: 503,
+      code: 'E_UNAVAILABLE',
+    });
+    expect(toHttpError(new TypeError('secret internal detail'))).toEqual({
+      status: 500,
+      code: 'E_INTERNAL',
+      message: 'Internal server error',
+      headers: {},
+    });
+  });
+});
+
+describe('OpenAPI document', () => {
+  it('lists every route the controllers register, and nothing else', () => {
+    const routes = new Set<string>();
+    for (const controller of [FilesController, ImagesController, HealthController]) {
+      const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler = (controller.prototype as unknown as Record<string, unknown>)[name];
+        const method = Reflect.getMetadata(METHOD_METADATA, handler as object) as
+          RequestMethod | undefined;
+        if (method === undefined || typeof handler !== 'function') continue;
+        const sub = String(Reflect.getMetadata(PATH_METADATA, handler as object));
+        const route = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`
+          .replace('*key', '{key}')
+          .replace(':jobId', '{jobId}');
+        routes.add(`${RequestMethod[method].toLowerCase()} ${route}`);
+      }
+    }
+    const documented = new Set<string>();
+    for (const [route, methods] of Object.entries(OPENAPI_DOCUMENT.paths)) {
+      for (const method of Object.keys(methods)) documented.add(`${method} ${route}`);
+    }
+    expect([...routes].sort()).toEqual([...documented].sort());
+  });
+});

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { PrometheusMonitoring } from '@monorepo/observability';
+import type { StorageAdapter } from '@monorepo/storage';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { ApiConfig } from './api-config.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { FilesController } from './files/files.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { ImagesController } from './images/images.controller.js';
+import { CONFIG, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
+
+/** Everything the API is wired from (built in main.ts, or by a test). */
+export interface ApiDependencies {
+  config: ApiConfig;
+  storage: StorageAdapter;
+  queue: Queue;
+  logger: Logger;
+  monitoring: PrometheusMonitoring;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: ApiDependencies): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [HealthController, FilesController, ImagesController],
+      providers: [
+        ApiKeyGuard,
+        { provide: CONFIG, useValue: deps.config },
+        { provide: STORAGE, useValue: deps.storage },
+        { provide: QUEUE, useValue: deps.queue },
+        { provide: LOGGER, useValue: deps.logger },
+        { provide: MONITORING, useValue: deps.monitoring },
+      ],
+    };
+  }
+}

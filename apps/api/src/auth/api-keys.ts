@@ -1,0 +1,50 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const KEY = /^[\x21-\x7e]{16,256}$/;
+
+/** Looks API keys up by their SHA-256, so no comparison time depends on a key's characters. */
+export interface ApiKeyring {
+  /** The user a key belongs to, or `undefined`. */
+  userFor(key: string): string | undefined;
+  /** Number of keys configured. */
+  readonly size: number;
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/**
+ * Parses `API_KEYS` (`key1:userId1,key2:userId2`). A user may have several
+ * keys, which is how keys are rotated: add the new one, deploy, remove the old.
+ *
+ * @throws {Error} describing the first malformed entry (never echoing a key).
+ */
+export function parseApiKeys(raw: string): ApiKeyring {
+  const entries: Array<{ hash: Buffer; userId: string }> = [];
+  for (const [index, entry] of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .entries()) {
+    const colon = entry.lastIndexOf(':');
+    const key = entry.slice(0, colon);
+    const userId = entry.slice(colon + 1);
+    if (colon <= 0 || !KEY.test(key))
+      throw new Error(`entry ${index + 1}: key must be 16-256 printable characters`);
+    if (!USER_ID.test(userId))
+      throw new Error(`entry ${index + 1}: userId must match [A-Za-z0-9_-]{1,128}`);
+    entries.push({ hash: digest(key), userId });
+  }
+  if (entries.length === 0) throw new Error('no keys given');
+  return {
+    size: entries.length,
+    userFor(key: string) {
+      const hash = digest(key);
+      let found: string | undefined;
+      for (const entry of entries) if (timingSafeEqual(entry.hash, hash)) found = entry.userId;
+      return found;
+    },
+  };
+}

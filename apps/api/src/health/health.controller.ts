@@ -1,0 +1,65 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { PrometheusMonitoring } from '@monorepo/observability';
+import type { StorageAdapter } from '@monorepo/storage';
+import type { Queue } from 'bullmq';
+import type { Response } from 'express';
+import { OPENAPI_DOCUMENT } from '../openapi.js';
+import { MONITORING, QUEUE, STORAGE } from '../tokens.js';
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
+    ),
+  ]);
+}
+
+/** Unauthenticated operational endpoints. */
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(QUEUE) private readonly queue: Queue,
+    @Inject(STORAGE) private readonly storage: StorageAdapter,
+    @Inject(MONITORING) private readonly monitoring: PrometheusMonitoring,
+  ) {}
+
+  @Get('healthz')
+  health(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** 200 when Redis and storage answer; 503 with the failing dependency otherwise. */
+  @Get('readyz')
+  async ready(@Res() res: Response): Promise<void> {
+    const checks: Record<string, () => Promise<unknown>> = {
+      redis: async () =>
+        ((await this.queue.client) as unknown as { ping(): Promise<string> }).ping(),
+      storage: () => this.storage.exists('.readyz-probe'),
+    };
+    const results: Record<string, string> = {};
+    for (const [name, check] of Object.entries(checks)) {
+      try {
+        await withTimeout(check(), 2000);
+        results[name] = 'ok';
+      } catch (error) {
+        results[name] = `unavailable: ${(error as Error)?.message ?? 'error'}`;
+      }
+    }
+    const ready = Object.values(results).every((r) => r === 'ok');
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'unavailable', checks: results });
+  }
+
+  @Get('metrics')
+  async metrics(@Res() res: Response): Promise<void> {
+    res.setHeader('content-type', this.monitoring.contentType);
+    res.send(await this.monitoring.metrics());
+  }
+
+  @Get('openapi.json')
+  openapi(): unknown {
+    return OPENAPI_DOCUMENT;
+  }
+}

@@ -1,0 +1,21 @@
+import type { Request } from 'express';
+import { ApiError } from './api-error.js';
+
+/** Reads a JSON request body of at most `limit` bytes. */
+export async function readJsonBody(req: Request, limit = 16 * 1024): Promise<unknown> {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/json\b/i.test(type))
+    throw new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', 'Send Content-Type: application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new ApiError(413, 'E_TOO_LARGE', `JSON body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new ApiError(400, 'E_BAD_JSON', 'Body is not valid JSON');
+  }
+}

@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import { IMAGE_TOOLS, ImageProcessingError, checkSourceUrl } from '@monorepo/image-processor';
+import {
+  IMAGE_JOB_NAME,
+  imageJobOptions,
+  parseFailure,
+  toImageJobStatus,
+} from '@monorepo/image-queue';
+import type { ImageJobData } from '@monorepo/image-queue';
+import type { StorageAdapter } from '@monorepo/storage';
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+import type { ApiConfig } from '../api-config.js';
+import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import type { AuthedRequest } from '../auth/api-key.guard.js';
+import { uploadRoot } from '../files/ownership.js';
+import { ApiError, notFound } from '../http/api-error.js';
+import { readJsonBody } from '../http/json-body.js';
+import { CONFIG, QUEUE, STORAGE } from '../tokens.js';
+
+const submitSchema = z
+  .strictObject({
+    tool: z.enum(IMAGE_TOOLS as [string, ...string[]]),
+    sourceUrl: z.string().max(2048).optional(),
+    sourceKey: z.string().min(1).max(1024).optional(),
+  })
+  .refine((body) => (body.sourceUrl === undefined) !== (body.sourceKey === undefined), {
+    error: 'exactly one of sourceUrl and sourceKey is required',
+  });
+
+const JOB_ID = /^img_[0-9a-f]{32,40}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@Controller('v1/images')
+@UseGuards(ApiKeyGuard)
+export class ImagesController {
+  constructor(
+    @Inject(QUEUE) private readonly queue: Queue<ImageJobData>,
+    @Inject(STORAGE) private readonly storage: StorageAdapter,
+    @Inject(CONFIG) private readonly config: ApiConfig,
+  ) {}
+
+  /** Queues an image job. With `Idempotency-Key`, a repeat returns the same job; a different body under the same key is 409. */
+  @Post()
+  @HttpCode(202)
+  async submit(@Req() req: AuthedRequest): Promise<{ jobId: string; status: 'queued' }> {
+    const parsed = submitSchema.safeParse(await readJsonBody(req));
+    if (!parsed.success) {
+      throw new ApiError(
+        400,
+        'E_VALIDATION',
+        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      );
+    }
+    const body = parsed.data;
+    if (body.sourceUrl !== undefined) {
+      try {
+        checkSourceUrl(body.sourceUrl, {
+          allowPrivateNetworks: this.config.IMAGE_ALLOW_PRIVATE_NETWORKS,
+          allowedHosts: this.config.IMAGE_ALLOWED_HOSTS,
+        });
+      } catch (error) {
+        if (error instanceof ImageProcessingError)
+          throw new ApiError(400, error.code, error.message);
+        throw error;
+      }
+    }
+    if (body.sourceKey !== undefined) {
+      if (
+        !body.sourceKey.startsWith(uploadRoot(req.userId)) ||
+        !(await this.storage.exists(body.sourceKey).catch(() => false))
+      ) {
+        throw notFound('sourceKey is not one of your uploads');
+      }
+    }
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([body.tool, body.sourceUrl ?? null, body.sourceKey ?? null]))
+      .digest('hex');
+    const idempotencyKey = req.headers['idempotency-key'];
+    let jobId: string;
+    if (idempotencyKey !== undefined) {
+      if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+        throw new ApiError(
+          400,
+          'E_VALIDATION',
+          'Idempotency-Key must be 1-255 printable characters',
+        );
+      }
+      jobId = `img_${createHash('sha256').update(`${req.userId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
+    } else {
+      jobId = `img_${randomUUID().replaceAll('-', '')}`;
+    }
+    const data: ImageJobData = {
+      id: jobId,
+      userId: req.userId,
+      tool: body.tool,
+      ...(body.sourceUrl !== undefined
+        ? { sourceUrl: body.sourceUrl }
+        : { sourceKey: body.sourceKey! }),
+      requestHash,
+      submittedAt: new Date().toISOString(),
+    };
+    const conflict = () =>
+      new ApiError(
+        409,
+        'E_IDEMPOTENCY_CONFLICT',
+        'This Idempotency-Key was already used for a different request',
+      );
+    if (idempotencyKey !== undefined) {
+      const existing = await this.queue.getJob(jobId);
+      if (existing) {
+        if (existing.data?.requestHash !== requestHash) throw conflict();
+        return { jobId, status: 'queued' };
+      }
+    }
+    // BullMQ ignores an add whose jobId exists, so concurrent repeats collapse into one job.
+    await this.queue.add(IMAGE_JOB_NAME, data, {
+      ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS),
+      jobId,
+    });
+    if (
+      idempotencyKey !== undefined &&
+      (await this.queue.getJob(jobId))?.data?.requestHash !== requestHash
+    )
+      throw conflict();
+    return { jobId, status: 'queued' };
+  }
+
+  @Get(':jobId')
+  async status(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
+    if (!JOB_ID.test(jobId)) throw notFound();
+    const job = await this.queue.getJob(jobId);
+    if (!job || job.data?.userId !== req.userId) throw notFound();
+    const status = toImageJobStatus(await job.getState());
+    return {
+      jobId,
+      status,
+      progress: typeof job.progress === 'number' ? job.progress : 0,
+      ...(status === 'completed' ? { result: job.returnvalue } : {}),
+      ...(status === 'failed' ? { error: parseFailure(job.failedReason) } : {}),
+    };
+  }
+}

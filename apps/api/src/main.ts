@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import { StorageFactory } from '@monorepo/storage';
+import { Queue } from 'bullmq';
+import { loadApiConfig } from './api-config.js';
+import { createApp } from './create-app.js';
+
+const logger = createLogger('api');
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  logger.level = config.LOG_LEVEL;
+  const monitoring = new PrometheusMonitoring({ prefix: 'api_' });
+  const storage = StorageFactory.createAdapter(config.storage);
+  // Producers fail fast while Redis is down (answered as 503) instead of queueing commands in memory.
+  const queue = new Queue(config.IMAGE_QUEUE_NAME, {
+    connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+  });
+  queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  const app = await createApp({ config, storage, queue, logger, monitoring });
+  const server = app.getHttpServer() as Server;
+  server.requestTimeout = 30 * 60 * 1000; // large uploads on slow links
+  server.headersTimeout = 60 * 1000;
+  await app.listen(config.API_PORT, config.API_HOST);
+  logger.info(
+    {
+      port: config.API_PORT,
+      storage: config.storage.type,
+      queue: config.IMAGE_QUEUE_NAME,
+      keys: config.keys.size,
+    },
+    'api started',
+  );
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'api shutting down');
+    await app.close();
+    await queue.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'api failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,237 @@
+const error = { $ref: '#/components/schemas/Error' };
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: error } },
+});
+const auth = [{ bearer: [] }];
+const keyParam = {
+  name: 'key',
+  in: 'path',
+  required: true,
+  description: 'Object key, each segment percent-encoded',
+  schema: { type: 'string' },
+};
+const common = {
+  '401': errorResponse('Missing or unknown API key'),
+  '404': errorResponse('No such object, or not yours'),
+};
+
+/** The API's OpenAPI 3.1 document, served at `/openapi.json`. A test keeps it in step with the routes. */
+export const OPENAPI_DOCUMENT = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Storage platform API',
+    version: '1.0.0',
+    description:
+      'Authenticated uploads and downloads, and image jobs. Every route but health, metrics and this document needs `Authorization: Bearer <key>`; a user reaches only their own files and jobs (anything else is 404). Errors are `{ "error": { "code", "message" } }`.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
+      },
+      StoredFile: {
+        type: 'object',
+        required: ['key', 'url', 'size', 'contentType', 'etag'],
+        properties: {
+          key: { type: 'string' },
+          url: { type: 'string', format: 'uri' },
+          size: { type: 'integer' },
+          contentType: { type: 'string' },
+          etag: { type: 'string' },
+        },
+      },
+      FileList: {
+        type: 'object',
+        required: ['items'],
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                key: { type: 'string' },
+                size: { type: 'integer' },
+                contentType: { type: 'string' },
+                lastModified: { type: 'string', format: 'date-time' },
+                url: { type: 'string', format: 'uri' },
+              },
+            },
+          },
+          cursor: {
+            type: 'string',
+            description: 'Pass back to get the next page; absent on the last page',
+          },
+        },
+      },
+      ImageJobRequest: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['tool'],
+        properties: {
+          tool: { type: 'string', enum: ['dall-e', 'sora', 'stable-diffusion'] },
+          sourceUrl: {
+            type: 'string',
+            format: 'uri',
+            description: 'http(s) only; private networks refused',
+          },
+          sourceKey: { type: 'string', description: 'One of your uploads' },
+        },
+        oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
+      },
+      ImageJob: {
+        type: 'object',
+        required: ['jobId', 'status'],
+        properties: {
+          jobId: { type: 'string' },
+          status: { type: 'string', enum: ['queued', 'active', 'completed', 'failed'] },
+          progress: { type: 'number' },
+          result: {
+            type: 'object',
+            description:
+              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}]',
+          },
+          error: {
+            type: 'object',
+            properties: { code: { type: 'string' }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+  paths: {
+    '/v1/files': {
+      post: {
+        summary:
+          'Upload a file (raw body with its Content-Type, or multipart/form-data field "file"); streamed to storage',
+        security: auth,
+        parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: { 'application/octet-stream': {}, 'multipart/form-data': {} },
+        },
+        responses: {
+          '201': {
+            description: 'Stored',
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/StoredFile' } },
+            },
+          },
+          '401': common['401'],
+          '413': errorResponse('Larger than MAX_UPLOAD_BYTES; nothing stored'),
+        },
+      },
+      get: {
+        summary: 'List your uploads',
+        security: auth,
+        parameters: [
+          { name: 'prefix', in: 'query', schema: { type: 'string' } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'A page',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/FileList' } } },
+          },
+          '401': common['401'],
+        },
+      },
+    },
+    '/v1/files/{key}': {
+      get: {
+        summary: 'Download (Range supported)',
+        security: auth,
+        parameters: [keyParam],
+        responses: {
+          '200': { description: 'The bytes' },
+          '206': { description: 'A byte range' },
+          '304': { description: 'Not modified' },
+          '416': errorResponse('Range not satisfiable'),
+          ...common,
+        },
+      },
+      head: {
+        summary: 'Headers only',
+        security: auth,
+        parameters: [keyParam],
+        responses: { '200': { description: 'Headers' }, ...common },
+      },
+      delete: {
+        summary: 'Delete',
+        security: auth,
+        parameters: [keyParam],
+        responses: { '204': { description: 'Deleted' }, ...common },
+      },
+    },
+    '/v1/images': {
+      post: {
+        summary: 'Queue an image job',
+        security: auth,
+        parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/ImageJobRequest' } },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Queued',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageJob' } } },
+          },
+          '400': errorResponse('Invalid body or forbidden sourceUrl'),
+          '409': errorResponse('Idempotency-Key reused for a different request'),
+          '503': errorResponse('Queue unavailable'),
+          ...common,
+        },
+      },
+    },
+    '/v1/images/{jobId}': {
+      get: {
+        summary: 'Job status and result',
+        security: auth,
+        parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': {
+            description: 'Status',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageJob' } } },
+          },
+          ...common,
+        },
+      },
+    },
+    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
+    '/readyz': {
+      get: {
+        summary: 'Readiness (Redis and storage)',
+        responses: {
+          '200': { description: 'Ready' },
+          '503': { description: 'A dependency is down' },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Text exposition' } },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+    },
+  },
+} as const;

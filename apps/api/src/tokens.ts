@@ -1,0 +1,6 @@
+/** Dependency-injection tokens (explicit, so no reflection metadata is needed). */
+export const STORAGE = Symbol('storage');
+export const QUEUE = Symbol('queue');
+export const CONFIG = Symbol('config');
+export const LOGGER = Symbol('logger');
+export const MONITORING = Symbol('monitoring');

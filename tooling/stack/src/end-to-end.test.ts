@@ -1,0 +1,344 @@
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { StorageFactory } from '@monorepo/storage';
+import type { StorageAdapter } from '@monorepo/storage';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack } from './stack.js';
+import type { Stack } from './stack.js';
+
+const KEY_A = 'e2e-key-user-a-0123456789abcdef';
+const KEY_B = 'e2e-key-user-b-0123456789abcdef';
+const MAX_UPLOAD = 3 * 1024 * 1024;
+
+interface JobStatus {
+  jobId: string;
+  status: string;
+  progress: number;
+  result?: {
+    variants: Array<{
+      name: string;
+      key: string;
+      url: string;
+      format: string;
+      width: number;
+      height: number;
+      bytes: number;
+    }>;
+  };
+  error?: { code: string; message: string };
+}
+
+/** A source server on localhost whose first request stalls (so a worker can be killed mid-job). */
+async function slowSource(image: Buffer) {
+  let requests = 0;
+  const server = http.createServer((_req, res) => {
+    requests += 1;
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(image.length) });
+    if (requests === 1) {
+      res.write(image.subarray(0, 100)); // then never finishes
+      return;
+    }
+    res.end(image);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://localhost:${(server.address() as AddressInfo).port}/slow.jpg`,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+function describeEndToEnd(storageType: 'local' | 's3'): void {
+  describe(`end to end with ${storageType} storage (real Redis, nginx, API, worker)`, () => {
+    let stack: Stack;
+    let dataDir: string;
+    let storage: StorageAdapter;
+    let photo: Buffer;
+
+    beforeAll(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), `e2e-${storageType}-`));
+      photo = await sharp({
+        create: { width: 2400, height: 1800, channels: 3, background: '#2a6' },
+      })
+        .composite([
+          {
+            input: Buffer.from(
+              '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600"><circle cx="300" cy="300" r="280" fill="#c33"/></svg>',
+            ),
+            left: 100,
+            top: 100,
+          },
+        ])
+        .jpeg()
+        .toBuffer();
+      stack = await startStack({
+        dataDir,
+        storageType,
+        apiKeys: { [KEY_A]: 'user-a', [KEY_B]: 'user-b' },
+        maxUploadBytes: MAX_UPLOAD,
+        env: {
+          IMAGE_ALLOWED_HOSTS: 'localhost',
+          WORKER_LOCK_DURATION_MS: '3000',
+          WORKER_STALLED_INTERVAL_MS: '1000',
+          WORKER_SHUTDOWN_TIMEOUT_MS: '2000',
+          LOG_LEVEL: 'warn',
+        },
+      });
+      storage = StorageFactory.fromEnv(stack.storageEnv);
+    }, 120_000);
+
+    afterAll(async () => {
+      await stack?.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    const api = (route: string, init: RequestInit & { key?: string | null } = {}) => {
+      const { key = KEY_A, headers, ...rest } = init;
+      return fetch(`${stack.gatewayUrl}${route}`, {
+        ...rest,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(headers as Record<string, string>),
+        },
+      });
+    };
+    const upload = async (body: Buffer | string, name: string, type: string, key = KEY_A) => {
+      const res = await api(`/v1/files?name=${encodeURIComponent(name)}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type },
+        key,
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as {
+        key: string;
+        url: string;
+        size: number;
+        contentType: string;
+        etag: string;
+      };
+    };
+    const submit = async (body: object, key = KEY_A) => {
+      const res = await api('/v1/images', {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        key,
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { jobId: string }).jobId;
+    };
+    const waitFor = async (jobId: string, until: (s: JobStatus) => boolean, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const status = (await (await api(`/v1/images/${jobId}`)).json()) as JobStatus;
+        if (until(status)) return status;
+        if (Date.now() > deadline)
+          throw new Error(`job ${jobId} stuck at ${JSON.stringify(status)}`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+    };
+    const keysUnder = async (prefix: string) => {
+      const keys: string[] = [];
+      for await (const item of storage.listAll(prefix)) keys.push(item.key);
+      return keys;
+    };
+
+    it('uploads through nginx, processes a job, and serves every variant from the CDN', async () => {
+      const stored = await upload(photo, 'photo.jpg', 'image/jpeg');
+      expect(stored).toMatchObject({ size: photo.length, contentType: 'image/jpeg' });
+      expect(stored.key).toMatch(/^uploads\/user-a\/[0-9a-f-]{36}\/photo\.jpg$/);
+      const jobId = await submit({ tool: 'dall-e', sourceKey: stored.key });
+      const done = await waitFor(jobId, (s) => s.status === 'completed' || s.status === 'failed');
+      expect(done.status).toBe('completed');
+      expect(done.progress).toBe(100);
+      const variants = done.result!.variants;
+      expect(variants.map((v) => [v.name, v.format, v.width, v.height])).toEqual([
+        ['normal', 'jpeg', 1920, 1440],
+        ['high-quality', 'webp', 2400, 1800],
+      ]);
+      for (const variant of variants) {
+        expect(
+          variant.url.startsWith(
+            `http://localhost:${new URL(stack.cdnUrl).port}/static/processed/dall-e/user-a/${jobId}/`,
+          ),
+        ).toBe(true);
+        const res = await fetch(variant.url);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        const bytes = Buffer.from(await res.arrayBuffer());
+        expect(bytes.length).toBe(variant.bytes);
+        expect(await sharp(bytes).metadata()).toMatchObject({
+          format: variant.format,
+          width: variant.width,
+          height: variant.height,
+        });
+        const range = await fetch(variant.url, { headers: { range: 'bytes=0-9' } });
+        expect(range.status).toBe(206);
+        expect(Buffer.from(await range.arrayBuffer()).equals(bytes.subarray(0, 10))).toBe(true);
+      }
+    });
+
+    it('serves uploads so they cannot run script, and never serves hidden files or listings', async () => {
+      const html = await upload(
+        '<html><script>alert(document.cookie)</script></html>',
+        'page.html',
+        'text/html',
+      );
+      const svg = await upload(
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        'x.svg',
+        'image/svg+xml',
+      );
+      for (const file of [html, svg]) {
+        const res = await fetch(file.url);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-disposition')).toMatch(/^attachment/);
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('content-security-policy')).toContain('sandbox');
+        expect(res.headers.get('cache-control')).toBe('private, max-age=300');
+      }
+      const folder = html.url.slice(0, html.url.lastIndexOf('/') + 1);
+      expect((await fetch(folder)).status).toBe(404);
+      expect((await fetch(`${stack.cdnUrl}/static/uploads/`)).status).toBe(404);
+      expect((await fetch(`${folder}.~meta%5Canything`)).status).toBe(404);
+      expect((await fetch(`${folder}.hidden`)).status).toBe(404);
+      // Through the API the same upload also comes back as a sandboxed download.
+      const viaApi = await api(
+        `/v1/files/${html.key.split('/').map(encodeURIComponent).join('/')}`,
+      );
+      expect(viaApi.headers.get('content-disposition')).toMatch(/^attachment/);
+      expect(viaApi.headers.get('content-security-policy')).toContain('sandbox');
+    });
+
+    it('keeps users apart and requires a key', async () => {
+      const mine = await upload(photo, 'private.jpg', 'image/jpeg');
+      const jobId = await submit({ tool: 'sora', sourceKey: mine.key });
+      const encoded = mine.key.split('/').map(encodeURIComponent).join('/');
+      expect((await api(`/v1/files/${encoded}`, { key: KEY_B })).status).toBe(404);
+      expect((await api(`/v1/files/${encoded}`, { key: KEY_B, method: 'DELETE' })).status).toBe(
+        404,
+      );
+      expect((await api(`/v1/images/${jobId}`, { key: KEY_B })).status).toBe(404);
+      const theirs = await api('/v1/images', {
+        key: KEY_B,
+        method: 'POST',
+        body: JSON.stringify({ tool: 'sora', sourceKey: mine.key }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(theirs.status).toBe(404);
+      const listB = (await (await api('/v1/files', { key: KEY_B })).json()) as { items: unknown[] };
+      expect(listB.items).toEqual([]);
+      const noKey = await api('/v1/files', { key: null });
+      expect(noKey.status).toBe(401);
+      expect(await noKey.json()).toEqual({
+        error: { code: 'E_UNAUTHORIZED', message: 'Missing or unknown API key' },
+      });
+      expect((await api('/v1/files', { key: 'not-a-real-key-0000000000' })).status).toBe(401);
+      expect((await api(`/v1/files/${encoded}`)).status).toBe(200);
+    });
+
+    it('refuses an oversize upload with 413 and stores nothing', async () => {
+      const before = await keysUnder('uploads/user-a/');
+      const big = Buffer.alloc(MAX_UPLOAD + 1, 7);
+      const declared = await api('/v1/files?name=big.bin', {
+        method: 'POST',
+        body: big,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      expect(declared.status).toBe(413);
+      expect((await declared.json()) as object).toMatchObject({
+        error: { code: expect.stringMatching(/^E_TOO_LARGE|E_HTTP_413$/) },
+      });
+      // Without Content-Length the limit is enforced while streaming.
+      const streamed = await api('/v1/files?name=big2.bin', {
+        method: 'POST',
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < 4; i++) controller.enqueue(new Uint8Array(1024 * 1024));
+            controller.close();
+          },
+        }),
+        headers: { 'content-type': 'application/octet-stream' },
+        duplex: 'half',
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(await keysUnder('uploads/user-a/')).toEqual(before);
+    });
+
+    it('refuses private source URLs at submission', async () => {
+      const res = await api('/v1/images', {
+        method: 'POST',
+        body: JSON.stringify({
+          tool: 'sora',
+          sourceUrl: 'http://169.254.169.254/latest/meta-data/',
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'E_FORBIDDEN_SOURCE',
+      );
+    });
+
+    it('recovers a job whose worker was killed mid-job, with exactly one set of variants', async () => {
+      const source = await slowSource(photo);
+      try {
+        const jobId = await submit({ tool: 'stable-diffusion', sourceUrl: source.url });
+        await waitFor(jobId, (s) => s.status === 'active');
+        // Kill only once the worker is inside the job (its source request is hanging).
+        for (
+          const deadline = Date.now() + 30_000;
+          source.requests() === 0 && Date.now() < deadline;
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(source.requests()).toBe(1);
+        const [victim] = stack.workers.filter((w) => w.running);
+        victim!.kill('SIGKILL');
+        await victim!.exited();
+        await stack.startWorker();
+        const done = await waitFor(
+          jobId,
+          (s) => s.status === 'completed' || s.status === 'failed',
+          90_000,
+        );
+        expect(done.status).toBe('completed');
+        expect(source.requests()).toBe(2);
+        const keys = await keysUnder(`processed/stable-diffusion/user-a/${jobId}/`);
+        expect(keys.sort()).toEqual(done.result!.variants.map((v) => v.key).sort());
+        expect(keys).toHaveLength(2);
+        expect(await keysUnder(`generated/stable-diffusion/user-a/${jobId}/`)).toEqual([
+          `generated/stable-diffusion/user-a/${jobId}/original.jpg`,
+        ]);
+      } finally {
+        source.close();
+      }
+    }, 120_000);
+
+    it('exposes health, readiness, metrics and the OpenAPI document', async () => {
+      expect(await (await fetch(`${stack.gatewayUrl}/readyz`)).json()).toMatchObject({
+        status: 'ready',
+      });
+      const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+      expect(metrics).toContain('api_http_requests_total');
+      const doc = (await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: object;
+      };
+      expect(doc.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.paths)).toContain('/v1/images/{jobId}');
+    });
+  });
+}
+
+describeEndToEnd('local');
+describeEndToEnd('s3');

@@ -1,0 +1,6 @@
+export { ManagedProcess, waitForHttp } from './managed-process.js';
+export { renderNginxConfig } from './render-nginx-config.js';
+export type { NginxRenderOptions, StaticOrigin } from './render-nginx-config.js';
+export { repoRoot } from './repo-root.js';
+export { startStack } from './stack.js';
+export type { Stack, StackOptions } from './stack.js';

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+
+/** A child process whose output goes to a log file, stopped with SIGTERM then SIGKILL. */
+export class ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly #child: ChildProcess;
+  readonly #exited: Promise<number | null>;
+
+  constructor(
+    name: string,
+    command: string,
+    args: string[],
+    options: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string; echo?: boolean },
+  ) {
+    this.name = name;
+    this.logFile = options.logFile;
+    const log = createWriteStream(options.logFile, { flags: 'a' });
+    this.#child = spawn(command, args, {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
+      stream.pipe(log, { end: false });
+      if (options.echo) stream.pipe(process.stdout, { end: false });
+    }
+    this.#exited = new Promise((resolve) => this.#child.once('exit', (code) => resolve(code)));
+    this.#child.once('error', (error) => log.write(`spawn failed: ${error.message}\n`));
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** Resolves with the exit code when the process ends. */
+  exited(): Promise<number | null> {
+    return this.#exited;
+  }
+
+  /** Sends a signal (SIGKILL simulates a crash). */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (this.running) this.#child.kill(signal);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running) return;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    await this.#exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `url` until it answers 2xx, or throws after `timeoutMs` (with the process's log tail for context). */
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  process?: ManagedProcess,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    if (process && !process.running)
+      throw new Error(`${process.name} exited during start-up; see ${process.logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${url} not ready after ${timeoutMs} ms${process ? `; see ${process.logFile}` : ''}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

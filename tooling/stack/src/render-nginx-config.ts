@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from './repo-root.js';
+
+/** Where `/static/` objects come from. */
+export type StaticOrigin =
+  { type: 'local'; root: string } | { type: 's3'; upstream: string; bucket: string };
+
+/** Values for `docker/nginx/nginx.conf.template`. */
+export interface NginxRenderOptions {
+  cdnPort: number;
+  apiUpstream: string;
+  origin: StaticOrigin;
+  /** Directory for the pid file, temp files and the proxy cache. */
+  runtimeDir: string;
+  /** Largest request body accepted at `/api/` (the API checks the exact upload limit). */
+  maxUploadBytes: number;
+  errorLog?: string;
+  accessLog?: string;
+  mimeTypes?: string;
+  /** `user nobody nogroup;` and the like; empty keeps nginx's default. */
+  userDirective?: string;
+  cacheMaxSize?: string;
+}
+
+const S3_HIDDEN = [
+  'Cache-Control',
+  'x-amz-request-id',
+  'x-amz-id-2',
+  'x-amz-meta-owner',
+  'x-amz-meta-job-id',
+  'x-amz-meta-tool',
+  'Set-Cookie',
+];
+
+function staticSource(origin: StaticOrigin, folder: string): string {
+  if (origin.type === 'local') return `alias ${path.join(origin.root, folder)}/;`;
+  return [
+    `proxy_pass http://s3_origin/${origin.bucket}/$static_key;`,
+    'proxy_http_version 1.1;',
+    'proxy_set_header Connection "";',
+    `proxy_set_header Host ${origin.upstream};`,
+    'proxy_set_header Authorization "";',
+    'proxy_cache objects;',
+    'proxy_cache_key $static_key;',
+    `proxy_cache_valid 200 ${folder === 'uploads/' ? '1m' : '1h'};`,
+    'proxy_cache_valid 404 10s;',
+    'proxy_cache_lock on;',
+    'proxy_cache_revalidate on;',
+    'proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;',
+    ...S3_HIDDEN.map((header) => `proxy_hide_header ${header};`),
+  ].join('\n      ');
+}
+
+/** Renders the nginx configuration from the template; every `${VAR}` must get a value. */
+export function renderNginxConfig(options: NginxRenderOptions): string {
+  const { origin } = options;
+  const values: Record<string, string> = {
+    CDN_PORT: String(options.cdnPort),
+    API_UPSTREAM: options.apiUpstream,
+    NGINX_RUNTIME_DIR: options.runtimeDir,
+    NGINX_ERROR_LOG: options.errorLog ?? path.join(options.runtimeDir, 'error.log'),
+    NGINX_ACCESS_LOG: options.accessLog ?? path.join(options.runtimeDir, 'access.log'),
+    NGINX_MIME_TYPES: options.mimeTypes ?? '/etc/nginx/mime.types',
+    NGINX_USER_DIRECTIVE: options.userDirective ?? '',
+    NGINX_CACHE_MAX_SIZE: options.cacheMaxSize ?? '1g',
+    // Room for multipart framing around a file of the maximum size.
+    NGINX_MAX_BODY: String(options.maxUploadBytes + 1024 * 1024),
+    S3_UPSTREAM_BLOCK:
+      origin.type === 's3'
+        ? `\n  upstream s3_origin {\n    server ${origin.upstream};\n    keepalive 32;\n  }\n`
+        : '',
+    STATIC_SOURCE_PROCESSED: staticSource(origin, 'processed/'),
+    STATIC_SOURCE_GENERATED: staticSource(origin, 'generated/'),
+    STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
+    STATIC_SOURCE_ANY: staticSource(origin, ''),
+    STATIC_CACHE_STATUS:
+      origin.type === 's3' ? 'add_header X-Cache-Status $upstream_cache_status always;' : '',
+  };
+  const template = readFileSync(
+    path.join(repoRoot(), 'docker', 'nginx', 'nginx.conf.template'),
+    'utf8',
+  );
+  return template.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`nginx template variable ${name} has no value`);
+    return value;
+  });
+}

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, startRedis, startS3rver } from '@monorepo/test-utils';
+import type { RedisTestServer, S3TestServer } from '@monorepo/test-utils';
+import { ManagedProcess, waitForHttp } from './managed-process.js';
+import { renderNginxConfig } from './render-nginx-config.js';
+import { repoRoot } from './repo-root.js';
+
+/** How to run the system. Every field has the `make start` default. */
+export interface StackOptions {
+  /** Root for storage, logs and runtime files (default `./.data`). */
+  dataDir?: string;
+  storageType?: 'local' | 's3';
+  /** Use this Redis instead of starting one. */
+  redisUrl?: string;
+  /** For `s3`: an existing endpoint and bucket (else the s3rver stand-in is started). */
+  s3?: {
+    endpoint: string;
+    bucket: string;
+    region?: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+  };
+  apiPort?: number;
+  cdnPort?: number;
+  workerHttpPort?: number;
+  workers?: number;
+  /** `key → userId`; default: one generated key for `demo-user`. */
+  apiKeys?: Record<string, string>;
+  maxUploadBytes?: number;
+  /** Public base URL of stored objects (default `http://localhost:<cdnPort>/static`). */
+  storageBaseUrl?: string;
+  /** Extra environment for the API and the workers. */
+  env?: NodeJS.ProcessEnv;
+  /** Echo service output to this process's stdout. */
+  echo?: boolean;
+}
+
+/** A running system. */
+export interface Stack {
+  cdnUrl: string;
+  apiUrl: string;
+  gatewayUrl: string;
+  apiKeys: Record<string, string>;
+  redisUrl: string;
+  storageEnv: NodeJS.ProcessEnv;
+  dataDir: string;
+  workers: ManagedProcess[];
+  api: ManagedProcess;
+  nginx: ManagedProcess;
+  /** Starts one more worker process. */
+  startWorker(): Promise<ManagedProcess>;
+  /** The Redis started by the stack (absent when `redisUrl` was given). */
+  redis?: RedisTestServer;
+  stop(): Promise<void>;
+}
+
+const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
+
+async function portOr(value: number | undefined): Promise<number> {
+  return value && value > 0 ? value : freePort();
+}
+
+/** Starts Redis (unless given), s3rver (for `s3` without an endpoint), the API, the workers and nginx. */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const root = repoRoot();
+  const dataDir = path.resolve(options.dataDir ?? path.join(root, '.data'));
+  const runtimeDir = path.join(dataDir, 'run');
+  const logDir = path.join(dataDir, 'logs');
+  const storageRoot = path.join(dataDir, 'storage');
+  for (const dir of [dataDir, runtimeDir, logDir, storageRoot])
+    await mkdir(dir, { recursive: true });
+  // nginx workers run as nobody when started by root: the served tree must be traversable.
+  for (const dir of [dataDir, storageRoot, runtimeDir]) await chmod(dir, 0o755);
+
+  const started: Array<{ stop: () => Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const item of started.reverse()) await item.stop().catch(() => {});
+  };
+  try {
+    let redis: RedisTestServer | undefined;
+    let redisUrl = options.redisUrl;
+    if (!redisUrl) {
+      redis = await startRedis({ appendOnly: true, dir: path.join(dataDir, 'redis') });
+      started.push({ stop: () => redis!.stop() });
+      redisUrl = redis.url;
+    }
+
+    const cdnPort = await portOr(options.cdnPort);
+    const apiPort = await portOr(options.apiPort);
+    const storageBaseUrl = options.storageBaseUrl ?? `http://localhost:${cdnPort}/static`;
+    let storageEnv: NodeJS.ProcessEnv;
+    let origin: Parameters<typeof renderNginxConfig>[0]['origin'];
+    if ((options.storageType ?? 'local') === 's3') {
+      let s3 = options.s3;
+      if (!s3) {
+        const server: S3TestServer = await startS3rver({
+          buckets: ['storage'],
+          directory: path.join(dataDir, 's3'),
+        });
+        started.push(server);
+        s3 = {
+          endpoint: server.endpoint,
+          bucket: 'storage',
+          accessKeyId: server.accessKeyId,
+          secretAccessKey: server.secretAccessKey,
+        };
+      }
+      storageEnv = {
+        STORAGE_TYPE: 's3',
+        STORAGE_BASE_URL: storageBaseUrl,
+        S3_ENDPOINT: s3.endpoint,
+        S3_BUCKET: s3.bucket,
+        S3_REGION: s3.region ?? 'us-east-1',
+        S3_ACCESS_KEY_ID: s3.accessKeyId ?? '',
+        S3_SECRET_ACCESS_KEY: s3.secretAccessKey ?? '',
+      };
+      origin = { type: 's3', upstream: new URL(s3.endpoint).host, bucket: s3.bucket };
+    } else {
+      storageEnv = {
+        STORAGE_TYPE: 'local',
+        STORAGE_BASE_URL: storageBaseUrl,
+        STORAGE_LOCAL_PATH: storageRoot,
+      };
+      origin = { type: 'local', root: storageRoot };
+    }
+
+    const apiKeys = options.apiKeys ?? { [`demo-${randomBytes(16).toString('hex')}`]: 'demo-user' };
+    const maxUploadBytes = options.maxUploadBytes ?? 104_857_600;
+    const serviceEnv: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      REDIS_URL: redisUrl,
+      MAX_UPLOAD_BYTES: String(maxUploadBytes),
+      ...storageEnv,
+      ...options.env,
+    };
+
+    const api = new ManagedProcess(
+      'api',
+      process.execPath,
+      [path.join(root, 'apps', 'api', 'dist', 'main.js')],
+      {
+        env: {
+          ...serviceEnv,
+          API_PORT: String(apiPort),
+          API_HOST: '127.0.0.1',
+          API_KEYS: Object.entries(apiKeys)
+            .map(([key, user]) => `${key}:${user}`)
+            .join(','),
+        },
+        logFile: path.join(logDir, 'api.log'),
+        echo: options.echo,
+      },
+    );
+    started.push(api);
+    await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, 30_000, api);
+
+    const workers: ManagedProcess[] = [];
+    let workerIndex = 0;
+    const startWorker = async () => {
+      const index = workerIndex++;
+      const port =
+        index === 0 && options.workerHttpPort ? options.workerHttpPort : await freePort();
+      const worker = new ManagedProcess(
+        `worker-${index}`,
+        process.execPath,
+        [path.join(root, 'apps', 'worker', 'dist', 'main.js')],
+        {
+          env: { ...serviceEnv, WORKER_HTTP_PORT: String(port), MALLOC_ARENA_MAX: '2' },
+          logFile: path.join(logDir, `worker-${index}.log`),
+          echo: options.echo,
+        },
+      );
+      started.push(worker);
+      workers.push(worker);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, worker);
+      return worker;
+    };
+    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+
+    const nginxBin = NGINX.find((candidate) => existsSync(candidate));
+    if (!nginxBin) throw new Error('nginx is not installed (apt-get install nginx-light)');
+    const conf = path.join(runtimeDir, 'nginx.conf');
+    await writeFile(
+      conf,
+      renderNginxConfig({
+        cdnPort,
+        apiUpstream: `127.0.0.1:${apiPort}`,
+        origin,
+        runtimeDir,
+        maxUploadBytes,
+        errorLog: path.join(logDir, 'nginx-error.log'),
+        accessLog: path.join(logDir, 'nginx-access.log'),
+        userDirective: os.userInfo().uid === 0 ? 'user nobody nogroup;' : '',
+      }),
+    );
+    const nginx = new ManagedProcess(
+      'nginx',
+      nginxBin,
+      [
+        '-c',
+        conf,
+        '-p',
+        runtimeDir,
+        '-e',
+        path.join(logDir, 'nginx-error.log'),
+        '-g',
+        'daemon off;',
+      ],
+      {
+        env: serviceEnv,
+        logFile: path.join(logDir, 'nginx.log'),
+      },
+    );
+    started.push({ stop: () => nginx.stop() });
+    await waitForHttp(`http://127.0.0.1:${cdnPort}/nginx-health`, 15_000, nginx);
+
+    return {
+      cdnUrl: `http://127.0.0.1:${cdnPort}`,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      gatewayUrl: `http://127.0.0.1:${cdnPort}/api`,
+      apiKeys,
+      redisUrl,
+      storageEnv,
+      dataDir,
+      workers,
+      api,
+      nginx,
+      startWorker,
+      ...(redis ? { redis } : {}),
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

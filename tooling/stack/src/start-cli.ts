@@ -1,0 +1,122 @@
+// `make start`: the whole system on this machine, configured from the environment.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from './repo-root.js';
+import { startStack } from './stack.js';
+
+const env = process.env;
+const dataDir = path.resolve(repoRoot(), env.DATA_DIR ?? '.data');
+const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+
+async function demoKeys(): Promise<Record<string, string>> {
+  if (env.API_KEYS) {
+    return Object.fromEntries(
+      env.API_KEYS.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => [
+          entry.slice(0, entry.lastIndexOf(':')),
+          entry.slice(entry.lastIndexOf(':') + 1),
+        ]),
+    );
+  }
+  const file = path.join(dataDir, 'demo-api-key');
+  const key = existsSync(file)
+    ? (await readFile(file, 'utf8')).trim()
+    : `demo-${randomBytes(16).toString('hex')}`;
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return { [key]: 'demo-user' };
+}
+
+async function main(): Promise<void> {
+  const storageType = env.STORAGE_TYPE === 's3' ? 's3' : 'local';
+  const cdnPort = num('CDN_PORT', 8080);
+  const stack = await startStack({
+    dataDir,
+    storageType,
+    redisUrl: env.REDIS_URL || undefined,
+    ...(storageType === 's3' && env.S3_ENDPOINT
+      ? {
+          s3: {
+            endpoint: env.S3_ENDPOINT,
+            bucket: env.S3_BUCKET ?? 'storage',
+            region: env.S3_REGION,
+            accessKeyId: env.S3_ACCESS_KEY_ID,
+            secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+          },
+        }
+      : {}),
+    apiPort: num('API_PORT', 3000),
+    cdnPort,
+    workerHttpPort: num('WORKER_HTTP_PORT', 3001),
+    workers: num('WORKERS', 1),
+    apiKeys: await demoKeys(),
+    maxUploadBytes: num('MAX_UPLOAD_BYTES', 104_857_600),
+    storageBaseUrl: env.STORAGE_BASE_URL ?? `http://localhost:${cdnPort}/static`,
+    env: Object.fromEntries(
+      Object.entries(env).filter(
+        ([name]) => name.startsWith('IMAGE_') || name.startsWith('WORKER_') || name === 'LOG_LEVEL',
+      ),
+    ),
+  });
+  const [apiKey, userId] = Object.entries(stack.apiKeys)[0]!;
+  await writeFile(
+    path.join(dataDir, 'stack.json'),
+    JSON.stringify(
+      {
+        gatewayUrl: stack.gatewayUrl,
+        cdnUrl: stack.cdnUrl,
+        apiUrl: stack.apiUrl,
+        apiKey,
+        pid: process.pid,
+      },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
+  const line = '─'.repeat(72);
+  console.log(`${line}
+ Storage platform is running (${storageType} storage, data in ${dataDir})
+
+   API (via nginx)   ${stack.gatewayUrl}/v1/...        e.g. ${stack.gatewayUrl}/openapi.json
+   API (direct)      ${stack.apiUrl}
+   CDN               ${stack.cdnUrl}/static/...
+   Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics
+   Redis             ${stack.redisUrl}
+   Logs              ${path.join(dataDir, 'logs')}
+
+   API key (${userId}):  ${apiKey}
+
+   curl -H "Authorization: Bearer ${apiKey}" -H "Content-Type: image/jpeg" \\
+        --data-binary @photo.jpg "${stack.gatewayUrl}/v1/files?name=photo.jpg"
+
+ In another terminal: make demo.  Ctrl-C stops everything.
+${line}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping…');
+    await stack.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  const exits = [stack.api, stack.nginx, ...stack.workers].map((p) => p.exited().then(() => p));
+  const crashed = await Promise.race(exits);
+  if (!stopping) {
+    console.error(`${crashed.name} exited unexpectedly; see ${crashed.logFile}`);
+    await stack.stop();
+    process.exit(1);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`make start failed: ${(error as Error)?.message ?? String(error)}`);
+  process.exit(1);
+});

@@ -42,6 +42,57 @@ demo: setup ## Upload a sample image, run a job, print the variant URLs (uses a 
 	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker...
 	node tooling/stack/dist/demo-cli.js
 
+# --- Storage operations (any backend: env, env:PREFIX_, local:/path, s3://bucket/prefix) -------------------
+STORAGE_CLI := node packages/storage-cli/dist/bin.js
+STORAGE ?= env
+LOCAL_PATH ?= $(or $(STORAGE_LOCAL_PATH),./.data/storage)
+S3_TARGET ?= s3://$(or $(S3_BUCKET),storage)
+BACKUP_FILE ?= backups/storage-$(shell date +%Y%m%d-%H%M%S).tar.gz
+OLDER_THAN ?= 30d
+PREFIX ?=
+DRY_RUN ?=
+cli-build: setup
+	@$(TURBO) run build --filter=@monorepo/storage-cli... > /dev/null
+
+.PHONY: storage-init storage-backup storage-restore storage-clean storage-usage storage-migrate-to-s3 storage-migrate-to-local
+storage-init: cli-build ## Create uploads/generated/processed (local) or the bucket (s3): make storage-init STORAGE=local:/var/www/storage
+	$(STORAGE_CLI) init --storage $(STORAGE)
+
+storage-backup: cli-build ## Stream a .tar.gz backup: make storage-backup [STORAGE=…] [BACKUP_FILE=…] [PREFIX=processed/]
+	@mkdir -p $(dir $(BACKUP_FILE))
+	$(STORAGE_CLI) backup $(BACKUP_FILE) --storage $(STORAGE) --prefix '$(PREFIX)'
+
+storage-restore: cli-build ## Restore a backup: make storage-restore BACKUP_FILE=backups/x.tar.gz [STORAGE=…]
+	$(STORAGE_CLI) restore $(BACKUP_FILE) --storage $(STORAGE)
+
+storage-clean: cli-build ## Delete objects older than OLDER_THAN (30d): make storage-clean PREFIX=uploads/ DRY_RUN=1
+	$(STORAGE_CLI) clean --older-than $(OLDER_THAN) --prefix '$(PREFIX)' --storage $(STORAGE) $(if $(DRY_RUN),--dry-run)
+
+storage-usage: cli-build ## Objects and bytes per folder and per tool
+	$(STORAGE_CLI) usage '$(PREFIX)' --storage $(STORAGE)
+
+storage-migrate-to-s3: cli-build ## Sync local -> S3 (S3_ENDPOINT/S3_* from env): make storage-migrate-to-s3 [LOCAL_PATH=…] [S3_TARGET=s3://bucket]
+	$(STORAGE_CLI) sync local:$(LOCAL_PATH) $(S3_TARGET) --prefix '$(PREFIX)' $(if $(DRY_RUN),--dry-run)
+
+storage-migrate-to-local: cli-build ## Sync S3 -> local: make storage-migrate-to-local [S3_TARGET=…] [LOCAL_PATH=…]
+	$(STORAGE_CLI) sync $(S3_TARGET) local:$(LOCAL_PATH) --prefix '$(PREFIX)' $(if $(DRY_RUN),--dry-run)
+
+# --- Docker compose (needs a Docker engine) -----------------------------------------------------------------
+COMPOSE := docker compose --env-file docker/.env -f docker/docker-compose.yml $(if $(filter s3,$(STORAGE_TYPE)),-f docker/docker-compose.s3.yml --profile s3)
+.PHONY: up down logs nginx-configs
+up: ## Start the compose stack (STORAGE_TYPE=s3 for MinIO); needs docker/.env (copy docker/.env.example)
+	$(COMPOSE) up -d --build
+
+down: ## Stop the compose stack (volumes kept)
+	$(COMPOSE) down
+
+logs: ## Follow the compose stack's logs
+	$(COMPOSE) logs -f --tail=100
+
+nginx-configs: setup ## Re-render docker/nginx/rendered/*.conf from the template
+	$(TURBO) run build --filter=@monorepo/stack... > /dev/null
+	pnpm --filter @monorepo/stack render:docker-nginx
+
 .PHONY: format
 format: setup ## Format every file with Prettier
 	pnpm exec prettier --write .

@@ -12,9 +12,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # System packages used by tests and `make start`: nginx (CDN), redis-server (queue),
-# imagemagick (independent image checks), docker-compose (static compose validation).
+# docker-compose (static validation of the compose files; there is no Docker engine in CI).
 missing=()
-for pair in nginx:nginx-light redis-server:redis-server; do
+for pair in nginx:nginx-light redis-server:redis-server docker-compose:docker-compose; do
   cmd="${pair%%:*}"; pkg="${pair#*:}"
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

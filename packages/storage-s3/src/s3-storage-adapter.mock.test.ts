@@ -203,6 +203,15 @@ describe('S3StorageAdapter with injected faults', () => {
     expect(without.href).not.toContain('super-secret-key');
   });
 
+  it('creates a missing bucket once', async () => {
+    const mock = new MockS3Client({ buckets: [] });
+    const storage = new S3StorageAdapter(config(), { client: mock });
+    expect(await storage.ensureBucket()).toBe(true);
+    expect(await storage.ensureBucket()).toBe(false);
+    await storage.upload('a', 'x', 'text/plain');
+    expect(mock.keys('test-bucket')).toEqual(['a']);
+  });
+
   it('runs the seed "With Mock S3" example', async () => {
     // From the design document: the mock handed to the adapter stands in for S3.
     const mockS3 = new MockS3Client();

@@ -2,6 +2,8 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
+  CreateBucketCommand,
+  HeadBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -335,6 +337,32 @@ export class S3StorageAdapter implements StorageAdapter {
     const signableHeaders =
       options.method === 'PUT' && options.contentType ? new Set(['content-type']) : undefined;
     return presign(this.#signingClient(), command, { expiresIn, signableHeaders });
+  }
+
+  /**
+   * Creates the configured bucket when it does not exist (for `storage init`
+   * and local stacks). Returns `true` when it was created.
+   *
+   * @throws {PermissionDeniedError} @throws {StorageUnavailableError}
+   */
+  async ensureBucket(): Promise<boolean> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+      return false;
+    } catch (error) {
+      const mapped = mapS3Error(error, 'config', '', this.#bucket);
+      if (
+        !(mapped instanceof StorageError) ||
+        (mapped.code !== 'ENOENT' && mapped.code !== 'ECONFIG')
+      )
+        throw mapped;
+    }
+    try {
+      await this.#client.send(new CreateBucketCommand({ Bucket: this.#bucket }));
+      return true;
+    } catch (error) {
+      throw mapS3Error(error, 'config', '', this.#bucket);
+    }
   }
 
   // --- internals -----------------------------------------------------------

@@ -4,3 +4,4 @@ export type { NginxRenderOptions, StaticOrigin } from './render-nginx-config.js'
 export { repoRoot } from './repo-root.js';
 export { startStack } from './stack.js';
 export type { Stack, StackOptions } from './stack.js';
+export { DOCKER_NGINX_FILES, renderDockerNginxConfigs } from './docker-nginx-configs.js';

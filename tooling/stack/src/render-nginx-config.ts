@@ -34,7 +34,8 @@ const S3_HIDDEN = [
 ];
 
 function staticSource(origin: StaticOrigin, folder: string): string {
-  if (origin.type === 'local') return `alias ${path.join(origin.root, folder)}/;`;
+  if (origin.type === 'local')
+    return `alias ${path.join(origin.root, folder).replace(/\/*$/, '/')};`;
   return [
     `proxy_pass http://s3_origin/${origin.bucket}/$static_key;`,
     'proxy_http_version 1.1;',

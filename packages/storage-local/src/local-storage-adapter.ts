@@ -49,7 +49,6 @@ import { Sidecars, fingerprint } from './sidecar.js';
 import type { StoredMeta } from './sidecar.js';
 
 const BACKEND = 'local';
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 interface FileEntry {
   key: string;
@@ -109,10 +108,19 @@ export class LocalStorageAdapter implements StorageAdapter {
         tmp = path.join(loc.dir, tempName());
         handle = await open(tmp, 'wx', this.#fileMode);
       }
-      const stats = await this.#writeTemp(handle, loc, body, options);
       const meta: StoredMeta = { contentType, metadata: options.metadata ?? {} };
       if (options.cacheControl) meta.cacheControl = options.cacheControl;
-      await this.#commit(loc, tmp, stats, meta, key, options.ifNotExists === true, options.signal);
+      const sidecar = this.#needsSidecar(key, meta);
+      const stats = await this.#writeTemp(handle, loc, body, options, sidecar);
+      await this.#commit(
+        loc,
+        tmp,
+        sidecar ? stats : undefined,
+        meta,
+        key,
+        options.ifNotExists === true,
+        options.signal,
+      );
       tmp = undefined;
       return this.getPublicUrl(key);
     } catch (error) {
@@ -123,8 +131,14 @@ export class LocalStorageAdapter implements StorageAdapter {
 
   async download(key: string): Promise<Buffer> {
     validateKey(key, 'download', BACKEND);
-    const { handle } = await this.#openRead(key, 'download');
+    let handle: FileHandle;
     try {
+      ({ handle } = await this.#root.openForRead(key, 'download'));
+    } catch (error) {
+      throw mapFsError(error, 'download', key);
+    }
+    try {
+      // A directory opens fine but fails here with EISDIR, which maps to ENOENT: no separate fstat needed.
       return await handle.readFile();
     } catch (error) {
       throw mapFsError(error, 'download', key);
@@ -236,7 +250,15 @@ export class LocalStorageAdapter implements StorageAdapter {
       tmp = path.join(dst.dir, tempName());
       await copyFile(src.file, tmp, constants.COPYFILE_FICLONE);
       const stats = await this.#finishTemp(tmp);
-      await this.#commit(dst, tmp, stats, meta ?? this.#defaultMeta(fromKey), toKey, false);
+      const desired = meta ?? this.#defaultMeta(fromKey);
+      await this.#commit(
+        dst,
+        tmp,
+        this.#needsSidecar(toKey, desired) ? stats : undefined,
+        desired,
+        toKey,
+        false,
+      );
       tmp = undefined;
     } catch (error) {
       if (tmp) await unlink(tmp).catch(() => {});
@@ -353,12 +375,12 @@ export class LocalStorageAdapter implements StorageAdapter {
   ): Promise<{ handle: FileHandle; stats: BigIntStats; loc: Location }> {
     let handle: FileHandle | undefined;
     try {
-      const loc = await this.#root.locate(key, operation);
-      handle = await open(loc.file, READ_FLAGS);
+      const opened = await this.#root.openForRead(key, operation);
+      handle = opened.handle;
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile())
         throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'open' });
-      return { handle, stats, loc };
+      return { handle, stats, loc: opened.loc };
     } catch (error) {
       await handle?.close();
       throw mapFsError(error, operation, key);
@@ -370,7 +392,8 @@ export class LocalStorageAdapter implements StorageAdapter {
     loc: Location,
     body: Body,
     options: UploadOptions,
-  ): Promise<BigIntStats> {
+    wantStats: boolean,
+  ): Promise<BigIntStats | undefined> {
     try {
       const bytes = bodyToBuffer(body);
       let written: number;
@@ -394,7 +417,7 @@ export class LocalStorageAdapter implements StorageAdapter {
         );
       }
       if (this.#fsync) await handle.sync();
-      return await handle.stat({ bigint: true });
+      return wantStats ? await handle.stat({ bigint: true }) : undefined;
     } finally {
       await handle.close();
     }
@@ -411,11 +434,11 @@ export class LocalStorageAdapter implements StorageAdapter {
     }
   }
 
-  /** Puts a finished temp file in place, with its sidecar when the metadata is not the default. */
+  /** Puts a finished temp file in place, with a sidecar for `meta` when `stats` (the temp file's) are given. */
   async #commit(
     loc: Location,
     tmp: string,
-    stats: BigIntStats,
+    stats: BigIntStats | undefined,
     meta: StoredMeta,
     key: string,
     ifNotExists: boolean,
@@ -423,7 +446,7 @@ export class LocalStorageAdapter implements StorageAdapter {
   ): Promise<void> {
     await this.#locks.run(loc.file, async () => {
       signal?.throwIfAborted();
-      if (this.#needsSidecar(key, meta)) {
+      if (stats) {
         await this.#sidecars.write(
           loc.dir,
           loc.name,

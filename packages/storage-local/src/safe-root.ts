@@ -1,8 +1,14 @@
-import { lstat, mkdir, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { PermissionDeniedError } from '@monorepo/storage-core';
 import type { StorageOperation } from '@monorepo/storage-core';
 import { errnoCode } from './fs-errors.js';
+
+// O_NONBLOCK and O_NOCTTY: opening a FIFO or a terminal must neither block nor grab it.
+const READ_FLAGS =
+  constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /** Where a key lives on disk: its (real) directory and file name. */
 export interface Location {
@@ -20,6 +26,8 @@ export class SafeRoot {
   readonly #base: string;
   readonly #dirMode: number;
   #root: Promise<string> | undefined;
+  /** Whether /proc/self/fd can tell which file a descriptor refers to (Linux); learnt on first use. */
+  #procFd: boolean | undefined;
 
   constructor(base: string, dirMode: number) {
     this.#base = path.resolve(base);
@@ -43,6 +51,46 @@ export class SafeRoot {
     const name = segments.pop()!;
     const dir = await this.directory(root, segments, key, operation, create);
     return { dir, name, file: path.join(dir, name) };
+  }
+
+  /**
+   * Opens `key` for reading without following any symbolic link below the
+   * root. On Linux the descriptor itself is checked (`/proc/self/fd`): the
+   * file actually opened must sit at the key's path, which costs one syscall
+   * and leaves no gap between check and use; nothing is read before the
+   * check. Elsewhere the directory is resolved with `realpath` first.
+   */
+  async openForRead(
+    key: string,
+    operation: StorageOperation,
+  ): Promise<{ handle: FileHandle; loc: Location }> {
+    if (this.#procFd === false) {
+      const loc = await this.locate(key, operation);
+      return { handle: await open(loc.file, READ_FLAGS), loc };
+    }
+    const root = await this.root();
+    const segments = key.split('/');
+    const name = segments.pop()!;
+    const dir = path.join(root, ...segments);
+    const file = path.join(dir, name);
+    const handle = await open(file, READ_FLAGS);
+    let opened: string;
+    try {
+      opened = await readlink(`/proc/self/fd/${handle.fd}`);
+      this.#procFd = true;
+    } catch (error) {
+      await handle.close();
+      if (this.#procFd === undefined) {
+        this.#procFd = false;
+        return this.openForRead(key, operation);
+      }
+      throw error;
+    }
+    if (opened !== file && opened !== `${file} (deleted)`) {
+      await handle.close();
+      this.#assertNoLink(file, opened, key, operation);
+    }
+    return { handle, loc: { dir, name, file } };
   }
 
   /** Resolves a directory given as key segments (may be empty for the root). */

@@ -49,10 +49,12 @@ export interface Stack {
   storageEnv: NodeJS.ProcessEnv;
   dataDir: string;
   workers: ManagedProcess[];
-  api: ManagedProcess;
+  readonly api: ManagedProcess;
   nginx: ManagedProcess;
   /** Starts one more worker process. */
   startWorker(): Promise<ManagedProcess>;
+  /** Kills the API (SIGKILL) and starts it again on the same port. */
+  restartApi(): Promise<ManagedProcess>;
   /** The Redis started by the stack (absent when `redisUrl` was given). */
   redis?: RedisTestServer;
   stop(): Promise<void>;
@@ -140,25 +142,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.env,
     };
 
-    const api = new ManagedProcess(
-      'api',
-      process.execPath,
-      [path.join(root, 'apps', 'api', 'dist', 'main.js')],
-      {
-        env: {
-          ...serviceEnv,
-          API_PORT: String(apiPort),
-          API_HOST: '127.0.0.1',
-          API_KEYS: Object.entries(apiKeys)
-            .map(([key, user]) => `${key}:${user}`)
-            .join(','),
+    const startApi = async () => {
+      const process_ = new ManagedProcess(
+        'api',
+        process.execPath,
+        [path.join(root, 'apps', 'api', 'dist', 'main.js')],
+        {
+          env: {
+            ...serviceEnv,
+            API_PORT: String(apiPort),
+            API_HOST: '127.0.0.1',
+            API_KEYS: Object.entries(apiKeys)
+              .map(([key, user]) => `${key}:${user}`)
+              .join(','),
+          },
+          logFile: path.join(logDir, 'api.log'),
+          echo: options.echo,
         },
-        logFile: path.join(logDir, 'api.log'),
-        echo: options.echo,
-      },
-    );
-    started.push(api);
-    await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, 30_000, api);
+      );
+      started.push(process_);
+      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, 30_000, process_);
+      return process_;
+    };
+    let api = await startApi();
 
     const workers: ManagedProcess[] = [];
     let workerIndex = 0;
@@ -229,9 +235,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       storageEnv,
       dataDir,
       workers,
-      api,
+      get api() {
+        return api;
+      },
       nginx,
       startWorker,
+      restartApi: async () => {
+        api.kill('SIGKILL');
+        await api.exited();
+        api = await startApi();
+        return api;
+      },
       ...(redis ? { redis } : {}),
       stop: stopAll,
     };

@@ -130,9 +130,12 @@ export class ImagesController {
   @Get(':jobId')
   async status(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
     if (!JOB_ID.test(jobId)) throw notFound();
+    // State first, then the job: a job that completes in between is then read with its result,
+    // never as "completed" with the result of an earlier read.
+    const state = await this.queue.getJobState(jobId);
     const job = await this.queue.getJob(jobId);
     if (!job || job.data?.userId !== req.userId) throw notFound();
-    const status = toImageJobStatus(await job.getState());
+    const status = toImageJobStatus(state);
     return {
       jobId,
       status,

@@ -1,0 +1,90 @@
+// `pnpm bench [--quick] [--only a,b]`: every scenario, a table, bench-results.json and docs/performance.md.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '@monorepo/stack';
+import { log } from './harness.js';
+import type { Comparison, Measurement } from './harness.js';
+import { machine, renderMarkdown, renderSvg, renderTable } from './report.js';
+import type { BenchResults } from './report.js';
+import { endToEndScenario } from './scenarios/end-to-end.js';
+import { imageScenario } from './scenarios/image.js';
+import { localFsScenario } from './scenarios/local-fs.js';
+import { s3Scenario } from './scenarios/s3.js';
+import { servingScenario } from './scenarios/serving.js';
+import { streamingMemoryScenario } from './scenarios/streaming-memory.js';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const quick = values.quick ?? false;
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const want = (name: string) => !only || only.has(name);
+
+const comparisons: Comparison[] = [];
+const measurements: Measurement[] = [];
+const started = Date.now();
+const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+  if (!want(name)) return undefined;
+  log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${name}…`);
+  return fn();
+};
+
+const localFs = await step('local-fs', () => localFsScenario(quick));
+if (localFs) comparisons.push(...localFs);
+const streaming = await step('streaming-memory', () => streamingMemoryScenario(quick));
+if (streaming) measurements.push(...streaming);
+const s3 = await step('s3', () => s3Scenario(quick));
+if (s3) comparisons.push(...s3);
+const image = await step('image', () => imageScenario(quick));
+if (image) {
+  comparisons.push(...image.comparisons);
+  measurements.push(...image.measurements);
+}
+const e2e = await step('end-to-end', () => endToEndScenario(quick, image?.directRate ?? { 1: 1 }));
+if (e2e) measurements.push(...e2e);
+const serving = await step('serving', () => servingScenario(quick));
+if (serving) measurements.push(...serving);
+
+const root = repoRoot();
+const resultsPath = path.join(root, values.out ?? 'bench-results.json');
+// With --only, keep the other scenarios of the previous run of the same kind (quick or full).
+if (only) {
+  const previous = JSON.parse(
+    await readFile(resultsPath, 'utf8').catch(() => 'null'),
+  ) as BenchResults | null;
+  if (previous && previous.quick === quick) {
+    comparisons.unshift(...previous.comparisons.filter((c) => !only.has(c.scenario)));
+    measurements.unshift(...previous.measurements.filter((m) => !only.has(m.scenario)));
+  }
+}
+const order = ['local-fs', 'streaming-memory', 's3', 'image', 'end-to-end', 'serving'];
+const byScenario = <T extends { scenario: string }>(a: T, b: T) =>
+  order.indexOf(a.scenario) - order.indexOf(b.scenario);
+comparisons.sort(byScenario);
+measurements.sort(byScenario);
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  quick,
+  machine: machine(),
+  comparisons,
+  measurements,
+};
+process.stdout.write(`${renderTable(results)}\n`);
+await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+// The committed report keeps its hand-written reading; only the generated part is replaced.
+const docPath = path.join(root, 'docs', 'performance.md');
+const previous = await readFile(docPath, 'utf8').catch(() => '');
+const reading = previous.includes('## Reading')
+  ? previous.slice(previous.indexOf('## Reading') + '## Reading'.length).trim()
+  : '_To be written after the first full run._';
+await writeFile(docPath, renderMarkdown(results, reading));
+await writeFile(path.join(root, 'docs', 'performance.svg'), renderSvg(comparisons));
+log(
+  `wrote bench-results.json, docs/performance.md, docs/performance.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`,
+);

@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack } from '@monorepo/stack';
+import type { Measurement } from '../harness.js';
+import { photoJpeg } from '../photo.js';
+
+const KEY = 'bench-key-0123456789abcdef';
+
+/** Scenario 5: N jobs through nginx → API → Redis → worker(s) → storage, variants fetched through nginx. */
+export async function endToEndScenario(
+  quick: boolean,
+  directRate: Record<number, number>,
+): Promise<Measurement[]> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-e2e-'));
+  const stack = await startStack({
+    dataDir,
+    apiKeys: { [KEY]: 'bench' },
+    env: { LOG_LEVEL: 'warn' },
+  });
+  const auth = { authorization: `Bearer ${KEY}` };
+  const measurements: Measurement[] = [];
+  try {
+    const image = await photoJpeg();
+    const upload = await fetch(`${stack.gatewayUrl}/v1/files?name=photo.jpg`, {
+      method: 'POST',
+      body: image,
+      headers: { ...auth, 'content-type': 'image/jpeg' },
+    });
+    const { key } = (await upload.json()) as { key: string };
+    const jobs = quick ? 8 : 24;
+    const rates: Record<number, number> = {};
+    for (const workers of [1, 2]) {
+      while (stack.workers.filter((w) => w.running).length < workers) await stack.startWorker();
+      const started = performance.now();
+      const latencies = await Promise.all(
+        Array.from({ length: jobs }, async () => {
+          const submitted = performance.now();
+          const res = await fetch(`${stack.gatewayUrl}/v1/images`, {
+            method: 'POST',
+            body: JSON.stringify({ tool: 'dall-e', sourceKey: key }),
+            headers: { ...auth, 'content-type': 'application/json' },
+          });
+          const { jobId } = (await res.json()) as { jobId: string };
+          for (;;) {
+            const status = (await (
+              await fetch(`${stack.gatewayUrl}/v1/images/${jobId}`, { headers: auth })
+            ).json()) as {
+              status: string;
+              result?: { variants: Array<{ url: string; bytes: number }> };
+            };
+            if (status.status === 'failed') throw new Error(`job ${jobId} failed`);
+            if (status.status === 'completed') {
+              const done = performance.now() - submitted;
+              for (const variant of status.result!.variants) {
+                const got = await fetch(variant.url);
+                if ((await got.arrayBuffer()).byteLength !== variant.bytes)
+                  throw new Error('variant not served');
+              }
+              return done;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+        }),
+      );
+      const seconds = (performance.now() - started) / 1000;
+      latencies.sort((a, b) => a - b);
+      rates[workers] = jobs / seconds;
+      const pct = (q: number) =>
+        Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+      measurements.push({
+        scenario: 'end-to-end',
+        name: `${jobs} jobs, ${workers} worker process(es): throughput`,
+        value: rates[workers]!,
+        unit: 'jobs/s',
+        notes: { 'p50 ms': pct(0.5), 'p95 ms': pct(0.95) },
+      });
+    }
+    // Each worker runs WORKER_CONCURRENCY = cores jobs at once; compare with the direct rate at the same concurrency.
+    const cores = os.availableParallelism();
+    const direct = directRate[Math.min(cores, 2)] ?? directRate[1]!;
+    measurements.push({
+      scenario: 'end-to-end',
+      name: 'queue overhead vs direct processImage (1 worker)',
+      value: Math.max(0, (1 - rates[1]! / direct) * 100),
+      unit: '%',
+      limit: { value: 15, better: 'below' },
+      notes: {
+        'direct images/s': Number(direct.toFixed(2)),
+        'e2e jobs/s': Number(rates[1]!.toFixed(2)),
+      },
+    });
+    measurements.push({
+      scenario: 'end-to-end',
+      name: 'scaling from 1 to 2 worker processes',
+      value: rates[2]! / rates[1]!,
+      unit: '×',
+      notes: { cores },
+    });
+  } finally {
+    await stack.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return measurements;
+}

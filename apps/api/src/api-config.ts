@@ -1,5 +1,5 @@
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
-import { ConfigError, loadStorageConfig } from '@monorepo/storage';
+import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';
 import { parseApiKeys } from './auth/api-keys.js';
@@ -10,7 +10,16 @@ const int = (min: number) => z.coerce.number().int().min(min);
 const schema = z.object({
   API_PORT: int(0).max(65535).default(3000),
   API_HOST: z.string().default('0.0.0.0'),
-  API_KEYS: z.string().min(1, { error: 'is required (key1:userId1,key2:userId2)' }),
+  API_KEYS: z
+    .string({ error: 'is required (key1:userId1,key2:userId2)' })
+    .transform((raw, ctx): ApiKeyring => {
+      try {
+        return parseApiKeys(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
   IMAGE_QUEUE_NAME: z
     .string()
@@ -35,7 +44,7 @@ const schema = z.object({
 });
 
 /** The API's settings. */
-export type ApiConfig = Omit<z.infer<typeof schema>, 'API_KEYS'> & {
+export type ApiConfig = Omit<z.output<typeof schema>, 'API_KEYS'> & {
   keys: ApiKeyring;
   storage: StorageConfig;
 };
@@ -49,32 +58,6 @@ export const API_ENV_VARS = Object.keys(schema.shape);
  * @throws {ConfigError} listing every bad or missing variable.
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const issues: string[] = [];
-  const parsed = schema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
-  );
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      issues.push(`${String(issue.path[0])}: ${issue.message}`);
-  }
-  let keys: ApiKeyring | undefined;
-  if (parsed.success) {
-    try {
-      keys = parseApiKeys(parsed.data.API_KEYS);
-    } catch (error) {
-      issues.push(`API_KEYS: ${(error as Error).message}`);
-    }
-  }
-  let storage: StorageConfig | undefined;
-  try {
-    storage = loadStorageConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-  }
-  if (!parsed.success || !keys || !storage || issues.length) {
-    throw new ConfigError(`Invalid API configuration: ${issues.join('; ')}`, issues);
-  }
-  const { API_KEYS: _keys, ...rest } = parsed.data;
-  return { ...rest, keys, storage };
+  const { API_KEYS: keys, ...rest } = loadServiceConfig('API', schema, env);
+  return { ...rest, keys };
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
-import { ConfigError, loadStorageConfig } from '@monorepo/storage';
+import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';
 
@@ -45,23 +45,5 @@ export const WORKER_ENV_VARS = Object.keys(schema.shape);
  * @throws {ConfigError} listing every bad or missing variable.
  */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const issues: string[] = [];
-  const parsed = schema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
-  );
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues)
-      issues.push(`${String(issue.path[0])}: ${issue.message}`);
-  }
-  let storage: StorageConfig | undefined;
-  try {
-    storage = loadStorageConfig(env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    issues.push(...error.issues);
-  }
-  if (!parsed.success || !storage || issues.length) {
-    throw new ConfigError(`Invalid worker configuration: ${issues.join('; ')}`, issues);
-  }
-  return { ...parsed.data, storage };
+  return loadServiceConfig('worker', schema, env);
 }

@@ -1,31 +1,9 @@
 // Test inputs made on the fly with sharp (and a hand-built PNG header for the pixel bomb).
 import { deflateSync } from 'node:zlib';
+import { photoJpeg } from '@monorepo/test-utils/images';
 import sharp from 'sharp';
 
-/** A photo-like JPEG (noise + gradient) of the given size. */
-export async function photoJpeg(width = 2725, height = 2225): Promise<Buffer> {
-  const noise = await sharp({
-    create: {
-      width,
-      height,
-      channels: 3,
-      background: '#000',
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  })
-    .blur(1.2)
-    .png()
-    .toBuffer();
-  return sharp(noise)
-    .composite([{ input: await gradient(width, height), blend: 'overlay' }])
-    .jpeg({ quality: 90 })
-    .toBuffer();
-}
-
-async function gradient(width: number, height: number): Promise<Buffer> {
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><defs><linearGradient id="g"><stop offset="0" stop-color="#f80"/><stop offset="1" stop-color="#08f"/></linearGradient></defs><rect width="100%" height="100%" fill="url(#g)"/></svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
-}
+export { photoJpeg };
 
 /** 400×200 stored, left half red and right half blue, with EXIF orientation 6 (display: 200×400, red on top). */
 export async function orientedJpeg(): Promise<Buffer> {

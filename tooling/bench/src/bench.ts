@@ -46,7 +46,20 @@ if (image) {
   comparisons.push(...image.comparisons);
   measurements.push(...image.measurements);
 }
-const e2e = await step('end-to-end', () => endToEndScenario(quick, image?.directRate ?? { 1: 1 }));
+// The end-to-end overhead is measured against processImage's direct rate: this run's, or the previous run's.
+const directRate = async (): Promise<Record<number, number>> => {
+  if (image) return image.directRate;
+  const previous = JSON.parse(
+    await readFile(path.join(repoRoot(), 'bench-results.json'), 'utf8').catch(() => '{}'),
+  ) as Partial<BenchResults>;
+  const rates: Record<number, number> = {};
+  for (const c of previous.comparisons ?? []) {
+    const inFlight = /(\d+) in flight/.exec(c.case)?.[1];
+    if (c.scenario === 'image' && inFlight) rates[Number(inFlight)] = c.ours.median;
+  }
+  return Object.keys(rates).length ? rates : { 1: 1 };
+};
+const e2e = await step('end-to-end', async () => endToEndScenario(quick, await directRate()));
 if (e2e) measurements.push(...e2e);
 const serving = await step('serving', () => servingScenario(quick));
 if (serving) measurements.push(...serving);

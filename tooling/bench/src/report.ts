@@ -85,7 +85,7 @@ export function renderSvg(comparisons: Comparison[]): string {
     )
     .join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
-  <text x="${left}" y="16" font-size="12" font-weight="bold">ours / raw (median throughput; black tick = target; green meets, red misses)</text>
+  <text x="10" y="16" font-size="12" font-weight="bold">ours / raw (median throughput; black tick = target; green meets, red misses)</text>
   ${axis}
   ${rows}
 </svg>

@@ -1,19 +1,11 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { checkReadiness } from '@monorepo/observability';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import type { StorageAdapter } from '@monorepo/storage';
 import type { Queue } from 'bullmq';
 import type { Response } from 'express';
 import { OPENAPI_DOCUMENT } from '../openapi.js';
 import { MONITORING, QUEUE, STORAGE } from '../tokens.js';
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref(),
-    ),
-  ]);
-}
 
 /** Unauthenticated operational endpoints. */
 @Controller()
@@ -32,24 +24,12 @@ export class HealthController {
   /** 200 when Redis and storage answer; 503 with the failing dependency otherwise. */
   @Get('readyz')
   async ready(@Res() res: Response): Promise<void> {
-    const checks: Record<string, () => Promise<unknown>> = {
+    const { ready, body } = await checkReadiness({
       redis: async () =>
         ((await this.queue.client) as unknown as { ping(): Promise<string> }).ping(),
       storage: () => this.storage.exists('.readyz-probe'),
-    };
-    const results: Record<string, string> = {};
-    for (const [name, check] of Object.entries(checks)) {
-      try {
-        await withTimeout(check(), 2000);
-        results[name] = 'ok';
-      } catch (error) {
-        results[name] = `unavailable: ${(error as Error)?.message ?? 'error'}`;
-      }
-    }
-    const ready = Object.values(results).every((r) => r === 'ok');
-    res
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'unavailable', checks: results });
+    });
+    res.status(ready ? 200 : 503).json(body);
   }
 
   @Get('metrics')

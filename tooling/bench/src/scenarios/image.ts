@@ -9,7 +9,7 @@ import { LocalStorageAdapter } from '@monorepo/storage';
 import sharp from 'sharp';
 import { compare } from '../harness.js';
 import type { Comparison, Measurement } from '../harness.js';
-import { photoJpeg } from '../photo.js';
+import { photoJpeg } from '@monorepo/test-utils/images';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
+import { DEFAULT_IMAGE_QUEUE, sourcePolicyEnvShape } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';
@@ -27,19 +27,7 @@ const schema = z.object({
     .default(DEFAULT_IMAGE_QUEUE),
   IMAGE_JOB_ATTEMPTS: int(1).max(20).default(3),
   MAX_UPLOAD_BYTES: int(1).default(104_857_600),
-  IMAGE_ALLOW_PRIVATE_NETWORKS: z
-    .enum(['true', 'false', '1', '0'])
-    .default('false')
-    .transform((v) => v === 'true' || v === '1'),
-  IMAGE_ALLOWED_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean),
-    ),
+  ...sourcePolicyEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

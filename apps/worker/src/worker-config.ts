@@ -1,11 +1,10 @@
 import os from 'node:os';
-import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
+import { DEFAULT_IMAGE_QUEUE, sourcePolicyEnvShape } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';
 
 const int = (min: number) => z.coerce.number().int().min(min);
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
@@ -18,16 +17,7 @@ const schema = z.object({
   WORKER_SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
   WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
-  IMAGE_ALLOW_PRIVATE_NETWORKS: bool.default(false),
-  IMAGE_ALLOWED_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean),
-    ),
+  ...sourcePolicyEnvShape,
   IMAGE_MAX_SOURCE_BYTES: int(1).default(50 * 1024 * 1024),
   IMAGE_MAX_PIXELS: int(1).default(50_000_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

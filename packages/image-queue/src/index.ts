@@ -9,3 +9,4 @@ export {
   toImageJobStatus,
 } from './image-queue-contract.js';
 export type { ImageJobStatus } from './image-queue-contract.js';
+export { sourcePolicyEnvShape } from './source-policy-env.js';

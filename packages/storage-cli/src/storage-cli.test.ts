@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalStorageAdapter, S3StorageAdapter } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
-import { pseudoRandomBytes, s3TestTarget, sha256 } from '@monorepo/test-utils';
+import { pseudoRandomBytes, s3ConfigFor, s3TestTarget, sha256 } from '@monorepo/test-utils';
 import type { S3TestServer } from '@monorepo/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backupToFile, restoreFromFile } from './backup.js';
@@ -41,18 +41,7 @@ const local = (dir: string) =>
     baseUrl: 'http://x',
     localBasePath: path.join(work, dir),
   });
-const s3 = (prefix: string) =>
-  new S3StorageAdapter({
-    type: 's3',
-    s3: {
-      bucket: server.bucket,
-      region: server.region,
-      endpoint: server.endpoint,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-      prefix,
-    },
-  });
+const s3 = (prefix: string) => new S3StorageAdapter(s3ConfigFor(server, { prefix }));
 
 /** A small tree of objects shaped like the real layout. */
 async function seed(

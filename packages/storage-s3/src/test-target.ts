@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { s3TestTarget } from '@monorepo/test-utils';
+import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
 import type { S3TestServer } from '@monorepo/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
@@ -23,17 +23,7 @@ export function useS3Target(): {
   afterAll(async () => {
     await server?.stop();
   });
-  const config = (extra: Partial<S3StorageConfig['s3']> = {}): S3StorageConfig => ({
-    type: 's3',
-    s3: {
-      bucket: server.bucket,
-      region: server.region,
-      endpoint: server.endpoint,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-      prefix: `${runPrefix}${randomUUID()}/`,
-      ...extra,
-    },
-  });
+  const config = (extra: Partial<S3StorageConfig['s3']> = {}): S3StorageConfig =>
+    s3ConfigFor(server, { prefix: `${runPrefix}${randomUUID()}/`, ...extra });
   return { server: () => server, config, adapter: (extra) => new S3StorageAdapter(config(extra)) };
 }

@@ -89,3 +89,21 @@ export async function s3TestTarget(env: NodeJS.ProcessEnv = process.env): Promis
     stop: async () => {},
   };
 }
+
+/**
+ * A `type: 's3'` storage config (the shape `S3StorageAdapter` and
+ * `StorageFactory` take) for a test server, with `overrides` for the `s3` part.
+ */
+export function s3ConfigFor(server: S3TestServer, overrides: Record<string, unknown> = {}) {
+  return {
+    type: 's3' as const,
+    s3: {
+      bucket: server.bucket,
+      region: server.region,
+      endpoint: server.endpoint,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+      ...overrides,
+    },
+  };
+}

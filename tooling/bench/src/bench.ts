@@ -65,7 +65,7 @@ const serving = await step('serving', () => servingScenario(quick));
 if (serving) measurements.push(...serving);
 
 const root = repoRoot();
-const resultsPath = path.join(root, values.out ?? 'bench-results.json');
+const resultsPath = path.resolve(root, values.out ?? 'bench-results.json');
 // With --only, keep the other scenarios of the previous run of the same kind (quick or full).
 if (only) {
   const previous = JSON.parse(

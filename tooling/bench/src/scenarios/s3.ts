@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3StorageAdapter } from '@monorepo/storage';
-import { startS3rver } from '@monorepo/test-utils';
+import { s3ConfigFor, startS3rver } from '@monorepo/test-utils';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { compare } from '../harness.js';
 import type { Comparison } from '../harness.js';
@@ -36,17 +36,7 @@ export async function s3Scenario(quick: boolean): Promise<Comparison[]> {
   };
   const raw = new S3Client(common);
   const prefix = `bench-${randomUUID()}/`;
-  const ours = new S3StorageAdapter({
-    type: 's3',
-    s3: {
-      bucket: 'bench',
-      region: server.region,
-      endpoint: server.endpoint,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-      prefix: `${prefix}ours/`,
-    },
-  });
+  const ours = new S3StorageAdapter(s3ConfigFor(server, { prefix: `${prefix}ours/` }));
   const rawKey = (k: string) => `${prefix}raw/${k}`;
   const results: Comparison[] = [];
   try {

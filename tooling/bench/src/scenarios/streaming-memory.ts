@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startS3rver } from '@monorepo/test-utils';
+import { s3ConfigFor, startS3rver } from '@monorepo/test-utils';
 import type { Measurement } from '../harness.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,19 +58,7 @@ export async function streamingMemoryScenario(quick: boolean): Promise<Measureme
   try {
     for (const [name, config] of [
       ['local', { type: 'local', baseUrl: 'http://x', localBasePath: root }],
-      [
-        's3 multipart',
-        {
-          type: 's3',
-          s3: {
-            bucket: 'bench',
-            region: 'us-east-1',
-            endpoint: s3.endpoint,
-            accessKeyId: s3.accessKeyId,
-            secretAccessKey: s3.secretAccessKey,
-          },
-        },
-      ],
+      ['s3 multipart', s3ConfigFor(s3)],
     ] as const) {
       const r = await measure(config, size);
       if (r.bytes !== size) throw new Error(`${name}: streamed ${r.bytes} of ${size} bytes`);

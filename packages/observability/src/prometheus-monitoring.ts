@@ -12,8 +12,8 @@ const MS_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 3
 export class PrometheusMonitoring implements Monitoring {
   readonly registry: Registry;
   readonly #prefix: string;
-  readonly #counters = new Map<string, { metric: Counter; labels: string[] }>();
-  readonly #histograms = new Map<string, { metric: Histogram; labels: string[] }>();
+  readonly #counters = new Map<string, { metric: Counter; names: string[] }>();
+  readonly #histograms = new Map<string, { metric: Histogram; names: string[] }>();
 
   constructor(options: { prefix?: string; registry?: Registry; defaultMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
@@ -23,40 +23,52 @@ export class PrometheusMonitoring implements Monitoring {
   }
 
   increment(name: string, labels: MetricLabels = {}, value = 1): void {
-    let entry = this.#counters.get(name);
-    if (!entry) {
-      const labelNames = Object.keys(labels).sort();
-      entry = {
-        labels: labelNames,
-        metric: new Counter({
+    const { metric, names } = this.#metric(
+      this.#counters,
+      name,
+      labels,
+      (labelNames) =>
+        new Counter({
           name: this.#prefix + name,
           help: `${name} (counter)`,
           labelNames,
           registers: [this.registry],
         }),
-      };
-      this.#counters.set(name, entry);
-    }
-    entry.metric.inc(this.#fit(entry.labels, labels), value);
+    );
+    metric.inc(this.#fit(names, labels), value);
   }
 
   timing(name: string, milliseconds: number, labels: MetricLabels = {}): void {
-    let entry = this.#histograms.get(name);
-    if (!entry) {
-      const labelNames = Object.keys(labels).sort();
-      entry = {
-        labels: labelNames,
-        metric: new Histogram({
+    const { metric, names } = this.#metric(
+      this.#histograms,
+      name,
+      labels,
+      (labelNames) =>
+        new Histogram({
           name: this.#prefix + name,
           help: `${name} (milliseconds)`,
           labelNames,
           buckets: MS_BUCKETS,
           registers: [this.registry],
         }),
-      };
-      this.#histograms.set(name, entry);
+    );
+    metric.observe(this.#fit(names, labels), milliseconds);
+  }
+
+  /** The metric registered under `name`, created on first use with the label names of that first call. */
+  #metric<M>(
+    registry: Map<string, { metric: M; names: string[] }>,
+    name: string,
+    labels: MetricLabels,
+    create: (labelNames: string[]) => M,
+  ): { metric: M; names: string[] } {
+    let entry = registry.get(name);
+    if (!entry) {
+      const names = Object.keys(labels).sort();
+      entry = { metric: create(names), names };
+      registry.set(name, entry);
     }
-    entry.metric.observe(this.#fit(entry.labels, labels), milliseconds);
+    return entry;
   }
 
   /** The Prometheus text exposition of every metric. */

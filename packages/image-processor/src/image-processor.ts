@@ -6,6 +6,7 @@ import type { ImageJob, ProcessOptions, ProcessResult, StoredVariant } from './i
 import { ImageProcessingError } from './image-processing-error.js';
 import type { ImageProcessorOptions } from './image-processor-options.js';
 import { isImageTool } from './image-tool.js';
+import { readWithinLimit } from './read-within-limit.js';
 import { safeFetch } from './safe-fetch.js';
 import { sniffImageFormat } from './sniff-format.js';
 import type { SourcePolicy } from './source-policy.js';
@@ -191,28 +192,7 @@ export class ImageProcessor {
     if (job.sourceUrl) return (await safeFetch(job.sourceUrl, this.#policy, signal)).bytes;
     const key = job.sourceKey!;
     try {
-      const info = await this.#storage.stat(key);
-      if (info.size > this.#policy.maxBytes) {
-        throw new ImageProcessingError(
-          'E_SOURCE_TOO_LARGE',
-          `Source is larger than ${this.#policy.maxBytes} bytes`,
-        );
-      }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of (await this.#storage.downloadStream(
-        key,
-      )) as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > this.#policy.maxBytes) {
-          throw new ImageProcessingError(
-            'E_SOURCE_TOO_LARGE',
-            `Source is larger than ${this.#policy.maxBytes} bytes`,
-          );
-        }
-        chunks.push(chunk);
-      }
-      return Buffer.concat(chunks, total);
+      return await readWithinLimit(await this.#storage.downloadStream(key), this.#policy.maxBytes);
     } catch (error) {
       if (isStorageError(error, 'ENOENT') || isStorageError(error, 'EINVAL')) {
         throw new ImageProcessingError(

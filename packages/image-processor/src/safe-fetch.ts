@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import { isPublicAddress } from './address-policy.js';
 import { ImageProcessingError } from './image-processing-error.js';
+import { readWithinLimit } from './read-within-limit.js';
 import type { SourcePolicy } from './source-policy.js';
 
 /** A fetched source, fully read within the byte limit. */
@@ -109,7 +110,15 @@ export async function safeFetch(
       response.resume();
       throw new ImageProcessingError('E_SOURCE_FETCH', `Source answered HTTP ${status}`);
     }
-    return { bytes: await readLimited(response, policy.maxBytes, combined), finalUrl: url.href };
+    const declared = Number(response.headers['content-length']);
+    try {
+      return {
+        bytes: await readWithinLimit(response, policy.maxBytes, declared),
+        finalUrl: url.href,
+      };
+    } catch (error) {
+      throw toFetchError(error, combined);
+    }
   }
 }
 
@@ -146,35 +155,6 @@ function request(
       reject(toFetchError(error, signal));
     });
   });
-}
-
-async function readLimited(
-  response: http.IncomingMessage,
-  maxBytes: number,
-  signal: AbortSignal,
-): Promise<Buffer> {
-  const declared = Number(response.headers['content-length']);
-  const tooLarge = () =>
-    new ImageProcessingError('E_SOURCE_TOO_LARGE', `Source is larger than ${maxBytes} bytes`);
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    response.destroy();
-    throw tooLarge();
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of response as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxBytes) {
-        response.destroy();
-        throw tooLarge();
-      }
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    throw toFetchError(error, signal);
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function toFetchError(error: unknown, signal: AbortSignal): unknown {

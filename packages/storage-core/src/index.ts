@@ -20,6 +20,7 @@ export {
   compareKeys,
   encodeKeyForUrl,
   joinPublicUrl,
+  validateDeletePrefix,
   validateKey,
   validatePrefix,
 } from './keys.js';
@@ -29,6 +30,7 @@ export {
   rangeHeader,
   resolveListLimit,
   resolveRange,
+  validateRange,
   validateUploadOptions,
 } from './options.js';
 export type { MetricLabels, Monitoring } from './monitoring.js';

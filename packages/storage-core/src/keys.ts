@@ -75,6 +75,22 @@ export function validatePrefix(
   return prefix;
 }
 
+/**
+ * Validates the prefix of a `deletePrefix` call: a valid prefix, and never
+ * empty (deleting everything takes an explicit prefix per top-level folder).
+ *
+ * @throws {InvalidKeyError} for an empty or invalid prefix.
+ */
+export function validateDeletePrefix(prefix: unknown, backend?: string): string {
+  if (prefix === '' || prefix === undefined) {
+    throw new InvalidKeyError('deletePrefix needs a non-empty prefix', {
+      operation: 'deletePrefix',
+      backend,
+    });
+  }
+  return validatePrefix(prefix, 'deletePrefix', backend);
+}
+
 /** Percent-encodes each segment of a key for use in a URL path, keeping the `/` separators. */
 export function encodeKeyForUrl(key: string): string {
   return key

@@ -25,6 +25,33 @@ export function resolveListLimit(limit: number | undefined, backend?: string): n
 }
 
 /**
+ * Checks the shape of a byte range: `start` a non-negative integer, `end` (if
+ * given) an integer not below `start`. Whether it fits the object is for the
+ * backend to tell.
+ *
+ * @throws {InvalidRangeError} when the range is malformed.
+ */
+export function validateRange(
+  range: ByteRange,
+  context: { key: string; operation?: StorageOperation; backend?: string },
+): void {
+  const { start, end } = range;
+  const valid =
+    Number.isSafeInteger(start) &&
+    start >= 0 &&
+    (end === undefined || (Number.isSafeInteger(end) && end >= start));
+  if (!valid) {
+    throw new InvalidRangeError(
+      `Range ${start}-${end ?? ''} is malformed for ${JSON.stringify(context.key)}`,
+      {
+        operation: 'downloadStream',
+        ...context,
+      },
+    );
+  }
+}
+
+/**
  * Checks a byte range against an object's size and returns the inclusive
  * `[start, end]` to read, with `end` clamped to the last byte.
  *
@@ -35,12 +62,9 @@ export function resolveRange(
   size: number,
   context: { key: string; operation?: StorageOperation; backend?: string },
 ): { start: number; end: number } {
+  validateRange(range, context);
   const { start, end } = range;
-  const valid =
-    Number.isSafeInteger(start) &&
-    start >= 0 &&
-    (end === undefined || (Number.isSafeInteger(end) && end >= start));
-  if (!valid || start >= size) {
+  if (start >= size) {
     throw new InvalidRangeError(
       `Range ${start}-${end ?? ''} is not satisfiable for ${JSON.stringify(context.key)} (${size} bytes)`,
       { operation: 'downloadStream', ...context },

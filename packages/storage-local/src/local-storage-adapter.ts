@@ -14,7 +14,6 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  InvalidKeyError,
   StorageError,
   bodyToBuffer,
   bodyToReadable,
@@ -25,6 +24,7 @@ import {
   joinPublicUrl,
   resolveListLimit,
   resolveRange,
+  validateDeletePrefix,
   validateKey,
   validatePrefix,
   validateUploadOptions,
@@ -282,20 +282,17 @@ export class LocalStorageAdapter implements StorageAdapter {
         throw Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'lstat' });
       const meta = await this.#sidecars.read(src.dir, src.name, fingerprint(stats));
       const dst = await this.#root.locate(toKey, 'move', true);
-      await this.#locks.run(dst.file, async () => {
-        const desired = meta ?? this.#defaultMeta(fromKey);
-        if (this.#needsSidecar(toKey, desired)) {
-          await this.#sidecars.write(
-            dst.dir,
-            dst.name,
-            fingerprint(stats),
-            desired,
-            await this.#currentFp(dst.file),
-          );
-        }
-        await rename(src.file, dst.file);
-        if (this.#fsync) await Promise.all([this.#syncDir(dst.dir), this.#syncDir(src.dir)]);
-      });
+      // rename keeps the inode and mtime, so the source's fingerprint is the moved file's.
+      const desired = meta ?? this.#defaultMeta(fromKey);
+      await this.#commit(
+        dst,
+        src.file,
+        this.#needsSidecar(toKey, desired) ? stats : undefined,
+        desired,
+        toKey,
+        false,
+      );
+      if (this.#fsync) await this.#syncDir(src.dir);
       await this.#sidecars.remove(src.dir, src.name);
       await this.#prune(src.dir);
     } catch (error) {
@@ -304,13 +301,7 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    validatePrefix(prefix, 'deletePrefix', BACKEND);
-    if (prefix === '') {
-      throw new InvalidKeyError('deletePrefix needs a non-empty prefix', {
-        operation: 'deletePrefix',
-        backend: BACKEND,
-      });
-    }
+    validateDeletePrefix(prefix, BACKEND);
     let count = 0;
     const dirs = new Set<string>();
     for await (const entry of this.#walk(prefix, undefined, 'deletePrefix')) {
@@ -434,10 +425,13 @@ export class LocalStorageAdapter implements StorageAdapter {
     }
   }
 
-  /** Puts a finished temp file in place, with a sidecar for `meta` when `stats` (the temp file's) are given. */
+  /**
+   * Renames `from` (a finished temp file, or the source of a move) onto `loc`, with a sidecar for `meta`
+   * when `stats` (those of `from`) are given, then fsyncs the directory.
+   */
   async #commit(
     loc: Location,
-    tmp: string,
+    from: string,
     stats: BigIntStats | undefined,
     meta: StoredMeta,
     key: string,
@@ -456,10 +450,10 @@ export class LocalStorageAdapter implements StorageAdapter {
         );
       }
       if (ifNotExists) {
-        await link(tmp, loc.file);
-        await unlink(tmp);
+        await link(from, loc.file);
+        await unlink(from);
       } else {
-        await rename(tmp, loc.file);
+        await rename(from, loc.file);
       }
     });
     if (this.#fsync) await this.#syncDir(loc.dir);

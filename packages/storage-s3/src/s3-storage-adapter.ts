@@ -17,7 +17,6 @@ import { getSignedUrl as presign } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   ConfigError,
-  InvalidKeyError,
   StorageError,
   bodyToBuffer,
   bodyToReadable,
@@ -25,12 +24,15 @@ import {
   decodeCursor,
   encodeCursor,
   encodeKeyForUrl,
+  isStreamBody,
   joinPublicUrl,
   rangeHeader,
   resolveListLimit,
   streamToBuffer,
+  validateDeletePrefix,
   validateKey,
   validatePrefix,
+  validateRange,
   validateUploadOptions,
 } from '@monorepo/storage-core';
 import type {
@@ -135,18 +137,18 @@ export class S3StorageAdapter implements StorageAdapter {
         throw mapS3Error({ name: 'PreconditionFailed' }, 'upload', key, this.#bucket);
       }
       const bytes = bodyToBuffer(body);
+      if (bytes && options.contentLength !== undefined && options.contentLength !== bytes.length) {
+        throw new StorageError(
+          'EINVAL',
+          `Body of ${JSON.stringify(key)} does not match contentLength`,
+          {
+            key,
+            operation: 'upload',
+            backend: BACKEND,
+          },
+        );
+      }
       if (bytes && bytes.length <= this.#partSize) {
-        if (options.contentLength !== undefined && options.contentLength !== bytes.length) {
-          throw new StorageError(
-            'EINVAL',
-            `Body of ${JSON.stringify(key)} does not match contentLength`,
-            {
-              key,
-              operation: 'upload',
-              backend: BACKEND,
-            },
-          );
-        }
         await this.#client.send(
           new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }),
           {
@@ -176,16 +178,7 @@ export class S3StorageAdapter implements StorageAdapter {
 
   async downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
     validateKey(key, 'downloadStream', BACKEND);
-    if (range) {
-      const { start, end } = range;
-      if (
-        !Number.isSafeInteger(start) ||
-        start < 0 ||
-        (end !== undefined && (!Number.isSafeInteger(end) || end < start))
-      ) {
-        throw mapS3Error({ name: 'InvalidRange' }, 'downloadStream', key, this.#bucket);
-      }
-    }
+    if (range) validateRange(range, { key, backend: BACKEND });
     return this.#get(key, 'downloadStream', range);
   }
 
@@ -278,13 +271,7 @@ export class S3StorageAdapter implements StorageAdapter {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
-    validatePrefix(prefix, 'deletePrefix', BACKEND);
-    if (prefix === '') {
-      throw new InvalidKeyError('deletePrefix needs a non-empty prefix', {
-        operation: 'deletePrefix',
-        backend: BACKEND,
-      });
-    }
+    validateDeletePrefix(prefix, BACKEND);
     let deleted = 0;
     const failed: string[] = [];
     let batch: string[] = [];
@@ -415,7 +402,7 @@ export class S3StorageAdapter implements StorageAdapter {
     options: UploadOptions,
   ): Promise<void> {
     let source: Readable = bodyToReadable(body);
-    if (options.contentLength !== undefined)
+    if (options.contentLength !== undefined && isStreamBody(body))
       source = pipeline(source, lengthGuard(options.contentLength, key), () => {}) as Readable;
     try {
       await uploadStream(this.#client, params, source, {

@@ -1,7 +1,8 @@
 import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MockS3Client } from '@monorepo/test-utils';
+import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
+import type { S3TestServer } from '@monorepo/test-utils';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter, S3StorageAdapter, isStorageError, validateKey } from './index.js';
@@ -68,16 +69,21 @@ describe('hostile keys: every backend accepts and rejects alike, and nothing lea
   let root: string;
   let local: StorageAdapter;
   let s3: StorageAdapter;
+  let server: S3TestServer;
   beforeAll(async () => {
+    // A real S3 server over HTTP (S3_ENDPOINT when set, else s3rver), under a prefix of its own.
+    server = await s3TestTarget();
+    s3 = new S3StorageAdapter(
+      s3ConfigFor(server, { prefix: `key-parity-${process.pid}-${Date.now()}/` }),
+    );
     top = await mkdtemp(path.join(os.tmpdir(), 'key-parity-'));
     root = path.join(top, 'root');
     local = new LocalStorageAdapter({ type: 'local', baseUrl: 'http://x', localBasePath: root });
-    s3 = new S3StorageAdapter(
-      { type: 's3', s3: { bucket: 'b', region: 'us-east-1' } },
-      { client: new MockS3Client() },
-    );
   });
-  afterAll(() => rm(top, { recursive: true, force: true }));
+  afterAll(async () => {
+    await rm(top, { recursive: true, force: true });
+    await server?.stop();
+  });
 
   it('upload/download/stat/exists/delete agree on accept or reject for any generated key', async () => {
     await fc.assert(

@@ -91,7 +91,7 @@ storage-migrate-to-local: cli-build ## Sync S3 -> local: make storage-migrate-to
 	$(STORAGE_CLI) sync $(S3_TARGET) local:$(LOCAL_PATH) --prefix '$(PREFIX)' $(if $(DRY_RUN),--dry-run)
 
 # --- Docker compose (needs a Docker engine) -----------------------------------------------------------------
-COMPOSE := docker compose --env-file docker/.env -f docker/docker-compose.yml $(if $(filter s3,$(STORAGE_TYPE)),-f docker/docker-compose.s3.yml --profile s3)
+COMPOSE := docker compose -p monorepo --env-file docker/.env -f docker/docker-compose.yml $(if $(filter s3,$(STORAGE_TYPE)),-f docker/docker-compose.s3.yml --profile s3)
 .PHONY: up down logs nginx-configs
 up: ## Start the compose stack (STORAGE_TYPE=s3 for MinIO); needs docker/.env (copy docker/.env.example)
 	$(COMPOSE) up -d --build
@@ -105,6 +105,11 @@ logs: ## Follow the compose stack's logs
 nginx-configs: setup ## Re-render docker/nginx/rendered/*.conf from the template
 	$(TURBO) run build --filter=@monorepo/stack... > /dev/null
 	pnpm --filter @monorepo/stack render:docker-nginx
+
+.PHONY: api-key
+USER_ID ?= demo-user
+api-key: ## Print a fresh random API key entry for API_KEYS: make api-key USER_ID=team-a
+	@node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url') + ':$(USER_ID)\n')"
 
 .PHONY: format
 format: setup ## Format every file with Prettier

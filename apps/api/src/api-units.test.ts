@@ -15,17 +15,22 @@ import { OPENAPI_DOCUMENT } from './openapi.js';
 
 describe('API keys', () => {
   it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
-    const ring = parseApiKeys(
-      'aaaaaaaaaaaaaaaa1:user-1, bbbbbbbbbbbbbbbb2:user-2,cccccccccccccccc3:user-1',
-    );
+    const [k1, k2, k3] = ['k1', 'k2', 'k3'].map((p) => `${p}-0123456789abcdefghijklmnopqrstuv`);
+    const ring = parseApiKeys(`${k1}:user-1, ${k2}:user-2,${k3}:user-1`);
     expect(ring.size).toBe(3);
-    expect(ring.userFor('aaaaaaaaaaaaaaaa1')).toBe('user-1');
-    expect(ring.userFor('cccccccccccccccc3')).toBe('user-1');
-    expect(ring.userFor('bbbbbbbbbbbbbbbb2')).toBe('user-2');
+    expect(ring.userFor(k1!)).toBe('user-1');
+    expect(ring.userFor(k3!)).toBe('user-1');
+    expect(ring.userFor(k2!)).toBe('user-2');
     expect(ring.userFor('nope')).toBeUndefined();
-    expect(() => parseApiKeys('short:user')).toThrow(/16-256/);
-    expect(() => parseApiKeys('aaaaaaaaaaaaaaaa1:bad user')).toThrow(/userId/);
+    expect(() => parseApiKeys('short:user')).toThrow(/32-256/);
+    expect(() => parseApiKeys(`${k1}:bad user`)).toThrow(/userId/);
     expect(() => parseApiKeys('  ,  ')).toThrow(/no keys/);
+    // Keys shorter than 32 characters and placeholders from docs are refused, saying how to make a real one.
+    expect(() => parseApiKeys('0123456789abcdef0123456789abcde:u')).toThrow(/make api-key/);
+    expect(() => parseApiKeys('change-me-0123456789abcdef0123456789:u')).toThrow(
+      /placeholder.*make api-key/,
+    );
+    expect(() => parseApiKeys(`${'a'.repeat(40)}:u`)).toThrow(/placeholder/);
     try {
       parseApiKeys('secret-key-value-123:bad/user');
     } catch (error) {

@@ -9,11 +9,12 @@ export function createHealthApp(
   checks: ReadinessChecks,
   monitoring: PrometheusMonitoring,
   beforeScrape?: () => Promise<void>,
+  onFailure?: (check: string, error: unknown) => void,
 ): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const { ready, body } = await checkReadiness(checks);
+    const { ready, body } = await checkReadiness(checks, { onFailure });
     return c.json(body, ready ? 200 : 503);
   });
   app.get('/metrics', async (c) => {
@@ -23,10 +24,14 @@ export function createHealthApp(
   return app;
 }
 
-/** Starts `app` on `port` (0 picks a free one) and resolves with the bound port. */
-export function listen(app: Hono, port: number): Promise<{ server: ServerType; port: number }> {
+/** Starts `app` on `hostname:port` (port 0 picks a free one) and resolves with the bound port. */
+export function listen(
+  app: Hono,
+  port: number,
+  hostname: string,
+): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port, hostname: '0.0.0.0' }, (info) =>
+    const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
       resolve({ server, port: info.port }),
     );
   });

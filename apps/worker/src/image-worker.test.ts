@@ -173,16 +173,33 @@ describe('worker health endpoints', () => {
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', storage: 'ok' } });
+    const logged: string[] = [];
     const down = createHealthApp(
-      { redis: () => Promise.reject(new Error('ECONNREFUSED')) },
+      {
+        redis: () =>
+          Promise.reject(
+            Object.assign(new Error('connect ECONNREFUSED 10.20.30.40:6379'), {
+              code: 'ECONNREFUSED',
+            }),
+          ),
+        storage: () => Promise.reject(new Error('/var/www/storage/uploads is gone')),
+      },
       monitoring,
+      undefined,
+      (check, error) => logged.push(`${check}: ${(error as Error).message}`),
     );
     const notReady = await down.request('/readyz');
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({
+    const text = await notReady.text();
+    expect(JSON.parse(text)).toEqual({
       status: 'unavailable',
-      checks: { redis: 'unavailable: ECONNREFUSED' },
+      checks: { redis: 'unavailable (ECONNREFUSED)', storage: 'unavailable' },
     });
+    expect(text).not.toMatch(/10\.20|6379|var\/www/); // internal detail only in the logs
+    expect(logged.sort()).toEqual([
+      'redis: connect ECONNREFUSED 10.20.30.40:6379',
+      'storage: /var/www/storage/uploads is gone',
+    ]);
     const metrics = await app.request('/metrics');
     expect(metrics.headers.get('content-type')).toContain('text/plain');
   });

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const app = createHealthApp(
     {
       redis: async () => ((await worker.client) as unknown as { ping(): Promise<string> }).ping(),
-      storage: () => storage.exists('.readyz-probe'),
+      storage: () => storage.checkHealth(),
     },
     monitoring,
     async () => {
@@ -65,8 +65,9 @@ async function main(): Promise<void> {
       );
       for (const [state, count] of Object.entries(counts)) depth.set({ state }, count);
     },
+    (check, error) => logger.warn({ check, err: error }, 'not ready'),
   );
-  const { server, port } = await listen(app, config.WORKER_HTTP_PORT);
+  const { server, port } = await listen(app, config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST);
   worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped running'));
   logger.info(
     {

@@ -14,6 +14,8 @@ const schema = z.object({
     .default(DEFAULT_IMAGE_QUEUE),
   WORKER_CONCURRENCY: int(1).default(os.availableParallelism()),
   WORKER_HTTP_PORT: int(0).max(65535).default(3001),
+  // Health and metrics are for the local probe and the scraper: loopback unless a deployment opens them.
+  WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   WORKER_SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
   WORKER_LOCK_DURATION_MS: int(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),

@@ -15,8 +15,17 @@ export const EXIT = { ok: 0, partial: 1, usage: 2, unavailable: 3 } as const;
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-function open(spec: string): { config: StorageConfig; storage: StorageAdapter } {
-  const config = parseBackendSpec(spec);
+/**
+ * Opens a backend. Only `init` and the targets of `sync`/`restore` may create a missing local root: a source
+ * (and anything only read or cleaned) must exist, so a typo fails instead of reading an empty new directory.
+ */
+function open(
+  spec: string,
+  mode: 'read' | 'write' = 'read',
+): { config: StorageConfig; storage: StorageAdapter } {
+  const parsed = parseBackendSpec(spec);
+  const config: StorageConfig =
+    parsed.type === 'local' && mode === 'read' ? { ...parsed, createRoot: false } : parsed;
   return { config, storage: StorageFactory.createAdapter(config) };
 }
 
@@ -47,7 +56,7 @@ export function buildProgram(): Command {
     .description('create the directory layout (uploads, generated, processed) or the bucket')
     .option(...storageOption)
     .action(async (opts: { storage: string }) => {
-      const { config, storage } = open(opts.storage);
+      const { config, storage } = open(opts.storage, 'write');
       if (config.type === 'local') {
         for (const dir of ['uploads', 'generated', 'processed']) {
           await mkdir(path.join(config.localBasePath, dir), { recursive: true, mode: 0o755 });
@@ -82,7 +91,7 @@ export function buildProgram(): Command {
         },
       ) => {
         const source = open(from);
-        const target = open(to);
+        const target = open(to, 'write');
         const progress = createProgress(opts.dryRun ? 'plan' : 'sync', process.stderr, opts.quiet);
         const summary = await syncStorage(source.storage, target.storage, { ...opts, progress });
         out(
@@ -168,9 +177,13 @@ export function buildProgram(): Command {
     .option(...storageOption)
     .option('-q, --quiet', 'no progress output', false)
     .action(async (file: string, opts: { storage: string; quiet: boolean }) => {
-      const result = await restoreFromFile(open(opts.storage).storage, path.resolve(file), {
-        progress: createProgress('restore', process.stderr, opts.quiet),
-      });
+      const result = await restoreFromFile(
+        open(opts.storage, 'write').storage,
+        path.resolve(file),
+        {
+          progress: createProgress('restore', process.stderr, opts.quiet),
+        },
+      );
       out(`restored ${result.objects} object(s), ${formatBytes(result.bytes)} from ${file}`);
     });
 

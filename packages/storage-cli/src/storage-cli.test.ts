@@ -236,4 +236,22 @@ describe('storage clean, usage, backup/restore', () => {
     expect(down.stderr).toContain('unavailable');
     expect(down.stderr).not.toContain('hunter2-secret');
   });
+
+  it('fails on a missing local source, naming it, and never creates it (sync, usage, backup, clean)', async () => {
+    const typo = path.join(work, 'typo', 'path');
+    const target = path.join(work, 'target');
+    const commands = [
+      ['sync', `local:${typo}`, `local:${target}`],
+      ['usage', '--storage', `local:${typo}`],
+      ['backup', path.join(work, 'b.tar.gz'), '--storage', `local:${typo}`],
+      ['clean', '--older-than', '1d', '--storage', `local:${typo}`],
+    ];
+    for (const args of commands) {
+      const result = await run(args);
+      expect(result.code, args[0]).toBe(2);
+      expect(result.stderr, args[0]).toContain(`${typo} does not exist`);
+      expect(result.stdout, args[0]).not.toContain('copied');
+    }
+    expect((await readdir(work)).sort()).toEqual([]); // no typo/, no target/, no partial backup
+  });
 });

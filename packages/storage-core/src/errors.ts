@@ -30,6 +30,7 @@ export type StorageOperation =
   | 'copy'
   | 'move'
   | 'deletePrefix'
+  | 'checkHealth'
   | 'config';
 
 /** Context attached to every {@link StorageError}. */

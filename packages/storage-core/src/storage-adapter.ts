@@ -184,6 +184,18 @@ export interface StorageAdapter {
   deletePrefix(prefix: string): Promise<number>;
 
   /**
+   * Checks that the backend can serve requests now: the local root (and each
+   * configured folder, which must be mounted when so configured) is present
+   * and writable; the S3 bucket answers a listing with these credentials.
+   * Writes nothing that stays and reads no object. For readiness probes.
+   *
+   * @throws {StorageUnavailableError} unreachable, or a required volume is missing.
+   * @throws {PermissionDeniedError} present but not writable, or credentials refused.
+   * @throws {ConfigError} the root or bucket does not exist.
+   */
+  checkHealth(): Promise<void>;
+
+  /**
    * Optional capability: a time-limited URL to `GET` (download) or `PUT`
    * (upload) the object without credentials. Absent on adapters without it.
    *

@@ -1,20 +1,32 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeStorageAdapterContract } from '@monorepo/test-utils';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
 
+const NOBODY = 65534;
+
 describeStorageAdapterContract(
   'local',
   async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'storage-contract-'));
+    const config = { type: 'local' as const, baseUrl: 'http://test/static', localBasePath: dir };
     return {
-      adapter: new LocalStorageAdapter({
-        type: 'local',
-        baseUrl: 'http://test/static',
-        localBasePath: dir,
-      }),
+      adapter: new LocalStorageAdapter(config),
       cleanup: () => rm(dir, { recursive: true, force: true }),
+      // An unreadable root; as root (who bypasses permission bits) the calls run with the effective uid of nobody.
+      withoutPermission: async (use) => {
+        await chmod(dir, 0o700);
+        const asRoot = process.geteuid?.() === 0;
+        if (!asRoot) await chmod(dir, 0);
+        if (asRoot) process.seteuid!(NOBODY);
+        try {
+          return await use(new LocalStorageAdapter(config));
+        } finally {
+          if (asRoot) process.seteuid!(0);
+          await chmod(dir, 0o755);
+        }
+      },
     };
   },
   { keyPrefixConflicts: true, maxSegmentBytes: 255 },

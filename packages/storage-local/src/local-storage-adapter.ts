@@ -5,6 +5,7 @@ import {
   link,
   lstat,
   open,
+  stat,
   readFile,
   readdir,
   rename,
@@ -14,7 +15,10 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  InvalidKeyError,
+  PermissionDeniedError,
   StorageError,
+  StorageUnavailableError,
   bodyToBuffer,
   bodyToReadable,
   compareKeys,
@@ -76,10 +80,20 @@ export class LocalStorageAdapter implements StorageAdapter {
   readonly #fsync: boolean;
   readonly #fileMode: number;
   readonly #staleTempAfterMs: number;
+  readonly #folders: string[] | undefined;
+  readonly #requireMounts: boolean;
 
   constructor(config: LocalStorageConfig) {
     this.#baseUrl = config.baseUrl;
-    this.#root = new SafeRoot(config.localBasePath, config.dirMode ?? 0o755);
+    this.#root = new SafeRoot(
+      config.localBasePath,
+      config.dirMode ?? 0o755,
+      config.createRoot ?? true,
+    );
+    this.#folders = config.folders?.length
+      ? config.folders.map((folder) => validateKey(folder.replace(/\/+$/, ''), 'config', BACKEND))
+      : undefined;
+    this.#requireMounts = config.requireMountedFolders === true;
     this.#fsync = config.fsync ?? true;
     this.#fileMode = config.fileMode ?? 0o644;
     this.#staleTempAfterMs = config.staleTempAfterMs ?? 60 * 60 * 1000;
@@ -91,7 +105,7 @@ export class LocalStorageAdapter implements StorageAdapter {
     contentType: string,
     options: UploadOptions = {},
   ): Promise<string> {
-    validateKey(key, 'upload', BACKEND);
+    this.#key(key, 'upload');
     validateUploadOptions(key, contentType, options, BACKEND);
     options.signal?.throwIfAborted();
     let tmp: string | undefined;
@@ -130,7 +144,7 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async download(key: string): Promise<Buffer> {
-    validateKey(key, 'download', BACKEND);
+    this.#key(key, 'download');
     let handle: FileHandle;
     try {
       ({ handle } = await this.#root.openForRead(key, 'download'));
@@ -148,7 +162,7 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
-    validateKey(key, 'downloadStream', BACKEND);
+    this.#key(key, 'downloadStream');
     const { handle, stats } = await this.#openRead(key, 'downloadStream');
     try {
       const span = range
@@ -162,20 +176,21 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async exists(key: string): Promise<boolean> {
-    validateKey(key, 'exists', BACKEND);
+    this.#key(key, 'exists');
     try {
       const loc = await this.#root.locate(key, 'exists');
       return (await lstat(loc.file)).isFile();
     } catch (error) {
+      // A path through a symbolic link holds no object; a real permission error is reported, never "missing".
+      const refusedLink = error instanceof PermissionDeniedError;
       const mapped = mapFsError(error, 'exists', key);
-      if (mapped instanceof StorageError && (mapped.code === 'ENOENT' || mapped.code === 'EACCES'))
-        return false;
+      if (refusedLink || (mapped instanceof StorageError && mapped.code === 'ENOENT')) return false;
       throw mapped;
     }
   }
 
   async delete(key: string): Promise<void> {
-    validateKey(key, 'delete', BACKEND);
+    this.#key(key, 'delete');
     try {
       const loc = await this.#root.locate(key, 'delete');
       await this.#locks.run(loc.file, async () => {
@@ -193,12 +208,12 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   getPublicUrl(key: string): string {
-    validateKey(key, 'getPublicUrl', BACKEND);
+    this.#key(key, 'getPublicUrl');
     return joinPublicUrl(this.#baseUrl, key);
   }
 
   async stat(key: string): Promise<ObjectInfo> {
-    validateKey(key, 'stat', BACKEND);
+    this.#key(key, 'stat');
     try {
       const loc = await this.#root.locate(key, 'stat');
       const stats = await lstat(loc.file, { bigint: true });
@@ -213,7 +228,7 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async list(prefix = '', options: ListOptions = {}): Promise<ListPage> {
-    validatePrefix(prefix, 'list', BACKEND);
+    this.#prefixCheck(prefix, 'list');
     const limit = resolveListLimit(options.limit, BACKEND);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
     const entries: FileEntry[] = [];
@@ -233,15 +248,15 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async *listAll(prefix = ''): AsyncIterable<ObjectInfo> {
-    validatePrefix(prefix, 'listAll', BACKEND);
+    this.#prefixCheck(prefix, 'listAll');
     for await (const entry of this.#walk(prefix, undefined, 'listAll')) {
       yield await this.#info(entry, false);
     }
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    validateKey(fromKey, 'copy', BACKEND);
-    validateKey(toKey, 'copy', BACKEND);
+    this.#key(fromKey, 'copy');
+    this.#key(toKey, 'copy');
     const { handle, stats: srcStats, loc: src } = await this.#openRead(fromKey, 'copy');
     let tmp: string | undefined;
     try {
@@ -269,8 +284,8 @@ export class LocalStorageAdapter implements StorageAdapter {
   }
 
   async move(fromKey: string, toKey: string): Promise<void> {
-    validateKey(fromKey, 'move', BACKEND);
-    validateKey(toKey, 'move', BACKEND);
+    this.#key(fromKey, 'move');
+    this.#key(toKey, 'move');
     if (fromKey === toKey) {
       await this.stat(fromKey);
       return;
@@ -280,8 +295,14 @@ export class LocalStorageAdapter implements StorageAdapter {
       const stats = await lstat(src.file, { bigint: true });
       if (!stats.isFile())
         throw Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'lstat' });
-      const meta = await this.#sidecars.read(src.dir, src.name, fingerprint(stats));
       const dst = await this.#root.locate(toKey, 'move', true);
+      if ((await lstat(dst.dir, { bigint: true })).dev !== stats.dev) {
+        // Another filesystem (e.g. another volume): copy into a temp file there, commit, then delete the source.
+        await this.copy(fromKey, toKey);
+        await this.delete(fromKey);
+        return;
+      }
+      const meta = await this.#sidecars.read(src.dir, src.name, fingerprint(stats));
       // rename keeps the inode and mtime, so the source's fingerprint is the moved file's.
       const desired = meta ?? this.#defaultMeta(fromKey);
       await this.#commit(
@@ -302,6 +323,7 @@ export class LocalStorageAdapter implements StorageAdapter {
 
   async deletePrefix(prefix: string): Promise<number> {
     validateDeletePrefix(prefix, BACKEND);
+    this.#prefixCheck(prefix, 'deletePrefix');
     let count = 0;
     const dirs = new Set<string>();
     for await (const entry of this.#walk(prefix, undefined, 'deletePrefix')) {
@@ -316,6 +338,35 @@ export class LocalStorageAdapter implements StorageAdapter {
     }
     for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await this.#prune(dir);
     return count;
+  }
+
+  async checkHealth(): Promise<void> {
+    const ctx = { operation: 'checkHealth' as const, backend: BACKEND };
+    const root = await this.#root.root();
+    const rootDev = (await stat(root)).dev;
+    for (const folder of this.#folders ?? ['']) {
+      const dir = path.join(root, folder);
+      try {
+        const info = await lstat(dir);
+        if (!info.isDirectory())
+          throw new StorageUnavailableError(`Storage folder ${folder}/ is missing`, ctx);
+        if (this.#requireMounts && info.dev === rootDev)
+          throw new StorageUnavailableError(
+            `Storage folder ${folder}/ is not a mounted volume (it lies on the root's filesystem)`,
+            ctx,
+          );
+        const probe = path.join(dir, tempName());
+        await (await open(probe, 'wx', this.#fileMode)).close();
+        await unlink(probe);
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT')
+          throw new StorageUnavailableError(`Storage folder ${folder || '.'}/ is missing`, {
+            ...ctx,
+            cause: error,
+          });
+        throw mapFsError(error, 'checkHealth', folder);
+      }
+    }
   }
 
   /**
@@ -358,6 +409,31 @@ export class LocalStorageAdapter implements StorageAdapter {
       () => 1,
       () => 0,
     );
+  }
+
+  /** Validates a key, and with configured folders refuses keys outside them. */
+  #key(key: string, operation: StorageOperation): void {
+    validateKey(key, operation, BACKEND);
+    this.#inFolders(key, operation, (folder) => key.startsWith(folder));
+  }
+
+  /** A prefix must lie inside a configured folder or lead to one (`''`, `upl`). */
+  #prefixCheck(prefix: string, operation: StorageOperation): void {
+    validatePrefix(prefix, operation, BACKEND);
+    this.#inFolders(
+      prefix,
+      operation,
+      (folder) => prefix.startsWith(folder) || folder.startsWith(prefix),
+    );
+  }
+
+  #inFolders(key: string, operation: StorageOperation, fits: (folder: string) => boolean): void {
+    const folders = this.#folders?.map((folder) => `${folder}/`);
+    if (folders && !folders.some(fits))
+      throw new InvalidKeyError(
+        `Key ${JSON.stringify(key)} is outside the folders this storage accepts (${folders.join(', ')})`,
+        { key, operation, backend: BACKEND },
+      );
   }
 
   async #openRead(

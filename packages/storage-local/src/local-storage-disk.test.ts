@@ -4,33 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
+import { canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
 
-// Real full and read-only filesystems: a small tmpfs (needs root, as in CI and the dev machines here).
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const probe = path.join(os.tmpdir(), `mount-probe-${process.pid}`);
-  try {
-    execFileSync('mkdir', ['-p', probe]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    execFileSync('rm', ['-rf', probe]);
-  }
-}
-
-const mountable = canMount();
+const mountable = canMountTmpfs();
 
 describe.skipIf(!mountable)('local adapter on a full or read-only disk', () => {
   let mountPoint: string;
   beforeEach(async () => {
     mountPoint = await mkdtemp(path.join(os.tmpdir(), 'small-disk-'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mountPoint]);
+    mountTmpfs(mountPoint, '2m');
   });
   afterEach(async () => {
-    execFileSync('umount', ['-l', mountPoint]);
+    unmount(mountPoint);
     await rm(mountPoint, { recursive: true, force: true });
   });
 

@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { PermissionDeniedError } from '@monorepo/storage-core';
+import { ConfigError, PermissionDeniedError } from '@monorepo/storage-core';
 import type { StorageOperation } from '@monorepo/storage-core';
 import { errnoCode } from './fs-errors.js';
 
@@ -25,20 +25,31 @@ export interface Location {
 export class SafeRoot {
   readonly #base: string;
   readonly #dirMode: number;
+  readonly #create: boolean;
   #root: Promise<string> | undefined;
   /** Whether /proc/self/fd can tell which file a descriptor refers to (Linux); learnt on first use. */
   #procFd: boolean | undefined;
 
-  constructor(base: string, dirMode: number) {
+  constructor(base: string, dirMode: number, create = true) {
     this.#base = path.resolve(base);
     this.#dirMode = dirMode;
+    this.#create = create;
   }
 
-  /** The real path of the root, created on first use. */
+  /** The real path of the root, created on first use unless told not to (then a missing root is `ECONFIG`). */
   root(): Promise<string> {
     this.#root ??= (async () => {
-      await mkdir(this.#base, { recursive: true, mode: this.#dirMode });
-      return realpath(this.#base);
+      if (this.#create) await mkdir(this.#base, { recursive: true, mode: this.#dirMode });
+      try {
+        return await realpath(this.#base);
+      } catch (error) {
+        if (errnoCode(error) !== 'ENOENT') throw error;
+        throw new ConfigError(
+          `Local storage root ${this.#base} does not exist`,
+          ['localBasePath: does not exist'],
+          { backend: 'local', cause: error },
+        );
+      }
     })();
     this.#root.catch(() => (this.#root = undefined));
     return this.#root;

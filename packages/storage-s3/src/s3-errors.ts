@@ -101,8 +101,11 @@ export function mapS3Error(
     NETWORK_CODES.has(name) ||
     (code !== undefined && NETWORK_CODES.has(code))
   ) {
+    // Our own operation timeout explains itself; SDK and socket messages carry no credentials either.
+    const reason =
+      name === 'TimeoutError' && error instanceof Error ? error.message : detail || code;
     return new StorageUnavailableError(
-      `S3 unavailable during ${operation} of ${what} (${detail || code})`,
+      `S3 unavailable during ${operation} of ${what} (${reason})`,
       ctx,
     );
   }

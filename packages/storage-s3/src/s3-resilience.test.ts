@@ -78,4 +78,53 @@ describe('S3 adapter against network faults (real SDK, real HTTP)', () => {
       server.close();
     }
   });
+
+  it('with default settings, rides out a dead pooled connection followed by two 503 SlowDown answers', async () => {
+    const storage = viaProxy();
+    await storage.upload('budget/a.txt', 'kept', 'text/plain'); // leaves a pooled keep-alive socket
+    const operations: Array<[string, () => Promise<unknown>]> = [
+      ['stat', async () => (await storage.stat('budget/a.txt')).size],
+      ['exists', () => storage.exists('budget/a.txt')],
+      ['download', async () => (await storage.download('budget/a.txt')).length],
+    ];
+    for (const [name, run] of operations) {
+      proxy.killOpenConnections();
+      proxy.failNext(2, { type: 'http-error', status: 503, code: 'SlowDown' });
+      const before = proxy.connections;
+      const result = await run();
+      expect(result, name).toEqual(name === 'exists' ? true : 4);
+      expect(proxy.connections - before, name).toBeGreaterThanOrEqual(3); // both 503s reached the proxy
+    }
+  });
+
+  it('bounds a black-holed endpoint by operationTimeoutMs, whatever the attempts and socket timeout', async () => {
+    const storage = viaProxy({
+      operationTimeoutMs: 1_500,
+      maxAttempts: 10,
+      socketTimeoutMs: 30_000,
+    });
+    proxy.failNext(20, { type: 'blackhole' });
+    const started = Date.now();
+    const error = await storage.stat('hang/b').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EUNAVAILABLE' });
+    expect(String((error as Error).message)).toMatch(/within 1500 ms/);
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('does not cut a long download stream at operationTimeoutMs', async () => {
+    const bytes = pseudoRandomBytes(1_000_000, 9);
+    const config = target.config({ endpoint: proxy.url });
+    await new S3StorageAdapter(config).upload('slow/stream.bin', bytes, 'application/octet-stream');
+    const storage = new S3StorageAdapter({
+      ...config,
+      s3: { ...config.s3, operationTimeoutMs: 1_000 },
+    });
+    const stream = await storage.downloadStream('slow/stream.bin');
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      if (chunks.length === 1) await new Promise((resolve) => setTimeout(resolve, 1_500));
+    }
+    expect(sha256(Buffer.concat(chunks))).toBe(sha256(bytes));
+  });
 });

@@ -23,7 +23,22 @@ const config = (
 
 describeStorageAdapterContract(
   's3 on MockS3Client',
-  () => new S3StorageAdapter(config(), { client: new MockS3Client() }),
+  () => {
+    const client = new MockS3Client();
+    return {
+      adapter: new S3StorageAdapter(config(), { client }),
+      withoutPermission: async (use) => {
+        const denied = { name: 'AccessDenied', status: 403 };
+        for (const command of ['HeadObject', 'GetObject', 'ListObjectsV2'])
+          client.failNext(command, { times: 10, error: denied });
+        try {
+          return await use(new S3StorageAdapter(config({ secretAccessKey: 'wrong' }), { client }));
+        } finally {
+          client.clearFaults();
+        }
+      },
+    };
+  },
   {
     signedUrls: 'generate',
   },

@@ -48,6 +48,7 @@ import type {
 } from '@monorepo/storage-core';
 import { lengthGuard } from './length-guard.js';
 import { BodyStreamError, uploadStream } from './multipart-upload.js';
+import { withOperationTimeout } from './operation-timeout.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
@@ -77,6 +78,7 @@ export interface S3StorageAdapterOptions {
 export class S3StorageAdapter implements StorageAdapter {
   readonly backend = BACKEND;
   readonly #config: S3StorageConfig;
+  readonly #raw: S3ClientLike;
   readonly #client: S3ClientLike;
   readonly #bucket: string;
   readonly #prefix: string;
@@ -94,6 +96,9 @@ export class S3StorageAdapter implements StorageAdapter {
     const partSize = config?.s3?.partSize ?? 5 * MiB;
     if (partSize < 5 * MiB) problems.push('s3.partSize must be at least 5 MiB');
     const prefix = config?.s3?.prefix ?? '';
+    const timeout = config?.s3?.operationTimeoutMs ?? 60_000;
+    if (!Number.isInteger(timeout) || timeout < 1)
+      problems.push('s3.operationTimeoutMs must be a positive integer');
     if (prefix !== '' && !prefix.endsWith('/')) problems.push('s3.prefix must end with "/"');
     if (problems.length)
       throw new ConfigError(`Invalid S3 storage config: ${problems.join('; ')}`, problems, {
@@ -104,12 +109,13 @@ export class S3StorageAdapter implements StorageAdapter {
     this.#prefix = prefix;
     this.#partSize = partSize;
     this.#queueSize = config.s3.queueSize ?? 4;
-    this.#client = options.client ?? this.#buildClient();
+    this.#raw = options.client ?? this.#buildClient();
+    this.#client = withOperationTimeout(this.#raw, timeout);
   }
 
   /** The client requests go through (the injected one, if any). */
   get client(): S3ClientLike {
-    return this.#client;
+    return this.#raw;
   }
 
   async upload(
@@ -326,6 +332,16 @@ export class S3StorageAdapter implements StorageAdapter {
     return presign(this.#signingClient(), command, { expiresIn, signableHeaders });
   }
 
+  async checkHealth(): Promise<void> {
+    try {
+      await this.#client.send(
+        new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, MaxKeys: 1 }),
+      );
+    } catch (error) {
+      throw mapS3Error(error, 'checkHealth', this.#prefix, this.#bucket);
+    }
+  }
+
   /**
    * Creates the configured bucket when it does not exist (for `storage init`
    * and local stacks). Returns `true` when it was created.
@@ -368,7 +384,7 @@ export class S3StorageAdapter implements StorageAdapter {
               sessionToken: s3.sessionToken,
             }
           : undefined,
-      maxAttempts: s3.maxAttempts ?? 3,
+      maxAttempts: s3.maxAttempts ?? 5,
       // Many S3-compatible stores reject the newer default integrity checksums.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -382,7 +398,7 @@ export class S3StorageAdapter implements StorageAdapter {
   }
 
   #signingClient(): S3Client {
-    if (this.#client instanceof S3Client) return this.#client;
+    if (this.#raw instanceof S3Client) return this.#raw;
     this.#signer ??= this.#buildClient();
     return this.#signer;
   }

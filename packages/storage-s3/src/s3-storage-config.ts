@@ -16,8 +16,17 @@ export interface S3StorageConfig {
     forcePathStyle?: boolean;
     /** Key prefix inside the bucket that this adapter treats as its root (e.g. `tenant-a/`). */
     prefix?: string;
-    /** Total attempts per request, including the first (default 3). */
+    /**
+     * Total attempts per request, including the first (default 5): enough to ride out a dead pooled
+     * connection followed by a burst of throttling (503 SlowDown) answers.
+     */
     maxAttempts?: number;
+    /**
+     * Upper bound for one S3 request including all its retries and back-off, in ms (default 60000). For
+     * reads it ends when the response headers arrive, so a long download stream is not cut by it. This is the
+     * longest a black-holed endpoint can hold any call (`S3_OPERATION_TIMEOUT_MS`).
+     */
+    operationTimeoutMs?: number;
     /** TCP connect timeout in ms (default 5000). */
     connectionTimeoutMs?: number;
     /** A request fails when its socket is idle this long, in ms (default 30000); a slow but moving stream is fine. */

@@ -8,10 +8,28 @@ const flag = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 const text = z.string().trim().min(1, { error: 'must not be empty' });
 
+const positiveInt = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(1, { error: 'must be at least 1' });
+const folderList = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((folder) => folder.trim().replace(/\/+$/, ''))
+      .filter(Boolean),
+  )
+  .refine((folders) => folders.every((folder) => /^[A-Za-z0-9._-]+$/.test(folder)), {
+    error: 'must be comma-separated top-level folder names',
+  });
+
 const localSchema = z.object({
   STORAGE_TYPE: z.literal('local'),
   STORAGE_BASE_URL: url,
   STORAGE_LOCAL_PATH: text,
+  STORAGE_LOCAL_FOLDERS: folderList.optional(),
+  STORAGE_LOCAL_REQUIRE_MOUNTS: flag.optional(),
 });
 
 const s3Schema = z.object({
@@ -23,6 +41,8 @@ const s3Schema = z.object({
   S3_ACCESS_KEY_ID: text.optional(),
   S3_SECRET_ACCESS_KEY: text.optional(),
   S3_FORCE_PATH_STYLE: flag.optional(),
+  S3_MAX_ATTEMPTS: positiveInt.max(20, { error: 'must be at most 20' }).optional(),
+  S3_OPERATION_TIMEOUT_MS: positiveInt.optional(),
 });
 
 /** The environment variables this module reads. */
@@ -30,12 +50,16 @@ export const STORAGE_ENV_VARS = [
   'STORAGE_TYPE',
   'STORAGE_BASE_URL',
   'STORAGE_LOCAL_PATH',
+  'STORAGE_LOCAL_FOLDERS',
+  'STORAGE_LOCAL_REQUIRE_MOUNTS',
   'S3_ENDPOINT',
   'S3_REGION',
   'S3_BUCKET',
   'S3_ACCESS_KEY_ID',
   'S3_SECRET_ACCESS_KEY',
   'S3_FORCE_PATH_STYLE',
+  'S3_MAX_ATTEMPTS',
+  'S3_OPERATION_TIMEOUT_MS',
 ] as const;
 
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -50,8 +74,11 @@ function pick(env: NodeJS.ProcessEnv): Record<string, string> {
 /**
  * Reads the storage configuration from environment variables:
  * `STORAGE_TYPE` (`local` | `s3`, default `local`), `STORAGE_BASE_URL`,
- * `STORAGE_LOCAL_PATH`, `S3_ENDPOINT`, `S3_REGION` (default `us-east-1`),
- * `S3_BUCKET`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`.
+ * `STORAGE_LOCAL_PATH`, `STORAGE_LOCAL_FOLDERS` (only keys under these top-level folders, e.g.
+ * `uploads,generated,processed`), `STORAGE_LOCAL_REQUIRE_MOUNTS` (each folder must be a mounted volume),
+ * `S3_ENDPOINT`, `S3_REGION` (default `us-east-1`), `S3_BUCKET`, `S3_ACCESS_KEY_ID`,
+ * `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`, `S3_MAX_ATTEMPTS` (default 5) and
+ * `S3_OPERATION_TIMEOUT_MS` (default 60000: the most one S3 request, retries included, may take).
  *
  * @throws {ConfigError} listing every problem by variable name; values are never echoed.
  */
@@ -93,6 +120,10 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
       type: 'local',
       baseUrl: data.STORAGE_BASE_URL,
       localBasePath: data.STORAGE_LOCAL_PATH,
+      ...(data.STORAGE_LOCAL_FOLDERS?.length ? { folders: data.STORAGE_LOCAL_FOLDERS } : {}),
+      ...(data.STORAGE_LOCAL_REQUIRE_MOUNTS !== undefined
+        ? { requireMountedFolders: data.STORAGE_LOCAL_REQUIRE_MOUNTS }
+        : {}),
     };
   }
   return {
@@ -107,6 +138,10 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
         : {}),
       ...(data.S3_FORCE_PATH_STYLE !== undefined
         ? { forcePathStyle: data.S3_FORCE_PATH_STYLE }
+        : {}),
+      ...(data.S3_MAX_ATTEMPTS !== undefined ? { maxAttempts: data.S3_MAX_ATTEMPTS } : {}),
+      ...(data.S3_OPERATION_TIMEOUT_MS !== undefined
+        ? { operationTimeoutMs: data.S3_OPERATION_TIMEOUT_MS }
         : {}),
     },
   };

@@ -22,6 +22,8 @@ export class FaultProxy {
   readonly #target: { host: string; port: number };
   readonly #faults: ConnectionFault[] = [];
   readonly #sockets = new Set<net.Socket>();
+  readonly #clients = new Set<net.Socket>();
+  readonly #poisoned = new WeakSet<net.Socket>();
   #server: net.Server | undefined;
   #port = 0;
 
@@ -41,6 +43,16 @@ export class FaultProxy {
   /** Applies `fault` to each of the next `times` connections. */
   failNext(times: number, fault: ConnectionFault): this {
     for (let i = 0; i < times; i++) this.#faults.push(fault);
+    return this;
+  }
+
+  /**
+   * Turns every open client connection into a dead pooled one: the next request written on it is answered
+   * with a TCP reset, as when a server or load balancer dropped an idle keep-alive socket. New connections
+   * are not affected.
+   */
+  killOpenConnections(): this {
+    for (const socket of this.#clients) this.#poisoned.add(socket);
     return this;
   }
 
@@ -74,6 +86,8 @@ export class FaultProxy {
   #handle(client: net.Socket): void {
     this.connections += 1;
     this.#track(client);
+    this.#clients.add(client);
+    client.once('close', () => this.#clients.delete(client));
     const fault = this.#faults.shift();
     if (fault?.type === 'blackhole') {
       client.resume();
@@ -103,6 +117,11 @@ export class FaultProxy {
       client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
+      if (this.#poisoned.has(client)) {
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
       if (this.latencyMs > 0) {
         client.pause();
         setTimeout(() => {

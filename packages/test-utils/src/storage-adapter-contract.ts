@@ -15,7 +15,16 @@ import {
 
 /** What a contract factory returns: an adapter over an empty keyspace, and how to dispose of it. */
 export type ContractTarget =
-  StorageAdapter | { adapter: StorageAdapter; cleanup?: () => Promise<void> | void };
+  | StorageAdapter
+  | {
+      adapter: StorageAdapter;
+      cleanup?: () => Promise<void> | void;
+      /**
+       * Runs `use` with an adapter over the same keyspace that is refused access by the backend (wrong
+       * credentials, an unreadable directory), then restores access. Without it the permission tests skip.
+       */
+      withoutPermission?: <T>(use: (denied: StorageAdapter) => Promise<T>) => Promise<T>;
+    };
 
 /** Called before every test; must return an adapter whose keyspace is empty. */
 export type ContractFactory = () => ContractTarget | Promise<ContractTarget>;
@@ -90,15 +99,18 @@ export function describeStorageAdapterContract(
   describe(`StorageAdapter contract: ${name}`, () => {
     let storage: StorageAdapter;
     let cleanup: (() => Promise<void> | void) | undefined;
+    let withoutPermission: Extract<ContractTarget, { adapter: unknown }>['withoutPermission'];
 
     beforeEach(async () => {
       const target = await factory();
       if ('adapter' in target) {
         storage = target.adapter;
         cleanup = target.cleanup;
+        withoutPermission = target.withoutPermission;
       } else {
         storage = target;
         cleanup = undefined;
+        withoutPermission = undefined;
       }
     });
 
@@ -237,6 +249,26 @@ export function describeStorageAdapterContract(
         await storage.delete('del/me.txt');
         expect(await storage.exists('del/me.txt')).toBe(false);
         await storage.delete('del/me.txt');
+        expect(await keysOf(storage)).toEqual([]);
+      });
+    });
+
+    describe('permissions', () => {
+      it('reports a refused read as EACCES, never as a missing object', async (ctx) => {
+        if (!withoutPermission) return ctx.skip();
+        await storage.upload('perm/a.txt', 'secret', 'text/plain');
+        await withoutPermission(async (denied) => {
+          await expectCode(denied.exists('perm/a.txt'), 'EACCES');
+          await expectCode(denied.exists('perm/missing.txt'), 'EACCES');
+          await expectCode(denied.stat('perm/a.txt'), 'EACCES');
+          await expectCode(denied.download('perm/a.txt'), 'EACCES');
+          await expectCode(denied.checkHealth(), 'EACCES');
+        });
+        expect((await storage.download('perm/a.txt')).toString()).toBe('secret');
+      });
+
+      it('passes its health check when the backend is usable', async () => {
+        await storage.checkHealth();
         expect(await keysOf(storage)).toEqual([]);
       });
     });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,7 +73,7 @@ describe('deployment configuration (validated statically: no Docker engine here)
     }
   });
 
-  it('passes docker-compose config for the local and the s3 stacks', async () => {
+  it('passes docker-compose config for the local and the s3 stacks, with fixed volume names', async () => {
     expect(COMPOSE, 'docker-compose must be installed (make setup)').toBeDefined();
     const base = [
       '--env-file',
@@ -81,21 +81,100 @@ describe('deployment configuration (validated statically: no Docker engine here)
       '-f',
       path.join(dockerDir, 'docker-compose.yml'),
     ];
-    const env = { ...process.env, AWS_CA_BUNDLE: '' };
+    const env = {
+      ...process.env,
+      AWS_CA_BUNDLE: '',
+      API_KEYS: `${'k'.repeat(8)}-0123456789abcdef-xyz:u1`,
+    };
     const local = await run(COMPOSE!, [...base, 'config'], { env });
-    // MinIO only starts with the s3 profile; the default stack is nginx, redis, api and worker on local volumes.
-    expect(local.stdout).toMatch(/minio:\n(?:.*\n)*?\s+profiles:\n\s+- s3/);
+    // The default stack is nginx, redis, api and worker on local volumes; MinIO comes with the s3 override.
+    expect(local.stdout).not.toContain('minio');
     expect(local.stdout).toContain('/var/www/storage/processed');
     expect(local.stdout).toContain('rendered/local.conf');
-    const s3 = await run(
-      COMPOSE!,
-      [...base, '-f', path.join(dockerDir, 'docker-compose.s3.yml'), '--profile', 's3', 'config'],
-      { env },
-    );
+    for (const volume of ['uploads', 'generated', 'processed'])
+      expect(local.stdout).toContain(`name: monorepo_storage_${volume}`);
+    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed');
+    expect(local.stdout).toMatch(/STORAGE_LOCAL_REQUIRE_MOUNTS: "true"/);
+    const s3Files = [
+      ...base,
+      '-f',
+      path.join(dockerDir, 'docker-compose.s3.yml'),
+      '--profile',
+      's3',
+    ];
+    const secrets = {
+      MINIO_ROOT_USER: 'root-user',
+      MINIO_ROOT_PASSWORD: 'root-password-123',
+      S3_ACCESS_KEY_ID: 'storage-app',
+      S3_SECRET_ACCESS_KEY: 'app-secret-123456',
+    };
+    const s3 = await run(COMPOSE!, [...s3Files, 'config'], { env: { ...env, ...secrets } });
     expect(s3.stdout).toContain('minio-init');
     expect(s3.stdout).toContain('./nginx/rendered/s3.conf'.replace('./', '')); // nginx proxies the bucket
     expect(s3.stdout).toMatch(/STORAGE_TYPE: s3/);
+    expect(s3.stdout).toContain('- 127.0.0.1:9001:9001/tcp'); // console on loopback only
+    expect(s3.stdout).not.toMatch(/- 9000|published: 9000/); // the S3 API is not published either
+    // api and worker run as the app user, never as MinIO's root.
+    const app = s3.stdout.slice(s3.stdout.indexOf('\n  api:'), s3.stdout.indexOf('\n  minio:'));
+    expect(app).toContain('S3_ACCESS_KEY_ID: storage-app');
+    expect(app).not.toContain('root-user');
+    expect(app).not.toContain('root-password-123');
     const scaled = await run(COMPOSE!, [...base, 'config'], { env });
     expect(scaled.stdout).not.toContain('container_name'); // workers can be scaled with --scale worker=N
+  });
+
+  it('has no default credentials: each missing secret stops compose with a message naming it', async () => {
+    const env = { ...process.env, AWS_CA_BUNDLE: '' };
+    const files = [
+      '--env-file',
+      path.join(dockerDir, '.env.example'),
+      '-f',
+      path.join(dockerDir, 'docker-compose.yml'),
+    ];
+    const missing = (extra: NodeJS.ProcessEnv, args: string[]) =>
+      run(COMPOSE!, [...args, 'config'], { env: { ...env, ...extra } }).then(
+        () => 'accepted',
+        (error: { stderr?: string }) => error.stderr ?? '',
+      );
+    expect(await missing({}, files)).toMatch(/API_KEYS.*make api-key/);
+    const s3 = [...files, '-f', path.join(dockerDir, 'docker-compose.s3.yml'), '--profile', 's3'];
+    const key = { API_KEYS: 'x'.repeat(40) + ':u' };
+    expect(await missing(key, s3)).toMatch(/MINIO_ROOT_USER/);
+    expect(
+      await missing({ ...key, MINIO_ROOT_USER: 'r', MINIO_ROOT_PASSWORD: 'rootpass1' }, s3),
+    ).toMatch(/S3_ACCESS_KEY_ID/);
+    const everything = readdirSync(dockerDir, { recursive: true, encoding: 'utf8' })
+      .filter((file) => !file.startsWith('nginx/rendered'))
+      .map((file) => path.join(dockerDir, file))
+      .filter((file) => statSync(file).isFile())
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+    expect(everything).not.toMatch(/minioadmin|change-me/i);
+    expect(readFileSync(path.join(dockerDir, '.env.example'), 'utf8')).toMatch(/^API_KEYS=$/m);
+  });
+
+  it('gives the services a MinIO user limited to the bucket, and makes only processed/ and generated/ public', async () => {
+    const policy = JSON.parse(
+      readFileSync(path.join(dockerDir, 'minio', 'app-policy.json'), 'utf8'),
+    ) as {
+      Statement: Array<{ Effect: string; Action: string[]; Resource: string[] }>;
+    };
+    const resources = policy.Statement.flatMap((statement) => statement.Resource);
+    expect(resources.sort()).toEqual(['arn:aws:s3:::${S3_BUCKET}', 'arn:aws:s3:::${S3_BUCKET}/*']);
+    const actions = policy.Statement.flatMap((statement) => statement.Action);
+    expect(actions.filter((action) => !/^s3:(Get|Put|Delete|List|Abort)/.test(action))).toEqual([]);
+    expect(actions).not.toContain('s3:*');
+    const script = readFileSync(path.join(dockerDir, 'minio', 'init.sh'), 'utf8');
+    await run('sh', ['-n', path.join(dockerDir, 'minio', 'init.sh')]);
+    const anonymous = [...script.matchAll(/^mc anonymous set (\S+) "(\S+)"$/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
+    expect(anonymous).toEqual([
+      'none local/$S3_BUCKET',
+      'download local/$S3_BUCKET/processed',
+      'download local/$S3_BUCKET/generated',
+    ]);
+    expect(script).toMatch(/mc admin user add local "\$S3_ACCESS_KEY_ID"/);
+    expect(script).toMatch(/mc admin policy attach local storage-app --user "\$S3_ACCESS_KEY_ID"/);
   });
 });

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
-const KEY_A = 'e2e-key-user-a-0123456789abcdef';
-const KEY_B = 'e2e-key-user-b-0123456789abcdef';
+const KEY_A = 'e2e-key-user-a-0123456789abcdef-1';
+const KEY_B = 'e2e-key-user-b-0123456789abcdef-2';
 const MAX_UPLOAD = 3 * 1024 * 1024;
 
 interface JobStatus {
@@ -184,6 +184,12 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
         const range = await fetch(variant.url, { headers: { range: 'bytes=0-9' } });
         expect(range.status).toBe(206);
         expect(Buffer.from(await range.arrayBuffer()).equals(bytes.subarray(0, 10))).toBe(true);
+        // Another percent-encoding of the same key is the same object (and, over S3, the same cache entry).
+        const reEncoded = variant.url.replace('/static/processed/', '/static/%70rocessed/');
+        const again = await fetch(reEncoded);
+        expect(again.status).toBe(200);
+        expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+        if (storageType === 's3') expect(again.headers.get('x-cache-status')).toBe('HIT');
       }
     });
 
@@ -324,13 +330,20 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
       }
     }, 120_000);
 
-    it('exposes health, readiness, metrics and the OpenAPI document', async () => {
-      expect(await (await fetch(`${stack.gatewayUrl}/readyz`)).json()).toMatchObject({
+    it('exposes readiness, metrics and the OpenAPI document on the internal port only', async () => {
+      for (const path of ['/readyz', '/metrics', '/openapi.json', '/metrics?x=1', '/%6detrics']) {
+        const publicAnswer = await fetch(`${stack.gatewayUrl}${path}`);
+        expect(publicAnswer.status, path).toBe(404);
+        expect(await publicAnswer.text(), path).not.toContain('api_http_requests_total');
+      }
+      expect((await fetch(`${stack.gatewayUrl}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${stack.apiUrl}/readyz`)).json()).toMatchObject({
         status: 'ready',
+        checks: { storage: 'ok', redis: 'ok' },
       });
-      const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+      const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
       expect(metrics).toContain('api_http_requests_total');
-      const doc = (await (await fetch(`${stack.gatewayUrl}/openapi.json`)).json()) as {
+      const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
         openapi: string;
         paths: object;
       };

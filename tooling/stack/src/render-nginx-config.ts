@@ -43,7 +43,8 @@ function staticSource(origin: StaticOrigin, folder: string): string {
     `proxy_set_header Host ${origin.upstream};`,
     'proxy_set_header Authorization "";',
     'proxy_cache objects;',
-    'proxy_cache_key $static_key;',
+    // The normalised path: every percent-encoding of one key shares one cache entry.
+    'proxy_cache_key $uri;',
     `proxy_cache_valid 200 ${folder === 'uploads/' ? '1m' : '1h'};`,
     'proxy_cache_valid 404 10s;',
     'proxy_cache_lock on;',

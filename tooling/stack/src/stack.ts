@@ -1,6 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, startRedis, startS3rver } from '@monorepo/test-utils';
@@ -61,6 +62,34 @@ export interface Stack {
 }
 
 const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
+
+/** True when a user who is neither owner nor in the group may enter every directory from `dir` up to `/`. */
+async function othersCanTraverse(dir: string): Promise<boolean> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (((await stat(current)).mode & 0o001) === 0) return false;
+    if (current === path.dirname(current)) return true;
+  }
+}
+
+/**
+ * The `user` directive for nginx. Started by root, nginx runs its workers as `nobody`, which must be able to
+ * reach the served tree; a checkout in a private home (`/root`, mode 0700) is not reachable, so the workers
+ * then run as the owner of the data directory instead of answering every CDN request with 403.
+ */
+export async function nginxUserDirective(servedDir: string): Promise<string> {
+  if (os.userInfo().uid !== 0) return '';
+  if (await othersCanTraverse(servedDir)) return 'user nobody nogroup;';
+  const { uid, gid } = await stat(servedDir);
+  // nginx takes names, not numbers.
+  const name = (db: string, id: number) =>
+    execFileSync('getent', [db, String(id)], { encoding: 'utf8' }).split(':')[0]!;
+  const owner = name('passwd', uid);
+  const group = name('group', gid);
+  process.stderr.write(
+    `note: ${servedDir} is not reachable by 'nobody' (a parent directory is private), so nginx workers run as ${owner}\n`,
+  );
+  return `user ${owner} ${group};`;
+}
 
 async function portOr(value: number | undefined): Promise<number> {
   return value && value > 0 ? value : freePort();
@@ -202,7 +231,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         maxUploadBytes,
         errorLog: path.join(logDir, 'nginx-error.log'),
         accessLog: path.join(logDir, 'nginx-access.log'),
-        userDirective: os.userInfo().uid === 0 ? 'user nobody nogroup;' : '',
+        userDirective: await nginxUserDirective(storageRoot),
       }),
     );
     const nginx = new ManagedProcess(

@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   console.log(`${line}
  Storage platform is running (${storageType} storage, data in ${dataDir})
 
-   API (via nginx)   ${stack.gatewayUrl}/v1/...        e.g. ${stack.gatewayUrl}/openapi.json
+   API (via nginx)   ${stack.gatewayUrl}/v1/...        OpenAPI: ${stack.apiUrl}/openapi.json
    API (direct)      ${stack.apiUrl}
    CDN               ${stack.cdnUrl}/static/...
    Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics

@@ -1,7 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
-const KEY = /^[\x21-\x7e]{16,256}$/;
+const KEY = /^[\x21-\x7e]{32,256}$/;
+// Keys copied from docs and examples, never meant to be used.
+const PLACEHOLDER = /change[-_]?me|replace[-_]?me|placeholder|example|your[-_]?(api[-_]?)?key/i;
+const HOW_TO_MAKE = 'make one with `make api-key` (or `openssl rand -base64 32`)';
 
 /** Looks API keys up by their SHA-256, so no comparison time depends on a key's characters. */
 export interface ApiKeyring {
@@ -32,7 +35,11 @@ export function parseApiKeys(raw: string): ApiKeyring {
     const key = entry.slice(0, colon);
     const userId = entry.slice(colon + 1);
     if (colon <= 0 || !KEY.test(key))
-      throw new Error(`entry ${index + 1}: key must be 16-256 printable characters`);
+      throw new Error(
+        `entry ${index + 1}: key must be 32-256 printable characters: ${HOW_TO_MAKE}`,
+      );
+    if (PLACEHOLDER.test(key) || new Set(key).size < 10)
+      throw new Error(`entry ${index + 1}: key looks like a placeholder: ${HOW_TO_MAKE}`);
     if (!USER_ID.test(userId))
       throw new Error(`entry ${index + 1}: userId must match [A-Za-z0-9_-]{1,128}`);
     entries.push({ hash: digest(key), userId });

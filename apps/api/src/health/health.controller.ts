@@ -1,11 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { checkReadiness } from '@monorepo/observability';
 import type { PrometheusMonitoring } from '@monorepo/observability';
+import type { Logger } from 'pino';
 import type { StorageAdapter } from '@monorepo/storage';
 import type { Queue } from 'bullmq';
 import type { Response } from 'express';
 import { OPENAPI_DOCUMENT } from '../openapi.js';
-import { MONITORING, QUEUE, STORAGE } from '../tokens.js';
+import { LOGGER, MONITORING, QUEUE, STORAGE } from '../tokens.js';
 
 /** Unauthenticated operational endpoints. */
 @Controller()
@@ -14,6 +15,7 @@ export class HealthController {
     @Inject(QUEUE) private readonly queue: Queue,
     @Inject(STORAGE) private readonly storage: StorageAdapter,
     @Inject(MONITORING) private readonly monitoring: PrometheusMonitoring,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @Get('healthz')
@@ -21,14 +23,17 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** 200 when Redis and storage answer; 503 with the failing dependency otherwise. */
+  /** 200 when Redis and storage answer; 503 naming the failing dependency (details only in the logs) otherwise. */
   @Get('readyz')
   async ready(@Res() res: Response): Promise<void> {
-    const { ready, body } = await checkReadiness({
-      redis: async () =>
-        ((await this.queue.client) as unknown as { ping(): Promise<string> }).ping(),
-      storage: () => this.storage.exists('.readyz-probe'),
-    });
+    const { ready, body } = await checkReadiness(
+      {
+        redis: async () =>
+          ((await this.queue.client) as unknown as { ping(): Promise<string> }).ping(),
+        storage: () => this.storage.checkHealth(),
+      },
+      { onFailure: (check, error) => this.logger.warn({ check, err: error }, 'not ready') },
+    );
     res.status(ready ? 200 : 503).json(body);
   }
 

@@ -5,7 +5,7 @@ import { startStack } from '@monorepo/stack';
 import type { Measurement } from '../harness.js';
 import { photoJpeg } from '@monorepo/test-utils/images';
 
-const KEY = 'bench-key-0123456789abcdef';
+const KEY = 'bench-key-0123456789abcdefghijklmn';
 
 /** Scenario 5: N jobs through nginx → API → Redis → worker(s) → storage, variants fetched through nginx. */
 export async function endToEndScenario(

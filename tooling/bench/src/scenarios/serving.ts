@@ -67,7 +67,7 @@ async function load(
   };
 }
 
-const KEY = 'bench-key-0123456789abcdef';
+const KEY = 'bench-key-0123456789abcdefghijklmn';
 
 function cannon(
   url: string,

@@ -12,9 +12,11 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # System packages used by tests and `make start`: nginx (CDN), redis-server (queue),
-# docker-compose (static validation of the compose files; there is no Docker engine in CI).
+# docker-compose (static validation of the compose files; there is no Docker engine in CI), and Ceph's
+# radosgw (a real S3 server for the S3 suites, the end-to-end tests in S3 mode and the bench).
 missing=()
-for pair in nginx:nginx-light redis-server:redis-server docker-compose:docker-compose; do
+for pair in nginx:nginx-light redis-server:redis-server docker-compose:docker-compose \
+  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw radosgw-admin:ceph-common; do
   cmd="${pair%%:*}"; pkg="${pair#*:}"
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

@@ -7,6 +7,7 @@ import { parseApiKeys } from './auth/api-keys.js';
 import { FilesController } from './files/files.controller.js';
 import { parseRange } from './files/http-range.js';
 import { ownsKey, sanitizeFilename } from './files/ownership.js';
+import { S3SignController } from './cdn/s3-sign.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
@@ -109,7 +110,12 @@ describe('error mapping', () => {
 describe('OpenAPI document', () => {
   it('lists every route the controllers register, and nothing else', () => {
     const routes = new Set<string>();
-    for (const controller of [FilesController, ImagesController, HealthController]) {
+    for (const controller of [
+      FilesController,
+      ImagesController,
+      HealthController,
+      S3SignController,
+    ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
         const handler = (controller.prototype as unknown as Record<string, unknown>)[name];

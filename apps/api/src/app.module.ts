@@ -6,6 +6,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './api-config.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { S3SignController } from './cdn/s3-sign.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ImagesController } from './images/images.controller.js';
@@ -25,7 +26,7 @@ export class AppModule {
   static forRoot(deps: ApiDependencies): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, FilesController, ImagesController],
+      controllers: [HealthController, FilesController, ImagesController, S3SignController],
       providers: [
         ApiKeyGuard,
         { provide: CONFIG, useValue: deps.config },

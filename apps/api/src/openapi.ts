@@ -233,5 +233,17 @@ export const OPENAPI_DOCUMENT = {
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
     },
+    '/internal/s3-sign/{key}': {
+      get: {
+        summary: "Internal, for nginx's auth_request only (never routed by the gateway)",
+        description:
+          'A presigned path (60 s) for reading one object from S3, in `X-S3-Signed-Path`, so the CDN serves objects the bucket keeps private.',
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '204': { description: 'Signed path in X-S3-Signed-Path' },
+          '403': { description: 'Bad key, or a backend without signed URLs' },
+        },
+      },
+    },
   },
 } as const;

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageFactory, isStorageError } from '@monorepo/storage';
 import type { S3StorageAdapter, StorageAdapter, StorageConfig } from '@monorepo/storage';
@@ -6,6 +5,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { describeBackend, parseBackendSpec } from './backend-spec.js';
 import { backupToFile, restoreFromFile } from './backup.js';
 import { cleanOlderThan, parseDuration } from './clean.js';
+import {
+  PUBLIC_PREFIXES,
+  STORAGE_FOLDERS,
+  initLocalStorage,
+  initS3Storage,
+} from './init-storage.js';
 import { createProgress, formatBytes } from './progress.js';
 import { syncStorage } from './sync.js';
 import { computeUsage } from './usage.js';
@@ -53,18 +58,25 @@ export function buildProgram(): Command {
 
   program
     .command('init')
-    .description('create the directory layout (uploads, generated, processed) or the bucket')
+    .description(
+      'create the directory layout (uploads, generated, processed), or the bucket with a policy that makes only processed/ and generated/ public, and check it',
+    )
     .option(...storageOption)
     .action(async (opts: { storage: string }) => {
       const { config, storage } = open(opts.storage, 'write');
       if (config.type === 'local') {
-        for (const dir of ['uploads', 'generated', 'processed']) {
-          await mkdir(path.join(config.localBasePath, dir), { recursive: true, mode: 0o755 });
-        }
-        out(`initialised ${describeBackend(config)} (uploads, generated, processed)`);
+        await initLocalStorage(config);
+        out(`initialised ${describeBackend(config)} (${STORAGE_FOLDERS.join(', ')})`);
       } else {
-        const created = await (storage as S3StorageAdapter).ensureBucket();
-        out(`${created ? 'created' : 'found'} bucket ${config.s3.bucket}`);
+        const report = await initS3Storage(storage as S3StorageAdapter);
+        out(`${report.createdBucket ? 'created' : 'found'} bucket ${config.s3.bucket}`);
+        out(
+          `bucket policy: anonymous read on ${PUBLIC_PREFIXES.join(', ')} only (checked: ${Object.entries(
+            report.anonymousRead,
+          )
+            .map(([prefix, status]) => `${prefix} ${status}`)
+            .join(', ')})`,
+        );
       }
     });
 
@@ -76,7 +88,7 @@ export function buildProgram(): Command {
     .option('-p, --prefix <prefix>', 'only keys starting with this', '')
     .option('--delete', 'delete objects in <to> that <from> does not have', false)
     .option('-n, --dry-run', 'show what would change; change nothing', false)
-    .option('-c, --concurrency <n>', 'objects in flight', positiveInt, 8)
+    .option('-c, --concurrency <n>', 'objects in flight', positiveInt, 16)
     .option('-q, --quiet', 'no progress output', false)
     .action(
       async (

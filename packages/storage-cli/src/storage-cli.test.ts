@@ -254,4 +254,25 @@ describe('storage clean, usage, backup/restore', () => {
     }
     expect((await readdir(work)).sort()).toEqual([]); // no typo/, no target/, no partial backup
   });
+
+  it('init creates the bucket and makes only processed/ and generated/ anonymously readable, checked', async (ctx) => {
+    if (server.kind === 's3rver') return ctx.skip(); // the stand-in enforces no policy
+    const bucket = `init-${randomUUID()}`;
+    const result = await run(['init', '--storage', `s3://${bucket}`], s3Env());
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`created bucket ${bucket}`);
+    expect(result.stdout).toContain('processed/ 200, generated/ 200, uploads/ 403');
+    const storage = new S3StorageAdapter(s3ConfigFor({ ...server, bucket }));
+    await storage.upload('uploads/u/secret.txt', 'secret', 'text/plain');
+    await storage.upload('processed/t/u/j/out.txt', 'out', 'text/plain');
+    expect((await fetch(storage.getBucketUrl('uploads/u/secret.txt'))).status).toBe(403);
+    expect(await (await fetch(storage.getBucketUrl('processed/t/u/j/out.txt'))).text()).toBe('out');
+    expect((await fetch(`${server.endpoint}/${bucket}?list-type=2`)).status).toBe(403); // no anonymous listing
+    expect((await run(['init', '--storage', `s3://${bucket}`], s3Env())).stdout).toContain(
+      `found bucket ${bucket}`,
+    );
+    await storage.deletePrefix('uploads/');
+    await storage.deletePrefix('processed/');
+  });
 });

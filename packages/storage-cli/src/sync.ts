@@ -14,7 +14,7 @@ export interface SyncOptions {
   delete?: boolean;
   /** Report what would happen; change nothing. */
   dryRun?: boolean;
-  /** Objects copied at once (default 8). */
+  /** Objects copied at once (default 16). */
   concurrency?: number;
   progress?: Progress;
 }
@@ -30,21 +30,19 @@ export interface SyncSummary {
 }
 
 const bare = (etag: string) => etag.replace(/^W\//, '').replace(/"/g, '');
+const isMd5 = (etag: string) => /^[0-9a-f]{32}$/.test(bare(etag));
 
 /** True when `target` is a copy of this exact version of `source`. */
 export function isSameObject(source: ObjectInfo, target: ObjectInfo | undefined): boolean {
   if (!target || target.size !== source.size) return false;
   return (
     target.metadata[SYNC_ETAG] === bare(source.etag) ||
-    (bare(target.etag) === bare(source.etag) && /^[0-9a-f]{32}$/.test(bare(source.etag)))
+    (bare(target.etag) === bare(source.etag) && isMd5(source.etag))
   );
 }
 
-async function copyOne(
-  source: StorageAdapter,
-  target: StorageAdapter,
-  item: ObjectInfo,
-): Promise<number> {
+/** A pass-through stream that counts and hashes (MD5) what flows through it. */
+function md5Meter(): { meter: Transform; digest: () => string; bytes: () => number } {
   const md5 = createHash('md5');
   let bytes = 0;
   const meter = new Transform({
@@ -54,23 +52,90 @@ async function copyOne(
       callback(null, chunk);
     },
   });
-  const input = await source.downloadStream(item.key);
-  input.once('error', (error) => meter.destroy(error));
-  input.pipe(meter);
+  return { meter, digest: () => md5.digest('hex'), bytes: () => bytes };
+}
+
+async function md5Of(storage: StorageAdapter, key: string): Promise<string> {
+  const md5 = createHash('md5');
+  for await (const chunk of (await storage.downloadStream(key)) as AsyncIterable<Buffer>)
+    md5.update(chunk);
+  return md5.digest('hex');
+}
+
+/**
+ * Whether `target` already holds this version of `item`, as cheaply as the stores allow: equal MD5 ETags
+ * (S3 → S3) need no request; an MD5 ETag on the target is compared with the source's content hash (local →
+ * S3: a local read, no request); anything else reads the target's `sync-etag` metadata (one `stat`).
+ */
+async function alreadyThere(
+  source: StorageAdapter,
+  target: StorageAdapter,
+  item: ObjectInfo,
+  listed: ObjectInfo | undefined,
+): Promise<boolean> {
+  if (!listed || listed.size !== item.size) return false;
+  if (isMd5(listed.etag)) {
+    const sourceMd5 = isMd5(item.etag) ? bare(item.etag) : await md5Of(source, item.key);
+    return sourceMd5 === bare(listed.etag);
+  }
+  return isSameObject(item, await target.stat(item.key).catch(() => undefined));
+}
+
+/** Objects up to this size are copied as one buffer (less machinery per object); larger ones stream. */
+const SMALL_OBJECT = 1024 * 1024;
+
+/** Copies one object with its attributes; returns what was sent (size and MD5) for verification. */
+async function copyOne(
+  source: StorageAdapter,
+  target: StorageAdapter,
+  item: ObjectInfo,
+): Promise<{ bytes: number; md5: string }> {
   const { [SYNC_ETAG]: _previous, ...metadata } = item.metadata;
-  await target.upload(item.key, meter, item.contentType, {
+  const options = {
     metadata: { ...metadata, [SYNC_ETAG]: bare(item.etag) },
     contentLength: item.size,
     ...(item.cacheControl ? { cacheControl: item.cacheControl } : {}),
-  });
-  // Verify what landed: its size, and its MD5 wherever the store reports one as the ETag.
-  const written = await target.stat(item.key);
-  const etag = bare(written.etag);
-  if (written.size !== item.size || bytes !== item.size)
-    throw new Error(`size mismatch after copy (${written.size} != ${item.size})`);
-  if (/^[0-9a-f]{32}$/.test(etag) && etag !== md5.digest('hex'))
-    throw new Error('checksum mismatch after copy');
-  return bytes;
+  };
+  if (item.size <= SMALL_OBJECT) {
+    const body = await source.download(item.key);
+    await target.upload(item.key, body, item.contentType, {
+      ...options,
+      contentLength: body.length,
+    });
+    return { bytes: body.length, md5: createHash('md5').update(body).digest('hex') };
+  }
+  const { meter, digest, bytes } = md5Meter();
+  const input = await source.downloadStream(item.key);
+  input.once('error', (error) => meter.destroy(error));
+  input.pipe(meter);
+  await target.upload(item.key, meter, item.contentType, options);
+  return { bytes: bytes(), md5: digest() };
+}
+
+/**
+ * Checks what landed with one listing of the target (not a request per object): every copy must have the
+ * source's size, and its MD5 wherever the store reports one as the ETag. Returns the keys that do not.
+ */
+async function verifyCopies(
+  target: StorageAdapter,
+  prefix: string,
+  sent: Map<string, { bytes: number; md5: string }>,
+): Promise<Array<{ key: string; error: string }>> {
+  const landed = new Map<string, ObjectInfo>();
+  for await (const info of target.listAll(prefix))
+    if (sent.has(info.key)) landed.set(info.key, info);
+  const failed: Array<{ key: string; error: string }> = [];
+  for (const [key, { bytes, md5 }] of sent) {
+    const info = landed.get(key);
+    if (!info || info.size !== bytes)
+      failed.push({
+        key,
+        error: `size mismatch after copy (${info?.size ?? 'missing'} != ${bytes})`,
+      });
+    else if (isMd5(info.etag) && bare(info.etag) !== md5)
+      failed.push({ key, error: 'checksum mismatch after copy' });
+  }
+  return failed;
 }
 
 /**
@@ -96,23 +161,32 @@ export async function syncStorage(
     failed: [],
     dryRun,
   };
+  const concurrency = options.concurrency ?? 16;
+  // The source first: a missing source must fail before anything (a local target root) is created.
   const sources = await collect(listWithMetadata(source, prefix));
-  const targets = new Map(
-    (await collect(listWithMetadata(target, prefix))).map((item) => [item.key, item]),
-  );
+  const listed = await collect(target.listAll(prefix));
+  const targets = new Map(listed.map((item) => [item.key, item]));
   summary.scanned = sources.length;
-  const pending = sources.filter((item) => !isSameObject(item, targets.get(item.key)));
+  const present = new Set<ObjectInfo>();
+  await forEachLimit(sources, concurrency, async (item) => {
+    if (await alreadyThere(source, target, item, targets.get(item.key))) present.add(item);
+  });
+  const pending = sources.filter((item) => !present.has(item));
   summary.skipped = sources.length - pending.length;
   progress?.start(
     pending.length,
     pending.reduce((sum, item) => sum + item.size, 0),
   );
-  await forEachLimit(pending, options.concurrency ?? 8, async (item) => {
+  const sent = new Map<string, { bytes: number; md5: string }>();
+  await forEachLimit(pending, concurrency, async (item) => {
     if (dryRun) {
       progress?.log(`would copy ${item.key} (${item.size} bytes)`);
     } else {
       try {
-        summary.copiedBytes += await copyOne(source, target, item);
+        const copy = await copyOne(source, target, item);
+        if (copy.bytes !== item.size)
+          throw new Error(`size mismatch after copy (${copy.bytes} != ${item.size})`);
+        sent.set(item.key, copy);
       } catch (error) {
         summary.failed.push({ key: item.key, error: (error as Error).message });
         progress?.advance(1, item.size);
@@ -122,6 +196,13 @@ export async function syncStorage(
     summary.copied += 1;
     progress?.advance(1, item.size);
   });
+  if (sent.size > 0) {
+    const bad = await verifyCopies(target, prefix, sent);
+    summary.failed.push(...bad);
+    summary.copied -= bad.length;
+    for (const [key, { bytes }] of sent)
+      if (!bad.some((b) => b.key === key)) summary.copiedBytes += bytes;
+  }
   if (options.delete) {
     const keep = new Set(sources.map((item) => item.key));
     for (const key of targets.keys()) {

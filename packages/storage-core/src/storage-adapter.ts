@@ -51,11 +51,15 @@ export interface ListOptions {
   metadata?: boolean;
 }
 
-/** One page of a listing. */
+/**
+ * One page of a listing. Every page but the last holds exactly `limit` items, on every backend: adapters over
+ * stores that answer short pages (S3 promises only "up to MaxKeys"; Ceph RGW's sharded index answers short and
+ * even empty pages while more keys follow) keep reading until the page is full.
+ */
 export interface ListPage {
   /** Objects in byte-wise ascending key order. */
   items: ObjectInfo[];
-  /** Pass to the next `list` call; absent on the last page. */
+  /** Pass to the next `list` call; absent on the last page. The next page may be empty. */
   cursor?: string;
 }
 

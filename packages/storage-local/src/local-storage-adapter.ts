@@ -46,7 +46,7 @@ import type {
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { KeyLock } from './key-lock.js';
 import type { LocalStorageConfig } from './local-storage-config.js';
-import { isReservedName, isTempName, tempName } from './reserved-names.js';
+import { isReservedName, isTempName, sidecarName, tempName } from './reserved-names.js';
 import { SafeRoot } from './safe-root.js';
 import type { Location } from './safe-root.js';
 import { Sidecars, fingerprint } from './sidecar.js';
@@ -59,6 +59,8 @@ interface FileEntry {
   dir: string;
   name: string;
   stats: BigIntStats;
+  /** From a directory walk: whether a sidecar was there (so listings skip reading absent ones). */
+  sidecar?: boolean;
 }
 
 /**
@@ -558,9 +560,10 @@ export class LocalStorageAdapter implements StorageAdapter {
 
   async #info(entry: FileEntry, withMeta: boolean): Promise<ObjectInfo> {
     const { stats } = entry;
-    const stored = withMeta
-      ? await this.#sidecars.read(entry.dir, entry.name, fingerprint(stats))
-      : undefined;
+    const stored =
+      withMeta && entry.sidecar !== false
+        ? await this.#sidecars.read(entry.dir, entry.name, fingerprint(stats))
+        : undefined;
     const meta = stored ?? this.#defaultMeta(entry.key);
     const info: ObjectInfo = {
       key: entry.key,
@@ -614,10 +617,12 @@ export class LocalStorageAdapter implements StorageAdapter {
       throw error;
     }
     const candidates: Array<{ name: string; sortKey: Buffer; isDir: boolean }> = [];
+    const sidecars = new Set<string>();
     for (const dirent of dirents) {
       const { name } = dirent;
       if (isReservedName(name)) {
         if (isTempName(name)) void this.#removeIfStale(path.join(dir, name));
+        else sidecars.add(name);
         continue;
       }
       if (!name.startsWith(namePrefix) || dirent.isSymbolicLink()) continue;
@@ -643,7 +648,14 @@ export class LocalStorageAdapter implements StorageAdapter {
       if (afterBytes && Buffer.compare(candidate.sortKey, afterBytes) <= 0) continue;
       try {
         const stats = await lstat(path.join(dir, candidate.name), { bigint: true });
-        if (stats.isFile()) yield { key, dir, name: candidate.name, stats };
+        if (stats.isFile())
+          yield {
+            key,
+            dir,
+            name: candidate.name,
+            stats,
+            sidecar: sidecars.size > 0 && sidecars.has(sidecarName(candidate.name)),
+          };
       } catch (error) {
         if (errnoCode(error) !== 'ENOENT') throw error;
       }

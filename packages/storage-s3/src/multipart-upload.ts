@@ -30,12 +30,39 @@ async function* guarded(source: AsyncIterable<Buffer | string>): AsyncGenerator<
   }
 }
 
+/** Reads a body of a known length into one buffer of exactly that size. */
+async function readExactly(
+  source: AsyncIterable<Buffer | string>,
+  length: number,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
+  const body = Buffer.allocUnsafeSlow(length);
+  let filled = 0;
+  for await (const item of guarded(source)) {
+    signal?.throwIfAborted();
+    const chunk = typeof item === 'string' ? Buffer.from(item) : item;
+    if (filled + chunk.length > length)
+      throw new BodyStreamError(new Error(`The body is longer than its declared ${length} bytes`));
+    filled += chunk.copy(body, filled);
+  }
+  if (filled !== length)
+    throw new BodyStreamError(new Error(`The body is shorter than its declared ${length} bytes`));
+  return body;
+}
+
 /** How a stream is cut into parts. */
 export interface MultipartOptions {
   /** Bytes per part (S3 minimum 5 MiB, except the last). */
   partSize: number;
   /** Parts uploaded at the same time. */
   queueSize: number;
+  /** The body's declared length, if known (already enforced by a length guard in front of `source`). */
+  expectedLength?: number;
+  /**
+   * A body whose declared length is at most this goes up in one `PutObject` from a buffer of exactly its
+   * size (retryable, one request instead of at least four). Default: `partSize`.
+   */
+  singlePutMax?: number;
   signal?: AbortSignal;
 }
 
@@ -52,7 +79,14 @@ export async function uploadStream(
   source: AsyncIterable<Buffer | string>,
   options: MultipartOptions,
 ): Promise<void> {
-  const { partSize, queueSize, signal } = options;
+  const { partSize, queueSize, signal, expectedLength } = options;
+  if (expectedLength !== undefined && expectedLength <= (options.singlePutMax ?? partSize)) {
+    const body = await readExactly(source, expectedLength, signal);
+    await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), {
+      abortSignal: signal,
+    });
+    return;
+  }
   const { Bucket, Key, IfNoneMatch, Body: _body, ContentLength: _length, ...createParams } = params;
   const free: Buffer[] = [];
   const inFlight = new Set<Promise<void>>();

@@ -50,6 +50,32 @@ describe('S3StorageAdapter with injected faults', () => {
     return { mock, storage: new S3StorageAdapter(config(extra), { client: mock }) };
   };
 
+  it('fills pages and loses nothing when the store answers short or empty truncated pages', async () => {
+    const { mock, storage } = setup();
+    const keys = Array.from({ length: 30 }, (_, i) => `short/${String(i).padStart(2, '0')}`);
+    for (const key of keys) await storage.upload(key, 'x', 'text/plain');
+    const short = (pageKeys: number) => mock.failNext('ListObjectsV2', { pageKeys });
+    short(0);
+    short(3);
+    const first = await storage.list('short/', { limit: 10 });
+    expect(first.items.map((i) => i.key)).toEqual(keys.slice(0, 10));
+    expect(first.cursor).toBeTypeOf('string');
+    short(0);
+    const second = await storage.list('short/', { limit: 25, cursor: first.cursor! });
+    expect(second.items.map((i) => i.key)).toEqual(keys.slice(10));
+    expect(second.cursor).toBeUndefined();
+    short(0);
+    short(7);
+    short(0);
+    const all: string[] = [];
+    for await (const item of storage.listAll('short/')) all.push(item.key);
+    expect(all).toEqual(keys);
+    short(0);
+    short(1);
+    expect(await storage.deletePrefix('short/')).toBe(30);
+    expect(mock.keys('test-bucket')).toEqual([]);
+  });
+
   it('aborts a multipart upload whose part fails, leaving nothing behind', async () => {
     const { mock, storage } = setup();
     mock.failNext('UploadPart', { error: { name: 'InternalError', status: 500 } });

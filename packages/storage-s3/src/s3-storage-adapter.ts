@@ -3,7 +3,9 @@ import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   CreateBucketCommand,
+  DeleteBucketPolicyCommand,
   HeadBucketCommand,
+  PutBucketPolicyCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -54,6 +56,31 @@ import { mapS3Error } from './s3-errors.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
 const BACKEND = 's3';
+
+/** Reads a body of a known length into one buffer, copying each chunk once (no chunk list, no concat). */
+function readFully(body: NodeJS.ReadableStream, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out = Buffer.allocUnsafe(length);
+    let filled = 0;
+    body.on('data', (chunk: Buffer) => {
+      if (filled + chunk.length > length) {
+        (body as Readable).destroy(new Error(`S3 sent more than the ${length} bytes it announced`));
+        return;
+      }
+      filled += chunk.copy(out, filled);
+    });
+    body.once('error', reject);
+    body.once('end', () =>
+      filled === length
+        ? resolve(out)
+        : reject(
+            Object.assign(new Error(`S3 sent ${filled} of the ${length} bytes it announced`), {
+              code: 'ECONNRESET',
+            }),
+          ),
+    );
+  });
+}
 const MiB = 1024 * 1024;
 const DELETE_BATCH = 1000;
 const HEAD_CONCURRENCY = 16;
@@ -67,7 +94,8 @@ export interface S3StorageAdapterOptions {
 /**
  * Stores objects in an S3 bucket (AWS S3, MinIO, Wasabi, R2, ...).
  *
- * - Bodies up to one part go up in one `PutObject`; larger ones and streams
+ * - Bodies up to `multipartThreshold` (16 MiB) go up in one retryable `PutObject`: in-memory ones, and
+ *   streams with a declared `contentLength`; larger ones and streams of unknown length
  *   go multipart with parallel parts in a fixed pool of part buffers
  *   (memory is bounded by `(queueSize + 1) × partSize`), aborted on failure
  *   so no upload is left dangling.
@@ -83,6 +111,7 @@ export class S3StorageAdapter implements StorageAdapter {
   readonly #bucket: string;
   readonly #prefix: string;
   readonly #partSize: number;
+  readonly #singlePutMax: number;
   readonly #queueSize: number;
   #signer: S3Client | undefined;
 
@@ -108,6 +137,7 @@ export class S3StorageAdapter implements StorageAdapter {
     this.#bucket = config.s3.bucket;
     this.#prefix = prefix;
     this.#partSize = partSize;
+    this.#singlePutMax = Math.max(partSize, config.s3.multipartThreshold ?? 16 * MiB);
     this.#queueSize = config.s3.queueSize ?? 4;
     this.#raw = options.client ?? this.#buildClient();
     this.#client = withOperationTimeout(this.#raw, timeout);
@@ -154,7 +184,7 @@ export class S3StorageAdapter implements StorageAdapter {
           },
         );
       }
-      if (bytes && bytes.length <= this.#partSize) {
+      if (bytes && bytes.length <= this.#singlePutMax) {
         await this.#client.send(
           new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }),
           {
@@ -174,9 +204,9 @@ export class S3StorageAdapter implements StorageAdapter {
 
   async download(key: string): Promise<Buffer> {
     validateKey(key, 'download', BACKEND);
-    const body = await this.#get(key, 'download');
+    const { body, length } = await this.#get(key, 'download');
     try {
-      return await streamToBuffer(body);
+      return length === undefined ? await streamToBuffer(body) : await readFully(body, length);
     } catch (error) {
       throw mapS3Error(error, 'download', key, this.#bucket);
     }
@@ -185,7 +215,7 @@ export class S3StorageAdapter implements StorageAdapter {
   async downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
     validateKey(key, 'downloadStream', BACKEND);
     if (range) validateRange(range, { key, backend: BACKEND });
-    return this.#get(key, 'downloadStream', range);
+    return (await this.#get(key, 'downloadStream', range)).body;
   }
 
   async exists(key: string): Promise<boolean> {
@@ -209,6 +239,17 @@ export class S3StorageAdapter implements StorageAdapter {
   getPublicUrl(key: string): string {
     validateKey(key, 'getPublicUrl', BACKEND);
     if (this.#config.baseUrl) return joinPublicUrl(this.#config.baseUrl, key);
+    return this.getBucketUrl(key);
+  }
+
+  /**
+   * URL of the object at the bucket itself (not the CDN of `baseUrl`): what an anonymous client reads when the
+   * bucket policy allows it. Does no I/O.
+   *
+   * @throws {InvalidKeyError}
+   */
+  getBucketUrl(key: string): string {
+    validateKey(key, 'getPublicUrl', BACKEND);
     const full = encodeKeyForUrl(this.#full(key));
     const { endpoint, region } = this.#config.s3;
     if (endpoint && this.#pathStyle())
@@ -231,20 +272,30 @@ export class S3StorageAdapter implements StorageAdapter {
     validatePrefix(prefix, 'list', BACKEND);
     const limit = resolveListLimit(options.limit, BACKEND);
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const page = await this.#listPage(prefix, limit, after, 'list');
-    const items = options.metadata ? await this.#withMetadata(page.items) : page.items;
+    // S3 promises "up to MaxKeys" per answer (a sharded index, as on Ceph RGW, answers short or even empty
+    // pages while truncated): follow the continuation token until the page is full or the listing ends.
+    const found: ObjectInfo[] = [];
+    let token: string | undefined;
+    let truncated: boolean;
+    do {
+      const page = await this.#listPage(prefix, limit - found.length, after, 'list', token);
+      found.push(...page.items);
+      truncated = page.truncated;
+      token = page.token;
+    } while (truncated && token && found.length < limit);
+    const items = options.metadata ? await this.#withMetadata(found) : found;
     const last = items.at(-1);
-    return page.truncated && last ? { items, cursor: encodeCursor(last.key) } : { items };
+    return truncated && last ? { items, cursor: encodeCursor(last.key) } : { items };
   }
 
   async *listAll(prefix = ''): AsyncIterable<ObjectInfo> {
     validatePrefix(prefix, 'listAll', BACKEND);
-    let after: string | undefined;
+    let token: string | undefined;
     for (;;) {
-      const page = await this.#listPage(prefix, 1000, after, 'listAll');
+      const page = await this.#listPage(prefix, 1000, undefined, 'listAll', token);
       yield* page.items;
-      if (!page.truncated || page.items.length === 0) return;
-      after = page.items.at(-1)!.key;
+      if (!page.truncated || !page.token) return;
+      token = page.token;
     }
   }
 
@@ -343,6 +394,42 @@ export class S3StorageAdapter implements StorageAdapter {
   }
 
   /**
+   * Replaces the bucket policy with one that lets anyone read (`s3:GetObject`, never list) the objects under
+   * `prefixes` (relative to this adapter's prefix), e.g. `['processed/', 'generated/']` for a CDN that fetches
+   * them anonymously; everything else needs credentials or a signature. An empty list removes the policy.
+   *
+   * @throws {PermissionDeniedError} the credentials may not set bucket policies.
+   */
+  async setPublicReadPrefixes(prefixes: readonly string[]): Promise<void> {
+    for (const prefix of prefixes) validatePrefix(prefix, 'config', BACKEND);
+    try {
+      if (prefixes.length === 0) {
+        await this.#client.send(new DeleteBucketPolicyCommand({ Bucket: this.#bucket }));
+        return;
+      }
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AnonymousReadOfServedPrefixes',
+            Effect: 'Allow',
+            Principal: { AWS: ['*'] },
+            Action: ['s3:GetObject'],
+            Resource: prefixes.map(
+              (prefix) => `arn:aws:s3:::${this.#bucket}/${this.#full(prefix)}*`,
+            ),
+          },
+        ],
+      };
+      await this.#client.send(
+        new PutBucketPolicyCommand({ Bucket: this.#bucket, Policy: JSON.stringify(policy) }),
+      );
+    } catch (error) {
+      throw mapS3Error(error, 'config', '', this.#bucket);
+    }
+  }
+
+  /**
    * Creates the configured bucket when it does not exist (for `storage init`
    * and local stacks). Returns `true` when it was created.
    *
@@ -425,6 +512,8 @@ export class S3StorageAdapter implements StorageAdapter {
         // S3 allows 10,000 parts: grow the parts for very large declared lengths.
         partSize: Math.max(this.#partSize, Math.ceil((options.contentLength ?? 0) / 10_000)),
         queueSize: this.#queueSize,
+        ...(options.contentLength !== undefined ? { expectedLength: options.contentLength } : {}),
+        singlePutMax: this.#singlePutMax,
         signal: options.signal,
       });
     } finally {
@@ -436,7 +525,7 @@ export class S3StorageAdapter implements StorageAdapter {
     key: string,
     operation: StorageOperation,
     range?: ByteRange,
-  ): Promise<NodeJS.ReadableStream> {
+  ): Promise<{ body: NodeJS.ReadableStream; length: number | undefined }> {
     try {
       const result = await this.#client.send(
         new GetObjectCommand({
@@ -445,7 +534,10 @@ export class S3StorageAdapter implements StorageAdapter {
           Range: range ? rangeHeader(range) : undefined,
         }),
       );
-      return result.Body as NodeJS.ReadableStream;
+      return {
+        body: result.Body as NodeJS.ReadableStream,
+        length: typeof result.ContentLength === 'number' ? result.ContentLength : undefined,
+      };
     } catch (error) {
       throw mapS3Error(error, operation, key, this.#bucket);
     }
@@ -483,19 +575,23 @@ export class S3StorageAdapter implements StorageAdapter {
     return info;
   }
 
+  /** One `ListObjectsV2` answer: after `after`, or from a continuation `token` (which takes precedence). */
   async #listPage(
     prefix: string,
     limit: number,
     after: string | undefined,
     operation: StorageOperation,
-  ): Promise<{ items: ObjectInfo[]; truncated: boolean }> {
+    token?: string,
+  ): Promise<{ items: ObjectInfo[]; truncated: boolean; token: string | undefined }> {
     try {
       const result = await this.#client.send(
         new ListObjectsV2Command({
           Bucket: this.#bucket,
           Prefix: this.#full(prefix),
           MaxKeys: limit,
-          StartAfter: after === undefined ? undefined : this.#full(after),
+          ...(token
+            ? { ContinuationToken: token }
+            : { StartAfter: after === undefined ? undefined : this.#full(after) }),
         }),
       );
       const items = (
@@ -516,7 +612,11 @@ export class S3StorageAdapter implements StorageAdapter {
           metadata: {},
         };
       });
-      return { items, truncated: result.IsTruncated === true };
+      return {
+        items,
+        truncated: result.IsTruncated === true,
+        token: result.NextContinuationToken as string | undefined,
+      };
     } catch (error) {
       throw mapS3Error(error, operation, prefix, this.#bucket);
     }

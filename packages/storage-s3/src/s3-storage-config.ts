@@ -36,6 +36,12 @@ export interface S3StorageConfig {
      * 10,000 parts; a declared `contentLength` grows the parts as needed.
      */
     partSize?: number;
+    /**
+     * Bodies of at most this many bytes go up in one `PutObject` (default 16 MiB, at least `partSize`): in-memory
+     * bodies, and streams with a declared `contentLength`, buffered whole so the request can be retried. Larger
+     * bodies and streams of unknown length go multipart.
+     */
+    multipartThreshold?: number;
     /** Parts uploaded in parallel per multipart upload (default 4). Memory per upload: `(queueSize + 1) × partSize`. */
     queueSize?: number;
   };

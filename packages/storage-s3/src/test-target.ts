@@ -1,17 +1,58 @@
 import { randomUUID } from 'node:crypto';
+import {
+  AbortMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
 import type { S3TestServer } from '@monorepo/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
+/** What a test file left under `prefix` on the server: objects and unfinished multipart uploads. */
+export async function leftovers(
+  server: S3TestServer,
+  prefix: string,
+): Promise<{ objects: number; uploads: string[] }> {
+  const { client } = new S3StorageAdapter(s3ConfigFor(server));
+  const objects = await client.send(
+    new ListObjectsV2Command({ Bucket: server.bucket, Prefix: prefix, MaxKeys: 1000 }),
+  );
+  const uploads = await client.send(
+    new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: prefix }),
+  );
+  return {
+    objects: objects.KeyCount ?? 0,
+    uploads: ((uploads.Uploads ?? []) as Array<{ Key: string }>).map((u) => u.Key),
+  };
+}
+
+/** Deletes every object and aborts every multipart upload under `prefix`. */
+export async function removeAll(server: S3TestServer, prefix: string): Promise<void> {
+  const root = new S3StorageAdapter(s3ConfigFor(server));
+  await root.deletePrefix(prefix);
+  const { client } = root;
+  for (;;) {
+    const listed = await client.send(
+      new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: prefix }),
+    );
+    const uploads = (listed.Uploads ?? []) as Array<{ Key: string; UploadId: string }>;
+    for (const { Key, UploadId } of uploads)
+      await client.send(new AbortMultipartUploadCommand({ Bucket: server.bucket, Key, UploadId }));
+    if (!listed.IsTruncated) return;
+  }
+}
+
 /**
- * The S3 server for this test file: `S3_ENDPOINT` (e.g. MinIO) when set,
- * otherwise a fresh s3rver. Each adapter gets its own key prefix so tests
- * never see each other's objects, even in a shared bucket.
+ * The S3 server for this test file: `S3_ENDPOINT` (e.g. MinIO) when set, otherwise a fresh radosgw (or the
+ * s3rver stand-in where Ceph is not installed). Each adapter gets its own key prefix so tests never see each
+ * other's objects, even in a shared bucket; everything under the file's prefix is removed afterwards, so a
+ * long-lived server is left as it was found.
  */
 export function useS3Target(): {
   server: () => S3TestServer;
+  runPrefix: string;
   config: (extra?: Partial<S3StorageConfig['s3']>) => S3StorageConfig;
   adapter: (extra?: Partial<S3StorageConfig['s3']>) => S3StorageAdapter;
 } {
@@ -21,9 +62,15 @@ export function useS3Target(): {
     server = await s3TestTarget();
   });
   afterAll(async () => {
+    if (server) await removeAll(server, runPrefix).catch(() => {});
     await server?.stop();
   });
   const config = (extra: Partial<S3StorageConfig['s3']> = {}): S3StorageConfig =>
     s3ConfigFor(server, { prefix: `${runPrefix}${randomUUID()}/`, ...extra });
-  return { server: () => server, config, adapter: (extra) => new S3StorageAdapter(config(extra)) };
+  return {
+    server: () => server,
+    runPrefix,
+    config,
+    adapter: (extra) => new S3StorageAdapter(config(extra)),
+  };
 }

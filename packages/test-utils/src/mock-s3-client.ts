@@ -21,6 +21,11 @@ export interface MockS3Fault {
   delayMs?: number;
   /** For `DeleteObjects`: keys reported as per-key `Errors` instead of deleted. */
   failKeys?: string[];
+  /**
+   * For `ListObjectsV2`: answer with at most this many keys while still reporting `IsTruncated`, as a sharded
+   * bucket index (Ceph RGW) does; `0` answers an empty but truncated page.
+   */
+  pageKeys?: number;
 }
 
 /** One recorded call. */
@@ -209,9 +214,11 @@ export class MockS3Client {
     if (fault?.delayMs) await sleep(fault.delayMs, undefined, { signal: options?.abortSignal });
     options?.abortSignal?.throwIfAborted();
     if (fault?.error) throw fault.error instanceof Error ? fault.error : s3Error(fault.error);
-    const result = await handler(
-      fault?.failKeys ? { ...input, __failKeys: fault.failKeys } : input,
-    );
+    const result = await handler({
+      ...input,
+      ...(fault?.failKeys ? { __failKeys: fault.failKeys } : {}),
+      ...(fault?.pageKeys !== undefined ? { __pageKeys: fault.pageKeys } : {}),
+    });
     return {
       $metadata: { httpStatusCode: 200, requestId: randomUUID(), attempts: 1, totalRetryDelay: 0 },
       ...result,
@@ -358,16 +365,17 @@ export class MockS3Client {
     const prefix = String(input.Prefix ?? '');
     const delimiter = input.Delimiter ? String(input.Delimiter) : undefined;
     const maxKeys = Math.min(Number(input.MaxKeys ?? 1000), 1000);
+    const pageKeys = input.__pageKeys === undefined ? maxKeys : Number(input.__pageKeys);
     let after = input.StartAfter ? String(input.StartAfter) : undefined;
     if (input.ContinuationToken) {
       const token = Buffer.from(String(input.ContinuationToken), 'base64url').toString();
-      if (!token)
+      if (!token.startsWith('k:'))
         throw s3Error({
           name: 'InvalidArgument',
           status: 400,
           message: 'The continuation token provided is incorrect',
         });
-      after = token;
+      after = token.slice(2) || undefined;
     }
     const keys = [...bucket.keys()]
       .filter((k) => k.startsWith(prefix) && (!after || compareBytes(k, after) > 0))
@@ -377,7 +385,7 @@ export class MockS3Client {
     let last: string | undefined;
     let truncated = false;
     for (const key of keys) {
-      if (Contents.length + CommonPrefixes.length >= maxKeys) {
+      if (Contents.length + CommonPrefixes.length >= Math.min(maxKeys, pageKeys)) {
         truncated = true;
         break;
       }
@@ -406,8 +414,9 @@ export class MockS3Client {
       IsTruncated: truncated,
       Contents: Contents.length ? Contents : undefined,
       CommonPrefixes: CommonPrefixes.length ? CommonPrefixes : undefined,
-      NextContinuationToken:
-        truncated && last ? Buffer.from(last).toString('base64url') : undefined,
+      NextContinuationToken: truncated
+        ? Buffer.from(`k:${last ?? after ?? ''}`).toString('base64url')
+        : undefined,
       StartAfter: input.StartAfter,
       ContinuationToken: input.ContinuationToken,
     };

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { rgwAvailable, startRgw } from './rgw-test-server.js';
 
 /** Where an S3-compatible server for tests listens, and how to reach it. */
 export interface S3TestServer {
@@ -15,6 +16,8 @@ export interface S3TestServer {
   secretAccessKey: string;
   /** True when this is the s3rver stand-in started here (no signature checks, no conditional writes). */
   standIn: boolean;
+  /** `rgw`: Ceph's radosgw started here; `s3rver`: the stand-in; `external`: the server named by `S3_ENDPOINT`. */
+  kind: 'rgw' | 's3rver' | 'external';
   /** Stops the server (a no-op for an external one). */
   stop(): Promise<void>;
 }
@@ -64,6 +67,7 @@ export async function startS3rver(
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     standIn: true,
+    kind: 's3rver',
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -75,10 +79,11 @@ export async function startS3rver(
 /**
  * The S3 server integration tests run against: the one named by
  * `S3_ENDPOINT` (+ `S3_BUCKET`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
- * `S3_SECRET_ACCESS_KEY`), e.g. a real MinIO, or else a fresh s3rver.
+ * `S3_SECRET_ACCESS_KEY`), e.g. a real MinIO; else a fresh radosgw
+ * ({@link startRgw}) where Ceph is installed; else the s3rver stand-in.
  */
 export async function s3TestTarget(env: NodeJS.ProcessEnv = process.env): Promise<S3TestServer> {
-  if (!env.S3_ENDPOINT) return startS3rver();
+  if (!env.S3_ENDPOINT) return rgwAvailable() ? startRgw() : startS3rver();
   return {
     endpoint: env.S3_ENDPOINT,
     region: env.S3_REGION ?? 'us-east-1',
@@ -86,6 +91,7 @@ export async function s3TestTarget(env: NodeJS.ProcessEnv = process.env): Promis
     accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
     secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
     standIn: false,
+    kind: 'external',
     stop: async () => {},
   };
 }

@@ -13,6 +13,7 @@ import { localFsScenario } from './scenarios/local-fs.js';
 import { s3Scenario } from './scenarios/s3.js';
 import { servingScenario } from './scenarios/serving.js';
 import { streamingMemoryScenario } from './scenarios/streaming-memory.js';
+import { syncScenario } from './scenarios/sync.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== '--'),
@@ -41,6 +42,8 @@ const streaming = await step('streaming-memory', () => streamingMemoryScenario(q
 if (streaming) measurements.push(...streaming);
 const s3 = await step('s3', () => s3Scenario(quick));
 if (s3) comparisons.push(...s3);
+const sync = await step('sync', () => syncScenario(quick));
+if (sync) comparisons.push(...sync);
 const image = await step('image', () => imageScenario(quick));
 if (image) {
   comparisons.push(...image.comparisons);
@@ -76,7 +79,7 @@ if (only) {
     measurements.unshift(...previous.measurements.filter((m) => !only.has(m.scenario)));
   }
 }
-const order = ['local-fs', 'streaming-memory', 's3', 'image', 'end-to-end', 'serving'];
+const order = ['local-fs', 'streaming-memory', 's3', 'sync', 'image', 'end-to-end', 'serving'];
 const byScenario = <T extends { scenario: string }>(a: T, b: T) =>
   order.indexOf(a.scenario) - order.indexOf(b.scenario);
 comparisons.sort(byScenario);

@@ -211,6 +211,19 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
         expect(res.headers.get('content-security-policy')).toContain('sandbox');
         expect(res.headers.get('cache-control')).toBe('private, max-age=300');
+        expect(await res.text()).toContain('<script>');
+      }
+      if (storageType === 's3') {
+        // The CDN fetched the upload with a signature: the bucket itself never serves uploads anonymously,
+        // while job outputs (public by the bucket policy) are readable there.
+        const bucketUrl = (key: string) =>
+          `${stack.storageEnv.S3_ENDPOINT}/${stack.storageEnv.S3_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
+        expect((await fetch(bucketUrl(html.key))).status).toBe(403);
+        await storage.upload('processed/dall-e/user-a/probe/x.txt', 'public', 'text/plain');
+        expect((await fetch(bucketUrl('processed/dall-e/user-a/probe/x.txt'))).status).toBe(200);
+        await storage.delete('processed/dall-e/user-a/probe/x.txt');
+        // The internal signing endpoint is not reachable through the gateway.
+        expect((await fetch(`${stack.gatewayUrl}/internal/s3-sign/${html.key}`)).status).toBe(404);
       }
       const folder = html.url.slice(0, html.url.lastIndexOf('/') + 1);
       expect((await fetch(folder)).status).toBe(404);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PUBLIC_PREFIXES } from '@monorepo/storage-cli';
 import { repoRoot } from './repo-root.js';
 
 /** Where `/static/` objects come from. */
@@ -33,11 +34,24 @@ const S3_HIDDEN = [
   'Set-Cookie',
 ];
 
+/**
+ * Over S3, the public prefixes (job outputs; the bucket policy set by `storage init` lets anyone read them) are
+ * fetched anonymously. Anything else is never read anonymously: an `auth_request` to the API returns a
+ * short-lived presigned path (`X-S3-Signed-Path`) that nginx then fetches, so the bucket need not be public.
+ */
 function staticSource(origin: StaticOrigin, folder: string): string {
   if (origin.type === 'local')
     return `alias ${path.join(origin.root, folder).replace(/\/*$/, '/')};`;
+  const isPublic = (PUBLIC_PREFIXES as readonly string[]).includes(folder);
+  const fetch = isPublic
+    ? [`proxy_pass http://s3_origin/${origin.bucket}/$static_key;`]
+    : [
+        'auth_request /__s3_sign;',
+        'auth_request_set $s3_signed_path $upstream_http_x_s3_signed_path;',
+        'proxy_pass http://s3_origin$s3_signed_path;',
+      ];
   return [
-    `proxy_pass http://s3_origin/${origin.bucket}/$static_key;`,
+    ...fetch,
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
     `proxy_set_header Host ${origin.upstream};`,
@@ -76,6 +90,20 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     STATIC_SOURCE_GENERATED: staticSource(origin, 'generated/'),
     STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
     STATIC_SOURCE_ANY: staticSource(origin, ''),
+    S3_SIGN_LOCATION:
+      origin.type === 's3'
+        ? [
+            '# Presigns reads of objects the bucket does not serve anonymously (see staticSource).',
+            '    location = /__s3_sign {',
+            '      internal;',
+            '      proxy_pass http://api/internal/s3-sign/$static_key;',
+            '      proxy_pass_request_body off;',
+            '      proxy_set_header Content-Length "";',
+            '      proxy_http_version 1.1;',
+            '      proxy_set_header Connection "";',
+            '    }',
+          ].join('\n')
+        : '',
     STATIC_CACHE_STATUS:
       origin.type === 's3' ? 'add_header X-Cache-Status $upstream_cache_status always;' : '',
   };

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startRedis, startS3rver } from '@monorepo/test-utils';
+import { S3StorageAdapter } from '@monorepo/storage';
+import { initS3Storage } from '@monorepo/storage-cli';
+import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/test-utils';
 import type { RedisTestServer, S3TestServer } from '@monorepo/test-utils';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
 import { renderNginxConfig } from './render-nginx-config.js';
@@ -17,7 +19,10 @@ export interface StackOptions {
   storageType?: 'local' | 's3';
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
-  /** For `s3`: an existing endpoint and bucket (else the s3rver stand-in is started). */
+  /**
+   * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
+   * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing.
+   */
   s3?: {
     endpoint: string;
     bucket: string;
@@ -128,10 +133,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if ((options.storageType ?? 'local') === 's3') {
       let s3 = options.s3;
       if (!s3) {
-        const server: S3TestServer = await startS3rver({
-          buckets: ['storage'],
-          directory: path.join(dataDir, 's3'),
-        });
+        const server: S3TestServer = rgwAvailable()
+          ? await startRgw({ buckets: ['storage'] })
+          : await startS3rver({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
         started.push(server);
         s3 = {
           endpoint: server.endpoint,
@@ -139,6 +143,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           accessKeyId: server.accessKeyId,
           secretAccessKey: server.secretAccessKey,
         };
+        // A real server enforces access: make job outputs public for the CDN, nothing else.
+        if (server.kind === 'rgw')
+          await initS3Storage(
+            new S3StorageAdapter({
+              type: 's3',
+              s3: { ...s3, region: server.region },
+            }),
+          );
       }
       storageEnv = {
         STORAGE_TYPE: 's3',

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3StorageAdapter } from '@monorepo/storage';
-import { s3ConfigFor, startS3rver } from '@monorepo/test-utils';
+import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/test-utils';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { compare } from '../harness.js';
 import type { Comparison } from '../harness.js';
@@ -24,7 +24,9 @@ async function drain(body: unknown): Promise<number> {
 
 /** Scenario 3: S3StorageAdapter vs the raw AWS SDK (and lib-storage for large bodies) against the same server. */
 export async function s3Scenario(quick: boolean): Promise<Comparison[]> {
-  const server = await startS3rver({ buckets: ['bench'] });
+  const server = rgwAvailable()
+    ? await startRgw({ buckets: ['bench'], storeBytes: 3 * 1024 ** 3 })
+    : await startS3rver({ buckets: ['bench'] });
   const common = {
     region: server.region,
     endpoint: server.endpoint,

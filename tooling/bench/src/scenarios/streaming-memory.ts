@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { s3ConfigFor, startS3rver } from '@monorepo/test-utils';
+import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/test-utils';
 import type { Measurement } from '../harness.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,7 +53,9 @@ export async function streamingMemoryScenario(quick: boolean): Promise<Measureme
   const size = (quick ? 256 : 1024) * 1024 * 1024;
   const label = quick ? '256 MiB' : '1 GiB';
   const root = await mkdtemp(path.join(os.tmpdir(), 'bench-stream-'));
-  const s3 = await startS3rver({ buckets: ['bench'] });
+  const s3 = rgwAvailable()
+    ? await startRgw({ buckets: ['bench'], storeBytes: 3 * 1024 ** 3 })
+    : await startS3rver({ buckets: ['bench'] });
   const results: Measurement[] = [];
   try {
     for (const [name, config] of [

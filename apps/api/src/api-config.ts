@@ -1,11 +1,21 @@
 import { DEFAULT_IMAGE_QUEUE, sourcePolicyEnvShape } from '@monorepo/image-queue';
-import { loadServiceConfig } from '@monorepo/storage';
+import { ConfigError, loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
+import { parseQuotas, parseSize } from '@monorepo/tenant-limits';
+import type { Quota } from '@monorepo/tenant-limits';
 import { z } from 'zod';
 import { parseApiKeys } from './auth/api-keys.js';
 import type { ApiKeyring } from './auth/api-keys.js';
 
 const int = (min: number) => z.coerce.number().int().min(min);
+const size = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return typeof value === 'number' ? value : parseSize(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
 
 const schema = z.object({
   API_PORT: int(0).max(65535).default(3000),
@@ -27,6 +37,22 @@ const schema = z.object({
     .default(DEFAULT_IMAGE_QUEUE),
   IMAGE_JOB_ATTEMPTS: int(1).max(20).default(3),
   MAX_UPLOAD_BYTES: int(1).default(104_857_600),
+  // Per key (user): requests per window, shared by every API process through Redis.
+  API_RATE_LIMIT: int(1).default(1200),
+  API_RATE_LIMIT_WINDOW_S: int(1).default(60),
+  // Uploads in flight per user, across every API process.
+  API_MAX_CONCURRENT_UPLOADS: int(1).default(4),
+  // Storage quota per user under uploads/<user>/; API_QUOTA_OVERRIDES: user=SIZE[/OBJECTS],…
+  API_QUOTA_BYTES: size.default(10 * 1024 ** 3),
+  API_QUOTA_OBJECTS: int(1).default(100_000),
+  API_QUOTA_OVERRIDES: z.string().default(''),
+  // Image jobs queued or running per user.
+  API_MAX_PENDING_JOBS: int(1).default(500),
+  // Largest page of GET /v1/files (each item's stored type costs a request on S3).
+  API_LIST_LIMIT_MAX: int(1).max(1000).default(100),
+  // A request (an upload included) may take this long in all; its headers this long.
+  API_REQUEST_TIMEOUT_MS: int(1000).default(10 * 60 * 1000),
+  API_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
   ...sourcePolicyEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -35,6 +61,8 @@ const schema = z.object({
 export type ApiConfig = Omit<z.output<typeof schema>, 'API_KEYS'> & {
   keys: ApiKeyring;
   storage: StorageConfig;
+  /** The storage quota of a user (default and overrides). */
+  quotaFor: (user: string) => Quota;
 };
 
 /** Environment variables the API reads (besides the storage ones). */
@@ -47,5 +75,17 @@ export const API_ENV_VARS = Object.keys(schema.shape);
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const { API_KEYS: keys, ...rest } = loadServiceConfig('API', schema, env);
-  return { ...rest, keys };
+  let quotaFor: ApiConfig['quotaFor'];
+  try {
+    quotaFor = parseQuotas(
+      { bytes: rest.API_QUOTA_BYTES, objects: rest.API_QUOTA_OBJECTS },
+      rest.API_QUOTA_OVERRIDES,
+    );
+  } catch (error) {
+    throw new ConfigError(
+      `Invalid API configuration: API_QUOTA_OVERRIDES: ${(error as Error).message}`,
+      [`API_QUOTA_OVERRIDES: ${(error as Error).message}`],
+    );
+  }
+  return { ...rest, keys, quotaFor };
 }

@@ -10,7 +10,9 @@ import { S3SignController } from './cdn/s3-sign.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ImagesController } from './images/images.controller.js';
-import { CONFIG, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
+import type { ApiLimits } from './limits/api-limits.js';
+import { RateLimitGuard } from './limits/rate-limit.guard.js';
+import { CONFIG, LIMITS, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
 
 /** Everything the API is wired from (built in main.ts, or by a test). */
 export interface ApiDependencies {
@@ -19,6 +21,7 @@ export interface ApiDependencies {
   queue: Queue;
   logger: Logger;
   monitoring: PrometheusMonitoring;
+  limits: ApiLimits;
 }
 
 @Module({})
@@ -29,6 +32,8 @@ export class AppModule {
       controllers: [HealthController, FilesController, ImagesController, S3SignController],
       providers: [
         ApiKeyGuard,
+        RateLimitGuard,
+        { provide: LIMITS, useValue: deps.limits },
         { provide: CONFIG, useValue: deps.config },
         { provide: STORAGE, useValue: deps.storage },
         { provide: QUEUE, useValue: deps.queue },

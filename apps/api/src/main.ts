@@ -3,8 +3,10 @@ import type { Server } from 'node:http';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { loadApiConfig } from './api-config.js';
 import { createApp } from './create-app.js';
+import { createApiLimits } from './limits/api-limits.js';
 
 const logger = createLogger('api');
 
@@ -18,10 +20,18 @@ async function main(): Promise<void> {
     connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
   });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
-  const app = await createApp({ config, storage, queue, logger, monitoring });
+  // Limits fail fast too: while Redis is down, limited routes answer 503 rather than wait or skip the checks.
+  const limitsRedis = new Redis(config.REDIS_URL, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
+  limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
+  const limits = createApiLimits(limitsRedis, config);
+  const app = await createApp({ config, storage, queue, logger, monitoring, limits });
   const server = app.getHttpServer() as Server;
-  server.requestTimeout = 30 * 60 * 1000; // large uploads on slow links
-  server.headersTimeout = 60 * 1000;
+  // A slow or stalled client cannot hold a connection: the whole request, and its headers, are bounded.
+  server.requestTimeout = config.API_REQUEST_TIMEOUT_MS;
+  server.headersTimeout = config.API_HEADERS_TIMEOUT_MS;
   await app.listen(config.API_PORT, config.API_HOST);
   logger.info(
     {
@@ -36,6 +46,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api shutting down');
     await app.close();
     await queue.close();
+    limitsRedis.disconnect();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

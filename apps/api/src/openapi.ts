@@ -14,6 +14,9 @@ const keyParam = {
 const common = {
   '401': errorResponse('Missing or unknown API key'),
   '404': errorResponse('No such object, or not yours'),
+  '429': errorResponse(
+    'E_RATE_LIMITED: this key passed API_RATE_LIMIT requests in the window (see Retry-After and RateLimit-* headers)',
+  ),
 };
 
 /** The API's OpenAPI 3.1 document, served at `/openapi.json`. A test keeps it in step with the routes. */
@@ -127,7 +130,12 @@ export const OPENAPI_DOCUMENT = {
             },
           },
           '401': common['401'],
-          '413': errorResponse('Larger than MAX_UPLOAD_BYTES; nothing stored'),
+          '413': errorResponse(
+            'E_TOO_LARGE: larger than MAX_UPLOAD_BYTES; E_QUOTA_EXCEEDED: over the user storage quota (bytes or objects). Nothing stored',
+          ),
+          '429': errorResponse(
+            'E_RATE_LIMITED, or E_TOO_MANY_UPLOADS: API_MAX_CONCURRENT_UPLOADS already in flight for this key (Retry-After)',
+          ),
         },
       },
       get: {
@@ -139,7 +147,8 @@ export const OPENAPI_DOCUMENT = {
           {
             name: 'limit',
             in: 'query',
-            schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            description: 'Page size, at most API_LIST_LIMIT_MAX (100)',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
           },
         ],
         responses: {
@@ -147,7 +156,9 @@ export const OPENAPI_DOCUMENT = {
             description: 'A page',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/FileList' } } },
           },
+          '400': errorResponse('E_VALIDATION: limit out of range'),
           '401': common['401'],
+          '429': common['429'],
         },
       },
     },
@@ -197,6 +208,9 @@ export const OPENAPI_DOCUMENT = {
           '409': errorResponse('Idempotency-Key reused for a different request'),
           '503': errorResponse('Queue unavailable'),
           ...common,
+          '429': errorResponse(
+            'E_RATE_LIMITED, or E_TOO_MANY_JOBS: API_MAX_PENDING_JOBS queued or running for this key (Retry-After)',
+          ),
         },
       },
     },

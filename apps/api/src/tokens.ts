@@ -4,3 +4,4 @@ export const QUEUE = Symbol('queue');
 export const CONFIG = Symbol('config');
 export const LOGGER = Symbol('logger');
 export const MONITORING = Symbol('monitoring');
+export const LIMITS = Symbol('limits');

@@ -8,9 +8,11 @@ import { IMAGE_JOB_NAME, imageJobOptions, parseFailure } from '@monorepo/image-q
 import type { ImageJobData } from '@monorepo/image-queue';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { LocalStorageAdapter } from '@monorepo/storage';
+import { UserJobs } from '@monorepo/tenant-limits';
 import { startRedis } from '@monorepo/test-utils';
 import type { RedisTestServer } from '@monorepo/test-utils';
 import { Queue, QueueEvents, UnrecoverableError } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -26,6 +28,8 @@ let worker: Worker;
 let monitoring: PrometheusMonitoring;
 let queueName: string;
 let jpeg: Buffer;
+let userJobs: UserJobs;
+let limitsRedis: Redis;
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -63,6 +67,8 @@ describe('image worker on a real Redis', () => {
     queueName = `images-${Math.random().toString(36).slice(2)}`;
     const connection = { url: redis.url, maxRetriesPerRequest: null };
     queue = new Queue(queueName, { connection });
+    limitsRedis = new Redis(redis.url);
+    userJobs = new UserJobs(limitsRedis, { prefix: queueName, keepFinished: 3 });
     events = new QueueEvents(queueName, { connection });
     await events.waitUntilReady();
     worker = createImageWorker({
@@ -71,9 +77,15 @@ describe('image worker on a real Redis', () => {
       concurrency: 2,
       lockDurationMs: 30_000,
       stalledIntervalMs: 30_000,
-      processor: new ImageProcessor(storage, monitoring, { allowPrivateNetworks: true }),
+      processor: new ImageProcessor(storage, monitoring, {
+        allowPrivateNetworks: true,
+        allowedHosts: ['127.0.0.1'],
+      }),
       monitoring,
       logger: createLogger('worker-test', { level: 'silent' }),
+      userJobs,
+      queue,
+      jobTimeoutMs: 60_000,
     });
     worker.run().catch(() => {});
     await worker.waitUntilReady();
@@ -83,6 +95,7 @@ describe('image worker on a real Redis', () => {
     await events.close();
     await queue.obliterate({ force: true });
     await queue.close();
+    limitsRedis.disconnect();
   });
 
   it('processes a job and returns the ProcessResult', async () => {
@@ -137,6 +150,70 @@ describe('image worker on a real Redis', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('fails a 4xx source at once: a refused fetch is not retried', async () => {
+    let hits = 0;
+    const server = http.createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gone.jpg`;
+      const job = await queue.add(IMAGE_JOB_NAME, data({ sourceUrl: url }), imageJobOptions(3));
+      await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/E_SOURCE_REFUSED/);
+      expect((await queue.getJob(job.id!))!.attemptsMade).toBe(1);
+      expect(hits).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("refuses a job written straight into Redis that names another user's upload", async () => {
+    await storage.upload('uploads/user-2/x/theirs.jpg', jpeg, 'image/jpeg');
+    const job = await queue.add(
+      IMAGE_JOB_NAME,
+      data({ userId: 'user-1', sourceKey: 'uploads/user-2/x/theirs.jpg' }),
+      imageJobOptions(3),
+    );
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/E_FORBIDDEN_SOURCE/);
+    expect((await queue.getJob(job.id!))!.attemptsMade).toBe(1);
+    expect(await storage.list('processed/')).toEqual({ items: [] });
+  });
+
+  it('gives up for good once the job budget across attempts is spent', async () => {
+    await storage.upload('uploads/user-1/a/photo.jpg', jpeg, 'image/jpeg');
+    const job = await queue.add(
+      IMAGE_JOB_NAME,
+      data({
+        sourceKey: 'uploads/user-1/a/photo.jpg',
+        submittedAt: new Date(Date.now() - 61_000).toISOString(),
+      }),
+      imageJobOptions(3),
+    );
+    await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow(/E_TIMEOUT/);
+    expect((await queue.getJob(job.id!))!.attemptsMade).toBe(1);
+  });
+
+  it("keeps each user's finished jobs apart: one user's volume never evicts another's", async () => {
+    const fail = (userId: string) =>
+      queue.add(
+        IMAGE_JOB_NAME,
+        data({ userId, sourceKey: 'uploads/someone-else/x.jpg' }),
+        imageJobOptions(1),
+      );
+    const theirs = await fail('user-b');
+    await expect(theirs.waitUntilFinished(events, 30_000)).rejects.toThrow();
+    const mine = [];
+    for (let i = 0; i < 6; i++) mine.push(await fail('user-a'));
+    for (const job of mine) await expect(job.waitUntilFinished(events, 30_000)).rejects.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // accounting runs after the event
+    const kept = await Promise.all(mine.map(async (job) => Boolean(await queue.getJob(job.id!))));
+    expect(kept.filter(Boolean)).toHaveLength(3); // user-a's retention
+    expect(kept.slice(-3)).toEqual([true, true, true]); // the newest
+    expect(await queue.getJob(theirs.id!)).toBeDefined(); // user-b's result survives
+    expect(await userJobs.pending('user-a')).toBe(0);
   });
 
   it('rejects malformed job data as unrecoverable', async () => {

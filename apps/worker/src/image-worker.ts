@@ -1,11 +1,12 @@
 import { ImageProcessingError } from '@monorepo/image-processor';
 import type { ImageProcessor, ProcessResult } from '@monorepo/image-processor';
 import { formatFailure, imageJobDataSchema } from '@monorepo/image-queue';
+import type { UserJobs } from '@monorepo/tenant-limits';
 import type { ImageJobData } from '@monorepo/image-queue';
 import { loggableUrl } from '@monorepo/observability';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { UnrecoverableError, Worker } from 'bullmq';
-import type { ConnectionOptions, Job } from 'bullmq';
+import type { ConnectionOptions, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 
 /** What {@link createImageWorker} needs. */
@@ -18,6 +19,12 @@ export interface ImageWorkerDeps {
   processor: ImageProcessor;
   monitoring: PrometheusMonitoring;
   logger: Logger;
+  /** Per-user pending counts and finished-job retention (shared with the API through Redis). */
+  userJobs: UserJobs;
+  /** The image queue, to remove finished jobs past their user's retention. */
+  queue: Pick<Queue, 'remove'>;
+  /** Time budget of a job from submission, across all its attempts, in ms. */
+  jobTimeoutMs: number;
 }
 
 /**
@@ -28,6 +35,7 @@ export interface ImageWorkerDeps {
 export async function runImageJob(
   job: Pick<Job<ImageJobData>, 'id' | 'data' | 'attemptsMade' | 'updateProgress'>,
   processor: ImageProcessor,
+  jobTimeoutMs = Infinity,
 ): Promise<ProcessResult> {
   const parsed = imageJobDataSchema.safeParse(job.data);
   if (!parsed.success) {
@@ -35,7 +43,20 @@ export async function runImageJob(
       formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')),
     );
   }
-  const { id, tool, userId, sourceUrl, sourceKey } = parsed.data;
+  const { id, tool, userId, sourceUrl, sourceKey, submittedAt } = parsed.data;
+  // A job written straight into Redis gets no more than the API would allow: its own user's uploads only.
+  if (sourceKey !== undefined && !sourceKey.startsWith(`uploads/${userId}/`)) {
+    throw new UnrecoverableError(
+      formatFailure('E_FORBIDDEN_SOURCE', `sourceKey is not under uploads/${userId}/`),
+    );
+  }
+  const remaining = Date.parse(submittedAt) + jobTimeoutMs - Date.now();
+  if (remaining <= 0) {
+    throw new UnrecoverableError(
+      formatFailure('E_TIMEOUT', `the job's budget of ${jobTimeoutMs} ms is spent`),
+    );
+  }
+  const budget = Number.isFinite(remaining) ? AbortSignal.timeout(remaining) : undefined;
   try {
     return await processor.processImage(
       {
@@ -44,9 +65,17 @@ export async function runImageJob(
         userId,
         ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
       },
-      { onProgress: (percent) => void job.updateProgress(percent).catch(() => {}) },
+      {
+        onProgress: (percent) => void job.updateProgress(percent).catch(() => {}),
+        ...(budget ? { signal: budget } : {}),
+      },
     );
   } catch (error) {
+    if (budget?.aborted) {
+      throw new UnrecoverableError(
+        formatFailure('E_TIMEOUT', `the job's budget of ${jobTimeoutMs} ms ran out`),
+      );
+    }
     if (error instanceof ImageProcessingError) {
       const reason = formatFailure(error.code, error.message);
       throw error.permanent ? new UnrecoverableError(reason) : new Error(reason, { cause: error });
@@ -75,7 +104,7 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
         'job started',
       );
       try {
-        const result = await runImageJob(job, deps.processor);
+        const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
         monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'completed' });
         logger.info(
           {
@@ -108,11 +137,24 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
       autorun: false,
     },
   );
-  worker.on('completed', () => monitoring.increment('jobs_total', { outcome: 'completed' }));
+  // A job in its final state leaves its user's pending count; finished jobs past the user's retention go.
+  const finished = (job: Job<ImageJobData> | undefined) => {
+    const userId = job?.data?.userId;
+    if (!job?.id || typeof userId !== 'string') return;
+    void deps.userJobs
+      .finished(userId, job.id)
+      .then((evicted) => Promise.all(evicted.map((id) => deps.queue.remove(id).catch(() => 0))))
+      .catch((error: unknown) => logger.warn({ err: error, userId }, 'job accounting failed'));
+  };
+  worker.on('completed', (job) => {
+    monitoring.increment('jobs_total', { outcome: 'completed' });
+    finished(job);
+  });
   worker.on('failed', (job, error) => {
     const final =
       !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     monitoring.increment('jobs_total', { outcome: final ? 'failed' : 'retried' });
+    if (final) finished(job);
   });
   worker.on('stalled', (jobId) => {
     monitoring.increment('jobs_stalled_total');

@@ -1,11 +1,14 @@
 import { ImageProcessor, configureSharp } from '@monorepo/image-processor';
-import { imageJobOptions } from '@monorepo/image-queue';
+import { imageJobOptions, limitsPrefix } from '@monorepo/image-queue';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
+import { UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import { createHealthApp, listen } from './health-server.js';
 import { createImageWorker } from './image-worker.js';
+import { startJanitor } from './janitor.js';
 import { loadWorkerConfig } from './worker-config.js';
 
 const logger = createLogger('worker');
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
   const processor = new ImageProcessor(storage, monitoring, {
     allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
     allowedHosts: config.IMAGE_ALLOWED_HOSTS,
+    allowedPorts: config.IMAGE_ALLOWED_PORTS,
     maxSourceBytes: config.IMAGE_MAX_SOURCE_BYTES,
     maxInputPixels: config.IMAGE_MAX_PIXELS,
   });
@@ -27,6 +31,18 @@ async function main(): Promise<void> {
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
   };
+  // A queue handle for depth metrics and removals (jobs are added by the API).
+  const queue = new Queue(config.IMAGE_QUEUE_NAME, {
+    connection,
+    defaultJobOptions: imageJobOptions(),
+  });
+  const limitsRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
+  const prefix = limitsPrefix(config.IMAGE_QUEUE_NAME);
+  const userJobs = new UserJobs(limitsRedis, {
+    prefix,
+    keepFinished: config.IMAGE_KEEP_FINISHED_PER_USER,
+  });
   const worker = createImageWorker({
     connection,
     queueName: config.IMAGE_QUEUE_NAME,
@@ -36,11 +52,21 @@ async function main(): Promise<void> {
     processor,
     monitoring,
     logger,
+    userJobs,
+    queue,
+    jobTimeoutMs: config.IMAGE_JOB_TIMEOUT_MS,
   });
-  // A queue handle for depth metrics only (jobs are added by the API).
-  const queue = new Queue(config.IMAGE_QUEUE_NAME, {
+  const janitor = await startJanitor({
     connection,
-    defaultJobOptions: imageJobOptions(),
+    queueName: config.IMAGE_QUEUE_NAME,
+    everyMs: config.WORKER_JANITOR_INTERVAL_MS,
+    staleAfterMs: config.WORKER_JANITOR_STALE_MS,
+    storage,
+    ledger: new UsageLedger(limitsRedis, { prefix }),
+    userJobs,
+    imageQueue: queue,
+    monitoring,
+    logger,
   });
   const depth = new Gauge({
     name: 'worker_queue_jobs',
@@ -96,7 +122,9 @@ async function main(): Promise<void> {
     timer.unref();
     try {
       await worker.close();
+      await janitor.close();
       await queue.close();
+      limitsRedis.disconnect();
     } finally {
       server.close();
       clearTimeout(timer);

@@ -22,6 +22,13 @@ const schema = z.object({
   ...sourcePolicyEnvShape,
   IMAGE_MAX_SOURCE_BYTES: int(1).default(50 * 1024 * 1024),
   IMAGE_MAX_PIXELS: int(1).default(50_000_000),
+  // A job's whole life (queue wait, retries and back-off included); past it, it fails for good.
+  IMAGE_JOB_TIMEOUT_MS: int(1000).default(10 * 60 * 1000),
+  // Finished jobs (results and failures) kept per user; older ones are removed.
+  IMAGE_KEEP_FINISHED_PER_USER: int(1).default(1000),
+  WORKER_JANITOR_INTERVAL_MS: int(1000).default(10 * 60 * 1000),
+  // Leftovers of interrupted writes younger than this may belong to a write still running.
+  WORKER_JANITOR_STALE_MS: int(0).default(60 * 60 * 1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

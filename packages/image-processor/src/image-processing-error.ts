@@ -12,8 +12,10 @@ export type ImageErrorCode =
   | 'E_CORRUPT_IMAGE'
   /** The source URL points at a forbidden scheme or network (SSRF protection). */
   | 'E_FORBIDDEN_SOURCE'
-  /** The source could not be fetched: network error, timeout, non-2xx status. */
+  /** The source could not be fetched: network error, timeout, 5xx, 408 or 429 (worth retrying). */
   | 'E_SOURCE_FETCH'
+  /** The source server refused the request with a 4xx status (not found, forbidden, ...): retrying cannot help. */
+  | 'E_SOURCE_REFUSED'
   /** `sourceKey` names no stored object. */
   | 'E_SOURCE_NOT_FOUND'
   /** Decoding or encoding took longer than allowed. */
@@ -29,6 +31,7 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
   'E_CORRUPT_IMAGE',
   'E_FORBIDDEN_SOURCE',
   'E_SOURCE_NOT_FOUND',
+  'E_SOURCE_REFUSED',
 ]);
 
 /** A typed image job failure. `permanent` errors will fail again on retry. */

@@ -16,6 +16,8 @@ export interface ImageProcessorOptions {
   allowPrivateNetworks?: boolean;
   /** Host names `sourceUrl` may use whatever they resolve to. */
   allowedHosts?: readonly string[];
+  /** Ports a `sourceUrl` may use (default 80 and 443); hosts in `allowedHosts` may use any. */
+  allowedPorts?: readonly number[];
   /** Connect timeout per hop in ms (default 5000). */
   connectTimeoutMs?: number;
   /** Whole source download in ms (default 30000). */

@@ -71,6 +71,7 @@ export class ImageProcessor {
     this.#policy = {
       allowPrivateNetworks: options.allowPrivateNetworks ?? false,
       allowedHosts: options.allowedHosts ?? [],
+      allowedPorts: options.allowedPorts ?? [80, 443],
       maxBytes: options.maxSourceBytes ?? 50 * 1024 * 1024,
       connectTimeoutMs: options.connectTimeoutMs ?? 5000,
       totalTimeoutMs: options.fetchTimeoutMs ?? 30_000,

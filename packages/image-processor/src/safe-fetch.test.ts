@@ -26,6 +26,10 @@ beforeAll(async () => {
     '/to-image': (_req, res) => res.writeHead(301, { location: '/image.jpg' }).end(),
     '/loop': (_req, res) => res.writeHead(302, { location: '/loop' }).end(),
     '/missing': (_req, res) => res.writeHead(404).end(),
+    '/status/500': (_req, res) => res.writeHead(500).end(),
+    '/status/503': (_req, res) => res.writeHead(503).end(),
+    '/status/408': (_req, res) => res.writeHead(408).end(),
+    '/status/429': (_req, res) => res.writeHead(429).end(),
     '/huge': (_req, res) => {
       res.writeHead(200, { 'content-type': 'image/jpeg' });
       const chunk = Buffer.alloc(64 * 1024);
@@ -59,7 +63,9 @@ const job = (sourceUrl: string) => ({
   userId: 'user-9',
   sourceUrl,
 });
-const processor = (options = {}) => new ImageProcessor(storage, undefined, options);
+// The source server listens on a random port: allowed here, unlike any other port but 80 and 443.
+const processor = (options = {}) =>
+  new ImageProcessor(storage, undefined, { allowedPorts: [80, 443, server.port], ...options });
 
 async function storedKeys(): Promise<string[]> {
   const keys: string[] = [];
@@ -105,6 +111,12 @@ describe('sourceUrl fetching is SSRF-safe', () => {
     'http://[fd00::1]/x.jpg',
     'http://[fe80::1]/x.jpg',
     'http://[64:ff9b::7f00:1]/x.jpg',
+    'http://[::127.0.0.1]/x.jpg',
+    'http://[::7f00:1]/x.jpg',
+    'http://[::10.0.0.1]/x.jpg',
+    'http://example.com:22/x.jpg',
+    'http://example.com:6379/x.jpg',
+    'https://example.com:8443/x.jpg',
     'file:///etc/passwd',
     'ftp://example.com/x.jpg',
     'gopher://example.com/x',
@@ -162,13 +174,30 @@ describe('sourceUrl fetching is SSRF-safe', () => {
     });
   });
 
-  it('reports non-2xx answers as E_SOURCE_FETCH (retryable)', async () => {
+  it('reports a 4xx answer as E_SOURCE_REFUSED (permanent), and 5xx, 408 and 429 as E_SOURCE_FETCH (retryable)', async () => {
     await expect(
       processor({ allowPrivateNetworks: true }).processImage(job(server.url('/missing'))),
     ).rejects.toMatchObject({
-      code: 'E_SOURCE_FETCH',
-      permanent: false,
+      code: 'E_SOURCE_REFUSED',
+      permanent: true,
     });
+    for (const status of [500, 503, 408, 429]) {
+      await expect(
+        processor({ allowPrivateNetworks: true }).processImage(
+          job(server.url(`/status/${status}`)),
+        ),
+      ).rejects.toMatchObject({ code: 'E_SOURCE_FETCH', permanent: false });
+    }
+  });
+
+  it('lets a host in allowedHosts use any port, and no other host', async () => {
+    const strict = new ImageProcessor(storage, undefined, { allowPrivateNetworks: true });
+    await expect(strict.processImage(job(server.url('/image.jpg')))).rejects.toMatchObject({
+      code: 'E_FORBIDDEN_SOURCE',
+      message: expect.stringContaining(`port ${server.port}`),
+    });
+    const trusted = new ImageProcessor(storage, undefined, { allowedHosts: ['127.0.0.1'] });
+    expect((await trusted.processImage(job(server.url('/image.jpg')))).variants).toHaveLength(2);
   });
 
   it('enforces the byte limit while streaming and from Content-Length', async () => {
@@ -208,6 +237,9 @@ describe('isPublicAddress', () => {
     ['127.0.0.1', false],
     ['::ffff:10.1.2.3', false],
     ['::ffff:8.8.8.8', true],
+    ['::127.0.0.1', false],
+    ['::808:808', false], // IPv4-compatible (how URL parsing writes [::8.8.8.8])
+    ['::7f00:1', false],
     ['169.254.169.254', false],
     ['100.100.100.200', false],
     ['255.255.255.255', false],

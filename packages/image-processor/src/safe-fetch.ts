@@ -15,15 +15,17 @@ export interface FetchedSource {
 }
 
 const forbidden = (message: string) => new ImageProcessingError('E_FORBIDDEN_SOURCE', message);
+const DEFAULT_PORTS: readonly number[] = [80, 443];
+
+function listedHost(host: string, policy: Pick<SourcePolicy, 'allowedHosts'>): boolean {
+  return policy.allowedHosts.some((h) => h.toLowerCase() === host.toLowerCase());
+}
 
 function hostAllowed(
   host: string,
   policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts'>,
 ): boolean {
-  return (
-    policy.allowPrivateNetworks ||
-    policy.allowedHosts.some((h) => h.toLowerCase() === host.toLowerCase())
-  );
+  return policy.allowPrivateNetworks || listedHost(host, policy);
 }
 
 /** A DNS lookup that refuses names resolving to non-public addresses, so the check holds at connect time. */
@@ -57,7 +59,7 @@ function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
  */
 export function checkSourceUrl(
   raw: string,
-  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts'>,
+  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts' | 'allowedPorts'>,
 ): URL {
   let url: URL;
   try {
@@ -68,6 +70,9 @@ export function checkSourceUrl(
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw forbidden(`Source URL scheme ${url.protocol} is not allowed`);
   if (url.username || url.password) throw forbidden('Source URL must not carry credentials');
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (!listedHost(url.hostname, policy) && !(policy.allowedPorts ?? DEFAULT_PORTS).includes(port))
+    throw forbidden(`Source port ${port} is not allowed`);
   // WHATWG URL parsing already normalises 0x7f.1, 2130706433 and friends to dotted IPv4.
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(host) && !hostAllowed(url.hostname, policy) && !isPublicAddress(host)) {
@@ -83,7 +88,8 @@ export function checkSourceUrl(
  * `maxRedirects` redirects; a byte limit enforced while reading; connect and
  * total timeouts.
  *
- * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`, `E_SOURCE_TOO_LARGE` or `E_SOURCE_FETCH`.
+ * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`, `E_SOURCE_TOO_LARGE`, `E_SOURCE_REFUSED` (4xx) or
+ * `E_SOURCE_FETCH`.
  */
 export async function safeFetch(
   raw: string,
@@ -108,7 +114,12 @@ export async function safeFetch(
     }
     if (status < 200 || status >= 300) {
       response.resume();
-      throw new ImageProcessingError('E_SOURCE_FETCH', `Source answered HTTP ${status}`);
+      // A 4xx repeats on every retry (gone, forbidden, bad request); 408 and 429 and 5xx may not.
+      const refused = status >= 400 && status < 500 && status !== 408 && status !== 429;
+      throw new ImageProcessingError(
+        refused ? 'E_SOURCE_REFUSED' : 'E_SOURCE_FETCH',
+        `Source answered HTTP ${status}`,
+      );
     }
     const declared = Number(response.headers['content-length']);
     try {

@@ -30,7 +30,7 @@ it('runs the seed Image Processing example', async () => {
     };
 
     const processor = new ImageProcessor(StorageFactory.createAdapter(storageConfig), monitoring, {
-      allowPrivateNetworks: true, // the test server is on loopback
+      allowedHosts: ['127.0.0.1'], // the test server is on loopback, on a random port
     });
 
     const result = await processor.processImage({

@@ -6,6 +6,7 @@ export async function startSourceServer(
   routes: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => void>,
 ): Promise<{
   url: (path: string, host?: string) => string;
+  port: number;
   hits: string[];
   close: () => Promise<void>;
 }> {
@@ -20,6 +21,7 @@ export async function startSourceServer(
   const { port } = server.address() as AddressInfo;
   return {
     url: (path, host = '127.0.0.1') => `http://${host}:${port}${path}`,
+    port,
     hits,
     close: () =>
       new Promise((resolve) => {

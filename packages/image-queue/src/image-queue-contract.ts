@@ -1,19 +1,32 @@
 /** Default BullMQ queue name for image jobs. */
 export const DEFAULT_IMAGE_QUEUE = 'image-processing';
 
+/** Redis key prefix of the per-tenant limits (`@monorepo/tenant-limits`) that go with an image queue. */
+export function limitsPrefix(queueName: string): string {
+  return `limits:${queueName}`;
+}
+
+/** Name of the queue that runs the janitor next to an image queue. */
+export function maintenanceQueueName(queueName: string): string {
+  return `${queueName}-maintenance`;
+}
+
 /** BullMQ job name used for image jobs. */
 export const IMAGE_JOB_NAME = 'process-image';
 
 /**
- * Job options every producer uses: retries with exponential backoff, and
- * finished jobs trimmed by age and count so Redis does not grow forever.
+ * Job options every producer uses: retries with exponential backoff, a fair `priority` (the job's rank among
+ * its user's pending jobs, from `UserJobs.admit`), and finished jobs removed by age. There is deliberately no
+ * global count: finished jobs are also trimmed per user by the worker (`UserJobs.finished`), so one user's
+ * volume never evicts another user's results.
  */
-export function imageJobOptions(attempts = 3) {
+export function imageJobOptions(attempts = 3, priority?: number) {
   return {
     attempts,
     backoff: { type: 'exponential' as const, delay: 2000 },
-    removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 30 * 24 * 3600, count: 50_000 },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    removeOnFail: { age: 30 * 24 * 3600 },
+    ...(priority !== undefined ? { priority } : {}),
   };
 }
 
@@ -34,6 +47,34 @@ export function toImageJobStatus(state: string): ImageJobStatus {
  */
 export function formatFailure(code: string, message: string): string {
   return `${code}: ${message}`;
+}
+
+/**
+ * What a client is told about each failure code: fixed, generic text. The detail stored in the job (host
+ * names, ports, DNS and socket errors) stays in the worker's logs, so a caller cannot map internal networks.
+ */
+export const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
+  E_INVALID_JOB: 'The job is malformed',
+  E_UNSUPPORTED_FORMAT: 'The source is not a supported raster image',
+  E_SOURCE_TOO_LARGE: 'The source is larger than allowed',
+  E_TOO_MANY_PIXELS: 'The image has more pixels than allowed',
+  E_CORRUPT_IMAGE: 'The image data is corrupt or truncated',
+  E_FORBIDDEN_SOURCE: 'The source address is not allowed',
+  E_SOURCE_FETCH: 'The source could not be fetched',
+  E_SOURCE_REFUSED: 'The source server refused the request',
+  E_SOURCE_NOT_FOUND: 'The source does not exist',
+  E_TIMEOUT: 'The job took longer than allowed',
+  E_STORAGE: 'Storage failed while processing the job',
+  E_INTERNAL: 'The job failed',
+};
+
+/** A failure as clients see it: the stable code and its generic message, never the stored detail. */
+export function publicFailure(reason: string | undefined): { code: string; message: string } {
+  const { code } = parseFailure(reason);
+  const known = FAILURE_MESSAGES[code];
+  return known
+    ? { code, message: known }
+    : { code: 'E_INTERNAL', message: FAILURE_MESSAGES.E_INTERNAL! };
 }
 
 /** Splits a `failedReason` made by {@link formatFailure}. */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { StorageFactory, isStorageError } from '@monorepo/storage';
+import { ConfigError, StorageFactory, isStorageError } from '@monorepo/storage';
 import type { S3StorageAdapter, StorageAdapter, StorageConfig } from '@monorepo/storage';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { describeBackend, parseBackendSpec } from './backend-spec.js';
@@ -141,19 +141,44 @@ export function buildProgram(): Command {
 
   program
     .command('clean')
-    .description('delete objects older than a duration (cleanup policy)')
-    .requiredOption('--older-than <duration>', 'e.g. 30d, 12h', (v) => {
+    .description(
+      'delete objects older than a duration (cleanup policy), or with --incomplete only what interrupted writes left behind',
+    )
+    .option('--older-than <duration>', 'e.g. 30d, 12h (with --incomplete: default 1h)', (v) => {
       try {
         return parseDuration(v);
       } catch (error) {
         throw new InvalidArgumentError((error as Error).message);
       }
     })
+    .option(
+      '--incomplete',
+      'remove temporary files, orphaned sidecars and unfinished multipart uploads; never objects',
+      false,
+    )
     .option('-p, --prefix <prefix>', 'only keys starting with this', '')
     .option('-n, --dry-run', 'list what would be deleted', false)
     .option(...storageOption)
     .action(
-      async (opts: { olderThan: number; prefix: string; dryRun: boolean; storage: string }) => {
+      async (opts: {
+        olderThan?: number;
+        incomplete: boolean;
+        prefix: string;
+        dryRun: boolean;
+        storage: string;
+      }) => {
+        if (opts.incomplete) {
+          const olderThanMs = opts.olderThan ?? 60 * 60 * 1000;
+          const removed = await open(opts.storage).storage.sweepIncomplete({ olderThanMs });
+          out(
+            `removed ${removed} leftover(s) of interrupted writes older than ${olderThanMs / 1000}s`,
+          );
+          return;
+        }
+        if (opts.olderThan === undefined)
+          throw new ConfigError('clean needs --older-than <duration> (or --incomplete)', [
+            'older-than: missing',
+          ]);
         const cutoff = new Date(Date.now() - opts.olderThan);
         const summary = await cleanOlderThan(open(opts.storage).storage, cutoff, {
           prefix: opts.prefix,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -274,5 +274,24 @@ describe('storage clean, usage, backup/restore', () => {
     );
     await storage.deletePrefix('uploads/');
     await storage.deletePrefix('processed/');
+  });
+
+  it('clean --incomplete removes leftovers of interrupted writes and never an object', async () => {
+    const dir = path.join(work, 'leftovers');
+    const storage = local('leftovers');
+    await storage.upload('uploads/u/kept.txt', 'kept', 'text/plain');
+    const temp = path.join(dir, 'uploads', 'u', `.~tmp\\${randomUUID().replaceAll('-', '')}`);
+    await writeFile(temp, 'partial');
+    const hourAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(temp, hourAgo, hourAgo);
+    const fresh = path.join(dir, 'uploads', 'u', `.~tmp\\${randomUUID().replaceAll('-', '')}`);
+    await writeFile(fresh, 'still being written');
+    const result = await run(['clean', '--incomplete', '--storage', `local:${dir}`]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('removed 1 leftover(s)');
+    expect((await readdir(path.join(dir, 'uploads', 'u'))).sort()).toEqual(
+      [path.basename(fresh), 'kept.txt'].sort(),
+    );
+    expect((await run(['clean', '--storage', `local:${dir}`])).code).toBe(2); // needs --older-than
   });
 });

@@ -31,6 +31,7 @@ export type StorageOperation =
   | 'move'
   | 'deletePrefix'
   | 'checkHealth'
+  | 'sweepIncomplete'
   | 'config';
 
 /** Context attached to every {@link StorageError}. */

@@ -200,6 +200,17 @@ export interface StorageAdapter {
   checkHealth(): Promise<void>;
 
   /**
+   * Removes what interrupted writes left behind, older than `olderThanMs` (default one hour): temporary files
+   * and orphaned metadata sidecars on the local backend, unfinished multipart uploads on S3 (which the store
+   * keeps, and bills, until aborted). Never touches a complete object. For janitors and `storage clean
+   * --incomplete`.
+   *
+   * @returns how many leftovers were removed.
+   * @throws {PermissionDeniedError} @throws {StorageUnavailableError}
+   */
+  sweepIncomplete(options?: { olderThanMs?: number }): Promise<number>;
+
+  /**
    * Optional capability: a time-limited URL to `GET` (download) or `PUT`
    * (upload) the object without credentials. Absent on adapters without it.
    *

@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeStorageAdapterContract } from '@monorepo/test-utils';
@@ -14,6 +15,14 @@ describeStorageAdapterContract(
     return {
       adapter: new LocalStorageAdapter(config),
       cleanup: () => rm(dir, { recursive: true, force: true }),
+      // What a writer killed mid-upload leaves: a temporary file beside where the object would go.
+      leaveIncomplete: async () => {
+        await mkdir(path.join(dir, 'sweep'), { recursive: true });
+        await writeFile(
+          path.join(dir, 'sweep', `.~tmp\\${randomBytes(12).toString('hex')}`),
+          'partial',
+        );
+      },
       // An unreadable root; as root (who bypasses permission bits) the calls run with the effective uid of nobody.
       withoutPermission: async (use) => {
         await chmod(dir, 0o700);

@@ -371,6 +371,10 @@ export class LocalStorageAdapter implements StorageAdapter {
     }
   }
 
+  async sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
+    return this.sweep(options.olderThanMs);
+  }
+
   /**
    * Removes temporary files older than `olderThanMs` (default: the configured
    * stale age) left by writers that died mid-upload, and sidecars whose data

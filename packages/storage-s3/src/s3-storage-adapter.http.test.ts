@@ -1,7 +1,7 @@
 import { rgwAvailable, describeStorageAdapterContract } from '@monorepo/test-utils';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
-import { leftovers, removeAll, useS3Target } from './test-target.js';
+import { leaveMultipart, leftovers, removeAll, useS3Target } from './test-target.js';
 
 // Runs against S3_ENDPOINT when set (e.g. `make test-s3 S3_ENDPOINT=http://localhost:9000`), else a fresh radosgw
 // (or the s3rver stand-in where Ceph is not installed).
@@ -13,8 +13,11 @@ describeStorageAdapterContract(
   `s3 over HTTP (${serverName})`,
   () => {
     const config = target.config();
+    const adapter = new S3StorageAdapter(config);
     return {
-      adapter: new S3StorageAdapter(config),
+      adapter,
+      leaveIncomplete: () =>
+        leaveMultipart(adapter.client, config.s3.bucket, `${config.s3.prefix}sweep/partial.bin`),
       // A real server checks signatures: the same keyspace with a wrong secret is refused.
       ...(real
         ? {
@@ -102,10 +105,7 @@ describe.skipIf(!real)(`what only a real S3 server checks (${serverName})`, () =
       Buffer.alloc(6 * 1024 * 1024, 1),
       'application/octet-stream',
     );
-    const { CreateMultipartUploadCommand } = await import('@aws-sdk/client-s3');
-    await storage.client.send(
-      new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: `${prefix}dangling.bin` }),
-    );
+    await leaveMultipart(storage.client, server.bucket, `${prefix}dangling.bin`);
     expect(await leftovers(server, prefix)).toEqual({
       objects: 2,
       uploads: [`${prefix}dangling.bin`],

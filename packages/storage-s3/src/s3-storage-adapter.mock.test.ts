@@ -7,6 +7,7 @@ import {
 } from '@monorepo/test-utils';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
+import { leaveMultipart } from './test-target.js';
 
 const config = (
   extra: Partial<S3StorageAdapter extends never ? never : Record<string, unknown>> = {},
@@ -27,6 +28,7 @@ describeStorageAdapterContract(
     const client = new MockS3Client();
     return {
       adapter: new S3StorageAdapter(config(), { client }),
+      leaveIncomplete: () => leaveMultipart(client, 'test-bucket', 'sweep/partial.bin'),
       withoutPermission: async (use) => {
         const denied = { name: 'AccessDenied', status: 403 };
         for (const command of ['HeadObject', 'GetObject', 'ListObjectsV2'])

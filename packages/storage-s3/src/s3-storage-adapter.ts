@@ -2,6 +2,7 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import {
   CopyObjectCommand,
+  AbortMultipartUploadCommand,
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
   HeadBucketCommand,
@@ -10,6 +11,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -390,6 +392,48 @@ export class S3StorageAdapter implements StorageAdapter {
       );
     } catch (error) {
       throw mapS3Error(error, 'checkHealth', this.#prefix, this.#bucket);
+    }
+  }
+
+  async sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
+    const cutoff = Date.now() - (options.olderThanMs ?? 60 * 60 * 1000);
+    let removed = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.#client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix || undefined,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker,
+          }),
+        );
+        const uploads = (page.Uploads ?? []) as Array<{
+          Key?: string;
+          UploadId?: string;
+          Initiated?: Date;
+        }>;
+        for (const upload of uploads) {
+          if (!upload.Key || !upload.UploadId) continue;
+          if (upload.Initiated && upload.Initiated.getTime() > cutoff) continue;
+          await this.#client.send(
+            new AbortMultipartUploadCommand({
+              Bucket: this.#bucket,
+              Key: upload.Key,
+              UploadId: upload.UploadId,
+            }),
+          );
+          removed += 1;
+        }
+        if (!page.IsTruncated) return removed;
+        keyMarker = page.NextKeyMarker as string | undefined;
+        uploadIdMarker = page.NextUploadIdMarker as string | undefined;
+        if (!keyMarker && !uploadIdMarker) return removed;
+      }
+    } catch (error) {
+      throw mapS3Error(error, 'sweepIncomplete', this.#prefix, this.#bucket);
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
@@ -8,6 +9,7 @@ import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
 import type { S3TestServer } from '@monorepo/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
+import type { S3ClientLike } from './s3-client-like.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
 /** What a test file left under `prefix` on the server: objects and unfinished multipart uploads. */
@@ -26,6 +28,15 @@ export async function leftovers(
     objects: objects.KeyCount ?? 0,
     uploads: ((uploads.Uploads ?? []) as Array<{ Key: string }>).map((u) => u.Key),
   };
+}
+
+/** What a writer killed mid-upload leaves on S3: a multipart upload that was started and never finished. */
+export async function leaveMultipart(
+  client: S3ClientLike,
+  bucket: string,
+  key: string,
+): Promise<void> {
+  await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
 }
 
 /** Deletes every object and aborts every multipart upload under `prefix`. */

@@ -155,7 +155,7 @@ export class MockS3Client {
       },
       ListMultipartUploads: async (i) => ({
         Uploads: [...this.#uploads.entries()]
-          .filter(([, u]) => u.bucket === i.Bucket)
+          .filter(([, u]) => u.bucket === i.Bucket && u.key.startsWith(String(i.Prefix ?? '')))
           .map(([UploadId, u]) => ({ UploadId, Key: u.key, Initiated: u.initiated })),
       }),
     };

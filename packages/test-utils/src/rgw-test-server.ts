@@ -132,6 +132,19 @@ export async function startRgw(options: RgwOptions = {}): Promise<S3TestServer> 
     throw new Error(
       'radosgw is not installed (Debian: apt-get install ceph-mon ceph-osd radosgw ceph-common)',
     );
+  // A port that was free a moment ago can be taken before a daemon binds it (test files run in parallel):
+  // try again on fresh ports, in a fresh directory.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRgwOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use|exited during start/.test(String(error)))
+        throw error;
+    }
+  }
+}
+
+async function startRgwOnce(options: RgwOptions): Promise<S3TestServer> {
   const buckets = options.buckets ?? ['test-bucket'];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rgw-'));
   for (const sub of ['run', 'crash', 'log', 'mon', 'osd', 'rgw']) await mkdir(path.join(dir, sub));

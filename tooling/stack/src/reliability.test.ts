@@ -82,6 +82,9 @@ beforeAll(async () => {
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_SHUTDOWN_TIMEOUT_MS: '20000',
       IMAGE_ALLOWED_HOSTS: 'localhost',
+      // A load test of one key: its per-key limits are raised (the abuse suite checks them).
+      API_MAX_CONCURRENT_UPLOADS: '256',
+      API_RATE_LIMIT: '100000',
     },
   });
   storage = StorageFactory.fromEnv(stack.storageEnv);

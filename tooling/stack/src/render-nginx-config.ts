@@ -10,7 +10,8 @@ export type StaticOrigin =
 /** Values for `docker/nginx/nginx.conf.template`. */
 export interface NginxRenderOptions {
   cdnPort: number;
-  apiUpstream: string;
+  /** `host:port` of the API, or of each API process (nginx balances between them). */
+  apiUpstream: string | string[];
   origin: StaticOrigin;
   /** Directory for the pid file, temp files and the proxy cache. */
   runtimeDir: string;
@@ -22,6 +23,11 @@ export interface NginxRenderOptions {
   /** `user nobody nogroup;` and the like; empty keeps nginx's default. */
   userDirective?: string;
   cacheMaxSize?: string;
+  /** Requests per second per client address at `/api/` (default 200), with this burst (default 400). */
+  apiRatePerIp?: number;
+  apiBurstPerIp?: number;
+  /** Open `/api/` connections per client address (default 256). */
+  connectionsPerIp?: number;
 }
 
 const S3_HIDDEN = [
@@ -73,13 +79,19 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
   const { origin } = options;
   const values: Record<string, string> = {
     CDN_PORT: String(options.cdnPort),
-    API_UPSTREAM: options.apiUpstream,
+    API_UPSTREAM: [options.apiUpstream]
+      .flat()
+      .map((server) => `server ${server};`)
+      .join('\n    '),
     NGINX_RUNTIME_DIR: options.runtimeDir,
     NGINX_ERROR_LOG: options.errorLog ?? path.join(options.runtimeDir, 'error.log'),
     NGINX_ACCESS_LOG: options.accessLog ?? path.join(options.runtimeDir, 'access.log'),
     NGINX_MIME_TYPES: options.mimeTypes ?? '/etc/nginx/mime.types',
     NGINX_USER_DIRECTIVE: options.userDirective ?? '',
     NGINX_CACHE_MAX_SIZE: options.cacheMaxSize ?? '1g',
+    NGINX_API_RATE: String(options.apiRatePerIp ?? 200),
+    NGINX_API_BURST: String(options.apiBurstPerIp ?? 400),
+    NGINX_CONN_PER_IP: String(options.connectionsPerIp ?? 256),
     // Room for multipart framing around a file of the maximum size.
     NGINX_MAX_BODY: String(options.maxUploadBytes + 1024 * 1024),
     S3_UPSTREAM_BLOCK:

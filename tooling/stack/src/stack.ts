@@ -34,6 +34,8 @@ export interface StackOptions {
   cdnPort?: number;
   workerHttpPort?: number;
   workers?: number;
+  /** API processes behind nginx (default 1), sharing Redis and storage. */
+  apis?: number;
   /** `key → userId`; default: one generated key for `demo-user`. */
   apiKeys?: Record<string, string>;
   maxUploadBytes?: number;
@@ -55,7 +57,12 @@ export interface Stack {
   storageEnv: NodeJS.ProcessEnv;
   dataDir: string;
   workers: ManagedProcess[];
+  /** Health/metrics base URL of each worker, in the order of `workers`. */
+  workerUrls: string[];
   readonly api: ManagedProcess;
+  /** Every API process (the first is `api`), and where each listens. */
+  apis: ManagedProcess[];
+  apiUrls: string[];
   nginx: ManagedProcess;
   /** Starts one more worker process. */
   startWorker(): Promise<ManagedProcess>;
@@ -183,31 +190,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...options.env,
     };
 
-    const startApi = async () => {
+    const apiPorts = [apiPort];
+    for (let i = 1; i < (options.apis ?? 1); i++) apiPorts.push(await freePort());
+    const startApi = async (index: number) => {
+      const port = apiPorts[index]!;
       const process_ = new ManagedProcess(
-        'api',
+        index === 0 ? 'api' : `api-${index}`,
         process.execPath,
         [path.join(root, 'apps', 'api', 'dist', 'main.js')],
         {
           env: {
             ...serviceEnv,
-            API_PORT: String(apiPort),
+            API_PORT: String(port),
             API_HOST: '127.0.0.1',
             API_KEYS: Object.entries(apiKeys)
               .map(([key, user]) => `${key}:${user}`)
               .join(','),
           },
-          logFile: path.join(logDir, 'api.log'),
+          logFile: path.join(logDir, index === 0 ? 'api.log' : `api-${index}.log`),
           echo: options.echo,
         },
       );
       started.push(process_);
-      await waitForHttp(`http://127.0.0.1:${apiPort}/healthz`, 30_000, process_);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, process_);
       return process_;
     };
-    let api = await startApi();
+    const apis: ManagedProcess[] = [];
+    for (let i = 0; i < apiPorts.length; i++) apis.push(await startApi(i));
+    let api = apis[0]!;
 
     const workers: ManagedProcess[] = [];
+    const workerUrls: string[] = [];
     let workerIndex = 0;
     const startWorker = async () => {
       const index = workerIndex++;
@@ -225,6 +238,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       );
       started.push(worker);
       workers.push(worker);
+      workerUrls.push(`http://127.0.0.1:${port}`);
       await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, worker);
       return worker;
     };
@@ -237,7 +251,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       conf,
       renderNginxConfig({
         cdnPort,
-        apiUpstream: `127.0.0.1:${apiPort}`,
+        apiUpstream: apiPorts.map((port) => `127.0.0.1:${port}`),
         origin,
         runtimeDir,
         maxUploadBytes,
@@ -276,15 +290,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       storageEnv,
       dataDir,
       workers,
+      workerUrls,
       get api() {
         return api;
       },
       nginx,
       startWorker,
+      apis,
+      apiUrls: apiPorts.map((port) => `http://127.0.0.1:${port}`),
       restartApi: async () => {
         api.kill('SIGKILL');
         await api.exited();
-        api = await startApi();
+        api = await startApi(0);
+        apis[0] = api;
         return api;
       },
       ...(redis ? { redis } : {}),

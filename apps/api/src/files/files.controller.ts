@@ -12,14 +12,18 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Monitoring, StorageAdapter } from '@monorepo/storage';
+import type { Monitoring, ObjectInfo, StorageAdapter } from '@monorepo/storage';
+import type { UploadReservation } from '@monorepo/tenant-limits';
 import { validateKey } from '@monorepo/storage';
 import type { Response } from 'express';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { CONFIG, MONITORING, STORAGE } from '../tokens.js';
+import { toApiError } from '../http/error-mapping.js';
+import type { ApiLimits } from '../limits/api-limits.js';
+import { CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
 import { parseRange } from './http-range.js';
 import { ownsKey, sanitizeFilename, uploadRoot } from './ownership.js';
 import { incomingFile, sizeLimit, tooLarge } from './upload-body.js';
@@ -40,12 +44,13 @@ function setContentSafetyHeaders(res: Response, key: string): void {
 }
 
 @Controller('v1/files')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, RateLimitGuard)
 export class FilesController {
   constructor(
     @Inject(STORAGE) private readonly storage: StorageAdapter,
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(MONITORING) private readonly monitoring: Monitoring,
+    @Inject(LIMITS) private readonly limits: ApiLimits,
   ) {}
 
   /** Streams the body (raw, or multipart field `file`) to `uploads/<user>/<uuid>/<name>`. */
@@ -53,20 +58,54 @@ export class FilesController {
   async upload(@Req() req: AuthedRequest, @Res() res: Response): Promise<void> {
     const max = this.config.MAX_UPLOAD_BYTES;
     const declared = Number(req.headers['content-length']);
-    if (
-      Number.isFinite(declared) &&
-      declared > max + (/multipart/i.test(String(req.headers['content-type'])) ? 64 * 1024 : 0)
-    ) {
+    const multipart = /multipart/i.test(String(req.headers['content-type']));
+    if (Number.isFinite(declared) && declared > max + (multipart ? 64 * 1024 : 0)) {
       throw tooLarge(max);
     }
+    // The quota and an upload slot come first, so a refused upload stores nothing. A raw body reserves its
+    // declared length; a multipart one reserves as it streams.
+    const reservation = await this.limits.usage
+      .begin(req.userId, !multipart && Number.isFinite(declared) ? declared : 0)
+      .catch((error: unknown) => Promise.reject(toApiError(error)));
+    let info: ObjectInfo;
+    try {
+      info = await this.#store(req, reservation);
+      await reservation.commit(info.size);
+    } catch (error) {
+      await reservation.cancel().catch(() => {});
+      throw error;
+    }
+    this.monitoring.increment('upload_bytes_total', {}, info.size);
+    res.status(201).json({
+      key: info.key,
+      url: this.storage.getPublicUrl(info.key),
+      size: info.size,
+      contentType: info.contentType,
+      etag: info.etag,
+    });
+  }
+
+  /**
+   * Streams the request's file into storage. A client that goes away (abort, socket timeout) stops everything
+   * at once: the parser, the body and the storage write, which removes its temporary file or aborts its
+   * multipart upload, so nothing is left behind and no descriptor or buffer is held.
+   */
+  async #store(req: AuthedRequest, reservation: UploadReservation): Promise<ObjectInfo> {
+    const max = this.config.MAX_UPLOAD_BYTES;
     const file = await incomingFile(req, max);
     const name = sanitizeFilename(
       typeof req.query.name === 'string' ? req.query.name : file.filename,
     );
     const key = `${uploadRoot(req.userId)}${randomUUID()}/${name}`;
-    const limiter = sizeLimit(max);
+    const limiter = sizeLimit(max, reservation);
     const controller = new AbortController();
-    const onClose = () => !req.readableEnded && controller.abort();
+    const onClose = () => {
+      if (req.readableEnded) return; // the whole body arrived: finish storing it
+      const gone = new ApiError(499, 'E_CLIENT_GONE', 'The client went away mid-upload');
+      controller.abort(gone);
+      limiter.destroy(gone);
+      file.abort(gone);
+    };
     req.once('close', onClose);
     // pipe(), not pipeline(): a refused body must leave the request alive, so the 413 can still be answered.
     file.stream.once('error', (error) => limiter.destroy(error));
@@ -82,15 +121,7 @@ export class FilesController {
     } finally {
       req.off('close', onClose);
     }
-    const info = await this.storage.stat(key);
-    this.monitoring.increment('upload_bytes_total', {}, info.size);
-    res.status(201).json({
-      key,
-      url: this.storage.getPublicUrl(key),
-      size: info.size,
-      contentType: info.contentType,
-      etag: info.etag,
-    });
+    return this.storage.stat(key);
   }
 
   /** The caller's uploads, paged; `prefix` is relative to their upload folder. */
@@ -100,9 +131,10 @@ export class FilesController {
     if ([prefix, cursor, limit].some((v) => v !== undefined && typeof v !== 'string')) {
       throw new ApiError(400, 'E_VALIDATION', 'prefix, cursor and limit must each be given once');
     }
-    const pageSize = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
-      throw new ApiError(400, 'E_VALIDATION', 'limit must be an integer from 1 to 1000');
+    const most = this.config.API_LIST_LIMIT_MAX;
+    const pageSize = limit === undefined ? Math.min(100, most) : Number(limit);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > most) {
+      throw new ApiError(400, 'E_VALIDATION', `limit must be an integer from 1 to ${most}`);
     }
     const page = await this.storage.list(`${uploadRoot(req.userId)}${prefix}`, {
       limit: pageSize,
@@ -134,7 +166,11 @@ export class FilesController {
   @Delete('*key')
   @HttpCode(204)
   async remove(@Req() req: AuthedRequest): Promise<void> {
-    await this.storage.delete(this.#ownedKey(req));
+    const key = this.#ownedKey(req);
+    const counted = key.startsWith(uploadRoot(req.userId));
+    const info = counted ? await this.storage.stat(key).catch(() => undefined) : undefined;
+    await this.storage.delete(key);
+    if (info) await this.limits.usage.removed(req.userId, info.size);
   }
 
   #ownedKey(req: AuthedRequest): string {

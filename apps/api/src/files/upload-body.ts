@@ -2,13 +2,17 @@ import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import type { UploadReservation } from '@monorepo/tenant-limits';
 import { ApiError } from '../http/api-error.js';
+import { toApiError } from '../http/error-mapping.js';
 
 /** The file part of an upload request. */
 export interface IncomingFile {
   stream: Readable;
   filename: string | undefined;
   contentType: string;
+  /** Stops reading the request at once (the client is gone): releases the parser and every buffer. */
+  abort(reason: Error): void;
 }
 
 const PRINTABLE = /^[\x20-\x7e]+$/;
@@ -30,7 +34,15 @@ function cleanType(type: string | undefined): string {
 export function incomingFile(req: Request, max: number): Promise<IncomingFile> {
   const type = String(req.headers['content-type'] ?? '');
   if (!/^multipart\/form-data/i.test(type)) {
-    return Promise.resolve({ stream: req, filename: undefined, contentType: cleanType(type) });
+    return Promise.resolve({
+      stream: req,
+      filename: undefined,
+      contentType: cleanType(type),
+      abort: (reason) => {
+        req.unpipe();
+        req.destroy(reason);
+      },
+    });
   }
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
@@ -51,7 +63,18 @@ export function incomingFile(req: Request, max: number): Promise<IncomingFile> {
       }
       found = true;
       stream.once('limit', () => stream.destroy(tooLarge(max)));
-      resolve({ stream, filename: info.filename, contentType: cleanType(info.mimeType) });
+      resolve({
+        stream,
+        filename: info.filename,
+        contentType: cleanType(info.mimeType),
+        // pipe() does not pass a client abort on: without this the parser and its file stream wait forever.
+        abort: (reason) => {
+          req.unpipe(parser);
+          stream.destroy(reason);
+          parser.destroy(reason);
+          req.destroy(reason);
+        },
+      });
     });
     parser.once('error', (error) => {
       const apiError = new ApiError(
@@ -69,12 +92,26 @@ export function incomingFile(req: Request, max: number): Promise<IncomingFile> {
   });
 }
 
-/** Passes bytes through and fails with 413 once more than `max` have gone by; counts them in `bytes`. */
-export function sizeLimit(max: number): Transform & { bytes: number } {
+/** Quota reserved per step while a body of unknown length streams in (few Redis round trips). */
+const QUOTA_STEP = 8 * 1024 * 1024;
+
+/**
+ * Passes bytes through and fails with 413 once more than `max` have gone by, or once the user's quota would be
+ * passed (`E_QUOTA_EXCEEDED`, reserving in steps as the body grows); counts them in `bytes`.
+ */
+export function sizeLimit(
+  max: number,
+  reservation?: Pick<UploadReservation, 'ensure'>,
+): Transform & { bytes: number } {
   const limiter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       limiter.bytes += chunk.length;
-      callback(limiter.bytes > max ? tooLarge(max) : null, chunk);
+      if (limiter.bytes > max) return callback(tooLarge(max));
+      if (!reservation) return callback(null, chunk);
+      reservation.ensure(limiter.bytes, QUOTA_STEP).then(
+        () => callback(null, chunk),
+        (error: unknown) => callback(toApiError(error) as Error),
+      );
     },
   }) as Transform & { bytes: number };
   limiter.bytes = 0;

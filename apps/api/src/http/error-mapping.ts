@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { StorageError } from '@monorepo/storage';
 import type { StorageErrorCode } from '@monorepo/storage';
+import { LimitExceededError } from '@monorepo/tenant-limits';
 import { ApiError } from './api-error.js';
 
 /** The one place storage error codes become HTTP statuses. */
@@ -19,6 +20,14 @@ export const STORAGE_STATUS: Readonly<Record<StorageErrorCode, number>> = {
 const REDIS_DOWN =
   /Connection is closed|enableOfflineQueue|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable/i;
 
+/** Limit errors as API errors: over the quota is 413 (this body cannot fit), too many uploads is 429. */
+export function toApiError(error: unknown): unknown {
+  if (!(error instanceof LimitExceededError)) return error;
+  return error.code === 'E_QUOTA_EXCEEDED'
+    ? new ApiError(413, error.code, error.message)
+    : new ApiError(429, error.code, error.message, { 'retry-after': '1' });
+}
+
 /** Any thrown value → `{ status, code, message }` safe to send (no stack, no internals). */
 export function toHttpError(error: unknown): {
   status: number;
@@ -26,6 +35,7 @@ export function toHttpError(error: unknown): {
   message: string;
   headers: Record<string, string>;
 } {
+  if (error instanceof LimitExceededError) return toHttpError(toApiError(error));
   if (error instanceof ApiError)
     return {
       status: error.status,

@@ -4,7 +4,7 @@ import { IMAGE_TOOLS, ImageProcessingError, checkSourceUrl } from '@monorepo/ima
 import {
   IMAGE_JOB_NAME,
   imageJobOptions,
-  parseFailure,
+  publicFailure,
   toImageJobStatus,
 } from '@monorepo/image-queue';
 import type { ImageJobData } from '@monorepo/image-queue';
@@ -13,11 +13,13 @@ import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
+import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { uploadRoot } from '../files/ownership.js';
 import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBody } from '../http/json-body.js';
-import { CONFIG, QUEUE, STORAGE } from '../tokens.js';
+import type { ApiLimits } from '../limits/api-limits.js';
+import { CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
 
 const submitSchema = z
   .strictObject({
@@ -33,12 +35,13 @@ const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @Controller('v1/images')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ApiKeyGuard, RateLimitGuard)
 export class ImagesController {
   constructor(
     @Inject(QUEUE) private readonly queue: Queue<ImageJobData>,
     @Inject(STORAGE) private readonly storage: StorageAdapter,
     @Inject(CONFIG) private readonly config: ApiConfig,
+    @Inject(LIMITS) private readonly limits: ApiLimits,
   ) {}
 
   /** Queues an image job. With `Idempotency-Key`, a repeat returns the same job; a different body under the same key is 409. */
@@ -59,6 +62,7 @@ export class ImagesController {
         checkSourceUrl(body.sourceUrl, {
           allowPrivateNetworks: this.config.IMAGE_ALLOW_PRIVATE_NETWORKS,
           allowedHosts: this.config.IMAGE_ALLOWED_HOSTS,
+          allowedPorts: this.config.IMAGE_ALLOWED_PORTS,
         });
       } catch (error) {
         if (error instanceof ImageProcessingError)
@@ -114,11 +118,26 @@ export class ImagesController {
         return { jobId, status: 'queued' };
       }
     }
+    // One user's backlog is capped, and ranks each new job among that user's pending ones: a user with one
+    // job is served right after the front of every other user's backlog, however long those are.
+    const priority = await this.limits.jobs.admit(req.userId);
+    if (priority === undefined)
+      throw new ApiError(
+        429,
+        'E_TOO_MANY_JOBS',
+        `At most ${this.limits.jobs.maxPending} jobs may be queued or running per key; wait for some to finish`,
+        { 'retry-after': '5' },
+      );
     // BullMQ ignores an add whose jobId exists, so concurrent repeats collapse into one job.
-    await this.queue.add(IMAGE_JOB_NAME, data, {
-      ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS),
-      jobId,
-    });
+    try {
+      await this.queue.add(IMAGE_JOB_NAME, data, {
+        ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS, priority),
+        jobId,
+      });
+    } catch (error) {
+      await this.limits.jobs.withdraw(req.userId).catch(() => {});
+      throw error;
+    }
     if (
       idempotencyKey !== undefined &&
       (await this.queue.getJob(jobId))?.data?.requestHash !== requestHash
@@ -141,7 +160,7 @@ export class ImagesController {
       status,
       progress: typeof job.progress === 'number' ? job.progress : 0,
       ...(status === 'completed' ? { result: job.returnvalue } : {}),
-      ...(status === 'failed' ? { error: parseFailure(job.failedReason) } : {}),
+      ...(status === 'failed' ? { error: publicFailure(job.failedReason) } : {}),
     };
   }
 }

@@ -1,0 +1,34 @@
+import { limitsPrefix } from '@monorepo/image-queue';
+import { RequestRateLimiter, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import type { Redis } from 'ioredis';
+import type { ApiConfig } from '../api-config.js';
+
+/** The per-tenant limits the API enforces, all kept in Redis so every API process shares them. */
+export interface ApiLimits {
+  /** Requests per user per window. */
+  rate: RequestRateLimiter;
+  /** Storage quota and concurrent uploads per user. */
+  usage: UsageLedger;
+  /** Pending image jobs per user, and their fair priorities. */
+  jobs: UserJobs;
+}
+
+/** Builds the limits from the configuration, on one Redis connection. */
+export function createApiLimits(redis: Redis, config: ApiConfig): ApiLimits {
+  const prefix = limitsPrefix(config.IMAGE_QUEUE_NAME);
+  return {
+    rate: new RequestRateLimiter(redis, {
+      prefix,
+      limit: config.API_RATE_LIMIT,
+      windowSeconds: config.API_RATE_LIMIT_WINDOW_S,
+    }),
+    usage: new UsageLedger(redis, {
+      prefix,
+      quotaFor: config.quotaFor,
+      maxConcurrentUploads: config.API_MAX_CONCURRENT_UPLOADS,
+      // An upload cannot outlive its request; a crashed process's lease expires soon after.
+      leaseMs: config.API_REQUEST_TIMEOUT_MS + 60_000,
+    }),
+    jobs: new UserJobs(redis, { prefix, maxPending: config.API_MAX_PENDING_JOBS }),
+  };
+}

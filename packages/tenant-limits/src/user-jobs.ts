@@ -1,0 +1,106 @@
+import type { Redis } from 'ioredis';
+
+// KEYS: counter. ARGV: max. Returns the new count, or -1 when the user is at the cap.
+const ADMIT = `
+local n = redis.call('INCR', KEYS[1])
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  return -1
+end
+return n
+`;
+
+// KEYS: counter. Never below zero.
+const FINISH = `
+local n = redis.call('DECR', KEYS[1])
+if n < 0 then redis.call('SET', KEYS[1], 0) end
+return n
+`;
+
+/** Options for {@link UserJobs}. */
+export interface UserJobsOptions {
+  /** Redis key prefix (default `limits`). */
+  prefix?: string;
+  /** Jobs queued or running per user at once (default 500). */
+  maxPending?: number;
+  /** Finished jobs (results and failures) kept per user (default 1000); older ones are removed. */
+  keepFinished?: number;
+}
+
+/**
+ * Per-user job accounting shared by producers and workers through Redis:
+ * - a cap on jobs queued or running per user;
+ * - a fair priority for each new job: its rank among the user's pending jobs (1 for the first), so a user
+ *   with one job is served right after the jobs at the front of every other user's backlog, however long
+ *   those backlogs are;
+ * - per-user retention of finished jobs, so one user's volume never evicts another user's results.
+ */
+export class UserJobs {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly maxPending: number;
+  readonly keepFinished: number;
+
+  constructor(redis: Redis, options: UserJobsOptions = {}) {
+    this.#redis = redis;
+    this.#prefix = options.prefix ?? 'limits';
+    this.maxPending = options.maxPending ?? 500;
+    this.keepFinished = options.keepFinished ?? 1000;
+  }
+
+  /**
+   * Admits one more pending job of `user`. Returns its fair priority (1 = most urgent), or `undefined` when
+   * the user is at the cap. Pair every admitted job with one {@link finished} (or {@link withdraw}).
+   */
+  async admit(user: string): Promise<number | undefined> {
+    const n = Number(await this.#redis.eval(ADMIT, 1, this.#pendingKey(user), this.maxPending));
+    return n < 0 ? undefined : n;
+  }
+
+  /** An admitted job was never queued after all. */
+  async withdraw(user: string): Promise<void> {
+    await this.#redis.eval(FINISH, 1, this.#pendingKey(user));
+  }
+
+  /**
+   * A job of `user` reached its final state. Records it among the user's finished jobs and returns the ids of
+   * finished jobs now beyond the user's retention, for the caller to remove.
+   */
+  async finished(user: string, jobId: string): Promise<string[]> {
+    const list = this.#finishedKey(user);
+    const [, , [, evicted]] = (await this.#redis
+      .multi()
+      .eval(FINISH, 1, this.#pendingKey(user))
+      .lpush(list, jobId)
+      .lrange(list, this.keepFinished, -1)
+      .ltrim(list, 0, this.keepFinished - 1)
+      .exec()) as [unknown, unknown, [unknown, string[]], unknown];
+    return evicted;
+  }
+
+  /** Jobs of `user` queued or running, as counted. */
+  async pending(user: string): Promise<number> {
+    return Number((await this.#redis.get(this.#pendingKey(user))) ?? 0);
+  }
+
+  /** Sets the pending counts from the queue itself (the janitor), repairing counts a crash left wrong. */
+  async reconcile(counts: Map<string, number>): Promise<void> {
+    const known = new Set(counts.keys());
+    const pipeline = this.#redis.pipeline();
+    for (const [user, n] of counts) pipeline.set(this.#pendingKey(user), n);
+    for await (const keys of this.#redis.scanStream({ match: this.#pendingKey('*'), count: 500 }))
+      for (const key of keys as string[]) {
+        const user = key.slice(this.#pendingKey('').length);
+        if (!known.has(user)) pipeline.set(key, 0);
+      }
+    await pipeline.exec();
+  }
+
+  #pendingKey(user: string): string {
+    return `${this.#prefix}:jobs:${user}`;
+  }
+
+  #finishedKey(user: string): string {
+    return `${this.#prefix}:finished:${user}`;
+  }
+}

@@ -35,6 +35,11 @@ test-reliability: setup ## Only the fault, load, hostile-input and abuse suites 
 	cd packages/storage && pnpm exec vitest run src/key-parity.property.test.ts
 	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts
 
+.PHONY: test-release
+test-release: setup ## The release flow for real: changesets version + publish to a private registry, npm/pnpm consumers
+	$(TURBO) run build
+	cd tooling/release && pnpm exec vitest run
+
 .PHONY: bench
 bench: setup ## Run the benchmarks (QUICK=1 for the two-minute version); writes docs/performance.md
 	$(TURBO) run build --filter=@monorepo/bench...

@@ -16,8 +16,9 @@ import { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createHealthApp } from './health-server.js';
+import { createHealthApp, listen } from './health-server.js';
 import { createImageWorker, runImageJob } from './image-worker.js';
+import { loadWorkerConfig } from './worker-config.js';
 
 let redis: RedisTestServer;
 let root: string;
@@ -241,6 +242,22 @@ describe('runImageJob', () => {
 });
 
 describe('worker health endpoints', () => {
+  it('listen on loopback unless the deployment opens them (compose sets WORKER_HTTP_HOST=0.0.0.0)', async () => {
+    const config = loadWorkerConfig({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      STORAGE_TYPE: 'local',
+      STORAGE_BASE_URL: 'http://cdn/static',
+      STORAGE_LOCAL_PATH: root,
+    });
+    expect(config.WORKER_HTTP_HOST).toBe('127.0.0.1');
+    const { server } = await listen(createHealthApp({}, monitoring), 0, config.WORKER_HTTP_HOST);
+    try {
+      expect((server.address() as AddressInfo).address).toBe('127.0.0.1');
+    } finally {
+      server.close();
+    }
+  });
+
   it('reports ready when Redis and storage answer, 503 when one does not', async () => {
     const app = createHealthApp(
       { redis: async () => 'PONG', storage: () => storage.exists('probe') },

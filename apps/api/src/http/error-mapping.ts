@@ -58,7 +58,7 @@ export function toHttpError(error: unknown): {
     return {
       status: 503,
       code: 'E_UNAVAILABLE',
-      message: 'The job queue is unavailable; try again shortly',
+      message: 'Redis (the job queue and the limits) is unavailable; try again shortly',
       headers: { 'retry-after': '2' },
     };
   }

@@ -200,7 +200,8 @@ export interface StorageAdapter {
   checkHealth(): Promise<void>;
 
   /**
-   * Removes what interrupted writes left behind, older than `olderThanMs` (default one hour): temporary files
+   * Removes what interrupted writes left behind, older than `olderThanMs` (default one hour; `0`: all of it,
+   * whatever the clocks say, for when no write can be running): temporary files
    * and orphaned metadata sidecars on the local backend, unfinished multipart uploads on S3 (which the store
    * keeps, and bills, until aborted). Never touches a complete object. For janitors and `storage clean
    * --incomplete`.

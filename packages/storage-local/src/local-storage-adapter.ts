@@ -668,7 +668,8 @@ export class LocalStorageAdapter implements StorageAdapter {
 
   async #isStale(file: string, olderThanMs: number): Promise<boolean> {
     try {
-      return Date.now() - (await lstat(file)).mtimeMs >= olderThanMs;
+      const age = Date.now() - (await lstat(file)).mtimeMs;
+      return olderThanMs <= 0 || age >= olderThanMs;
     } catch {
       return false;
     }

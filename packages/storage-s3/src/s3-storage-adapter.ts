@@ -396,7 +396,9 @@ export class S3StorageAdapter implements StorageAdapter {
   }
 
   async sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
-    const cutoff = Date.now() - (options.olderThanMs ?? 60 * 60 * 1000);
+    const olderThanMs = options.olderThanMs ?? 60 * 60 * 1000;
+    // 0 means every unfinished upload: the server's start time may be ahead of our clock.
+    const cutoff = olderThanMs > 0 ? Date.now() - olderThanMs : Infinity;
     let removed = 0;
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import {
-  AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
@@ -41,18 +40,8 @@ export async function leaveMultipart(
 
 /** Deletes every object and aborts every multipart upload under `prefix`. */
 export async function removeAll(server: S3TestServer, prefix: string): Promise<void> {
-  const root = new S3StorageAdapter(s3ConfigFor(server));
-  await root.deletePrefix(prefix);
-  const { client } = root;
-  for (;;) {
-    const listed = await client.send(
-      new ListMultipartUploadsCommand({ Bucket: server.bucket, Prefix: prefix }),
-    );
-    const uploads = (listed.Uploads ?? []) as Array<{ Key: string; UploadId: string }>;
-    for (const { Key, UploadId } of uploads)
-      await client.send(new AbortMultipartUploadCommand({ Bucket: server.bucket, Key, UploadId }));
-    if (!listed.IsTruncated) return;
-  }
+  await new S3StorageAdapter(s3ConfigFor(server)).deletePrefix(prefix);
+  await new S3StorageAdapter(s3ConfigFor(server, { prefix })).sweepIncomplete({ olderThanMs: 0 });
 }
 
 /**

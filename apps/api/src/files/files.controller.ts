@@ -21,7 +21,6 @@ import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { toApiError } from '../http/error-mapping.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
 import { parseRange } from './http-range.js';
@@ -64,9 +63,10 @@ export class FilesController {
     }
     // The quota and an upload slot come first, so a refused upload stores nothing. A raw body reserves its
     // declared length; a multipart one reserves as it streams.
-    const reservation = await this.limits.usage
-      .begin(req.userId, !multipart && Number.isFinite(declared) ? declared : 0)
-      .catch((error: unknown) => Promise.reject(toApiError(error)));
+    const reservation = await this.limits.usage.begin(
+      req.userId,
+      !multipart && Number.isFinite(declared) ? declared : 0,
+    );
     let info: ObjectInfo;
     try {
       info = await this.#store(req, reservation);

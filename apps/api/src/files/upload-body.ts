@@ -4,7 +4,6 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import type { UploadReservation } from '@monorepo/tenant-limits';
 import { ApiError } from '../http/api-error.js';
-import { toApiError } from '../http/error-mapping.js';
 
 /** The file part of an upload request. */
 export interface IncomingFile {
@@ -110,7 +109,7 @@ export function sizeLimit(
       if (!reservation) return callback(null, chunk);
       reservation.ensure(limiter.bytes, QUOTA_STEP).then(
         () => callback(null, chunk),
-        (error: unknown) => callback(toApiError(error) as Error),
+        (error: unknown) => callback(error as Error), // a LimitExceededError: 413 via toHttpError
       );
     },
   }) as Transform & { bytes: number };

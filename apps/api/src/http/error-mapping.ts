@@ -21,8 +21,7 @@ const REDIS_DOWN =
   /Connection is closed|enableOfflineQueue|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable/i;
 
 /** Limit errors as API errors: over the quota is 413 (this body cannot fit), too many uploads is 429. */
-export function toApiError(error: unknown): unknown {
-  if (!(error instanceof LimitExceededError)) return error;
+function limitError(error: LimitExceededError): ApiError {
   return error.code === 'E_QUOTA_EXCEEDED'
     ? new ApiError(413, error.code, error.message)
     : new ApiError(429, error.code, error.message, { 'retry-after': '1' });
@@ -35,7 +34,7 @@ export function toHttpError(error: unknown): {
   message: string;
   headers: Record<string, string>;
 } {
-  if (error instanceof LimitExceededError) return toHttpError(toApiError(error));
+  if (error instanceof LimitExceededError) return toHttpError(limitError(error));
   if (error instanceof ApiError)
     return {
       status: error.status,

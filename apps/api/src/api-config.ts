@@ -1,4 +1,5 @@
-import { DEFAULT_IMAGE_QUEUE, sourcePolicyEnvShape } from '@monorepo/image-queue';
+import { sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
+import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { ConfigError, loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { parseQuotas, parseSize } from '@monorepo/tenant-limits';

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
   const monitoring = new PrometheusMonitoring({ prefix: 'api_' });
-  const storage = StorageFactory.createAdapter(config.storage);
+  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
   // Producers fail fast while Redis is down (answered as 503) instead of queueing commands in memory.
   const queue = new Queue(config.IMAGE_QUEUE_NAME, {
     connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },

@@ -4,6 +4,7 @@ import { formatFailure, imageJobDataSchema } from '@monorepo/image-queue';
 import type { UserJobs } from '@monorepo/tenant-limits';
 import type { ImageJobData } from '@monorepo/image-queue';
 import { loggableUrl } from '@monorepo/observability';
+import { uploadPrefix } from '@monorepo/storage';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, Queue } from 'bullmq';
@@ -45,9 +46,9 @@ export async function runImageJob(
   }
   const { id, tool, userId, sourceUrl, sourceKey, submittedAt } = parsed.data;
   // A job written straight into Redis gets no more than the API would allow: its own user's uploads only.
-  if (sourceKey !== undefined && !sourceKey.startsWith(`uploads/${userId}/`)) {
+  if (sourceKey !== undefined && !sourceKey.startsWith(uploadPrefix(userId))) {
     throw new UnrecoverableError(
-      formatFailure('E_FORBIDDEN_SOURCE', `sourceKey is not under uploads/${userId}/`),
+      formatFailure('E_FORBIDDEN_SOURCE', `sourceKey is not under ${uploadPrefix(userId)}`),
     );
   }
   const remaining = Date.parse(submittedAt) + jobTimeoutMs - Date.now();
@@ -61,7 +62,7 @@ export async function runImageJob(
     return await processor.processImage(
       {
         id,
-        tool: tool as never,
+        tool,
         userId,
         ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
       },

@@ -1,5 +1,6 @@
 import { maintenanceQueueName } from '@monorepo/image-queue';
 import type { PrometheusMonitoring } from '@monorepo/observability';
+import { KEY_LAYOUT, keyOwner } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
 import type { UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
@@ -49,8 +50,8 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
 
   const usage = new Map<string, { bytes: number; objects: number }>();
   for (const user of await ledger.users()) usage.set(user, { bytes: 0, objects: 0 });
-  for await (const item of storage.listAll('uploads/')) {
-    const user = item.key.split('/', 2)[1];
+  for await (const item of storage.listAll(KEY_LAYOUT.uploadsRoot)) {
+    const user = keyOwner(item.key);
     if (!user) continue;
     const sum = usage.get(user) ?? { bytes: 0, objects: 0 };
     sum.bytes += item.size;

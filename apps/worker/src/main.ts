@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   const sharpSettings = configureSharp();
   const monitoring = new PrometheusMonitoring({ prefix: 'worker_' });
-  const storage = StorageFactory.createAdapter(config.storage);
+  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
   const processor = new ImageProcessor(storage, monitoring, {
     allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
     allowedHosts: config.IMAGE_ALLOWED_HOSTS,

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { DEFAULT_IMAGE_QUEUE, sourcePolicyEnvShape } from '@monorepo/image-queue';
+import { sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
+import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';

@@ -27,3 +27,11 @@ export interface ImageProcessorOptions {
   /** `Cache-Control` of stored outputs (default `public, max-age=31536000, immutable`). */
   cacheControl?: string;
 }
+
+/** Per-call options of `processImage`. */
+export interface ProcessOptions {
+  /** Cancels fetching and processing; nothing is stored after it fires. */
+  signal?: AbortSignal;
+  /** Called with 0-100 as the job advances. */
+  onProgress?: (percent: number) => void;
+}

@@ -6,7 +6,7 @@ import { LocalStorageAdapter } from '@monorepo/storage-local';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImageProcessor } from './image-processor.js';
-import { ImageTool } from './image-tool.js';
+import { ImageTool } from './contract/image-tool.js';
 import {
   SVG,
   TEXT_AS_JPG,

@@ -1,28 +1,31 @@
 import { createHash } from 'node:crypto';
-import { isStorageError, noopMonitoring } from '@monorepo/storage-core';
+import {
+  isStorageError,
+  jobOriginalKey,
+  jobOutputPrefix,
+  noopMonitoring,
+} from '@monorepo/storage-core';
 import type { Monitoring, StorageAdapter } from '@monorepo/storage-core';
-import sharp from 'sharp';
-import type { ImageJob, ProcessOptions, ProcessResult, StoredVariant } from './image-job.js';
-import { ImageProcessingError } from './image-processing-error.js';
-import type { ImageProcessorOptions } from './image-processor-options.js';
-import { isImageTool } from './image-tool.js';
+import { decodeOnce, encodeVariant } from './codecs.js';
+import type { CodecSettings } from './codecs.js';
+import type { ProcessResult, StoredVariant } from './contract/image-job.js';
+import { imageJobSchema } from './contract/image-job-schema.js';
+import type { ImageJob } from './contract/image-job-schema.js';
+import { ImageProcessingError } from './contract/image-processing-error.js';
+import { isImageTool } from './contract/image-tool.js';
+import { checkSourceUrl } from './contract/source-url.js';
+import type { SourcePolicy } from './contract/source-policy.js';
+import type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
 import { readWithinLimit } from './read-within-limit.js';
 import { safeFetch } from './safe-fetch.js';
 import { sniffImageFormat } from './sniff-format.js';
-import type { SourcePolicy } from './source-policy.js';
+import { storeOutputs } from './store-outputs.js';
+import type { OutputWrite } from './store-outputs.js';
 import { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
 import type { VariantPreset } from './variant-preset.js';
 
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
 const PRESET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-
-interface Encoded {
-  preset: VariantPreset;
-  data: Buffer;
-  width: number;
-  height: number;
-}
 
 /**
  * Turns a source image into stored variants. It receives a storage adapter,
@@ -41,9 +44,7 @@ export class ImageProcessor {
   readonly #monitoring: Monitoring;
   readonly #variants: readonly VariantPreset[];
   readonly #policy: SourcePolicy;
-  readonly #maxPixels: number;
-  readonly #timeout: number;
-  readonly #failOn: NonNullable<ImageProcessorOptions['failOn']>;
+  readonly #codec: CodecSettings;
   readonly #cacheControl: string;
 
   constructor(
@@ -77,9 +78,11 @@ export class ImageProcessor {
       totalTimeoutMs: options.fetchTimeoutMs ?? 30_000,
       maxRedirects: options.maxRedirects ?? 3,
     };
-    this.#maxPixels = options.maxInputPixels ?? 50_000_000;
-    this.#timeout = options.timeoutSeconds ?? 30;
-    this.#failOn = options.failOn ?? 'warning';
+    this.#codec = {
+      maxPixels: options.maxInputPixels ?? 50_000_000,
+      timeoutSeconds: options.timeoutSeconds ?? 30,
+      failOn: options.failOn ?? 'warning',
+    };
     this.#cacheControl = options.cacheControl ?? IMMUTABLE;
   }
 
@@ -117,29 +120,37 @@ export class ImageProcessor {
     progress(25);
 
     const format = await sniffImageFormat(source);
-    const decoded = await this.#stage('decode', () => this.#decode(source));
+    const decoded = await this.#stage('decode', () => decodeOnce(source, this.#codec));
     signal?.throwIfAborted();
     progress(45);
 
     const encoded = await Promise.all(
       this.#variants.map((preset) =>
-        this.#stage('encode', () => this.#encode(decoded, preset), preset.name),
+        this.#stage('encode', () => encodeVariant(decoded, preset, this.#codec), preset.name),
       ),
     );
     signal?.throwIfAborted();
     progress(80);
 
     const digest = createHash('sha256').update(source).digest('hex');
-    const base = `${job.tool}/${job.userId}/${job.id}`;
-    const writes: Array<{ key: string; data: Buffer; contentType: string }> = encoded.map((e) => ({
-      key: `processed/${base}/${e.preset.name}-${this.#stamp(job.id, e.preset, digest)}.${FORMAT_INFO[e.preset.format].ext}`,
+    const outputs = jobOutputPrefix(job.tool, job.userId, job.id);
+    const writes: OutputWrite[] = encoded.map((e) => ({
+      key: `${outputs}${e.preset.name}-${this.#stamp(job.id, e.preset, digest)}.${FORMAT_INFO[e.preset.format].ext}`,
       data: e.data,
       contentType: FORMAT_INFO[e.preset.format].contentType,
     }));
-    const originalKey = job.sourceUrl ? `generated/${base}/original.${format.ext}` : undefined;
+    const originalKey = job.sourceUrl
+      ? jobOriginalKey(job.tool, job.userId, job.id, format.ext)
+      : undefined;
     if (originalKey) writes.push({ key: originalKey, data: source, contentType: format.mime });
 
-    await this.#stage('store', () => this.#store(job, writes, `processed/${base}/`, signal));
+    await this.#stage('store', () =>
+      storeOutputs(this.#storage, writes, outputs, {
+        metadata: { 'job-id': job.id, tool: String(job.tool) },
+        cacheControl: this.#cacheControl,
+        signal,
+      }),
+    );
     progress(100);
 
     const variants: StoredVariant[] = encoded.map((e, i) => ({
@@ -177,16 +188,14 @@ export class ImageProcessor {
   }
 
   #validate(job: ImageJob): void {
-    const invalid = (message: string) => new ImageProcessingError('E_INVALID_JOB', message);
-    if (!job || typeof job !== 'object') throw invalid('Job must be an object');
-    if (typeof job.id !== 'string' || !ID.test(job.id))
-      throw invalid('Job id must match [A-Za-z0-9_-]{1,128}');
-    if (typeof job.userId !== 'string' || !ID.test(job.userId))
-      throw invalid('userId must match [A-Za-z0-9_-]{1,128}');
-    if (!isImageTool(job.tool)) throw invalid(`Unknown tool ${JSON.stringify(job.tool)}`);
-    const hasUrl = typeof job.sourceUrl === 'string' && job.sourceUrl !== '';
-    const hasKey = typeof job.sourceKey === 'string' && job.sourceKey !== '';
-    if (hasUrl === hasKey) throw invalid('Exactly one of sourceUrl and sourceKey is required');
+    // The source policy speaks first, so a non-http(s) URL is refused as a forbidden source.
+    if (typeof job?.sourceUrl === 'string') checkSourceUrl(job.sourceUrl, this.#policy);
+    const parsed = imageJobSchema.safeParse(job);
+    if (!parsed.success)
+      throw new ImageProcessingError(
+        'E_INVALID_JOB',
+        `Invalid job: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'job'}: ${i.message}`).join('; ')}`,
+      );
   }
 
   async #fetch(job: ImageJob, signal?: AbortSignal): Promise<Buffer> {
@@ -206,123 +215,11 @@ export class ImageProcessor {
     }
   }
 
-  /** Reads the header (pixel limit), then decodes once: oriented, sRGB, 8-bit, first frame. */
-  async #decode(source: Buffer): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
-    let meta: sharp.Metadata;
-    try {
-      meta = await sharp(source, { limitInputPixels: false }).metadata();
-    } catch (error) {
-      throw new ImageProcessingError('E_CORRUPT_IMAGE', 'Source image header is unreadable', {
-        cause: error,
-      });
-    }
-    const pixels = (meta.width ?? 0) * (meta.height ?? 0);
-    if (pixels > this.#maxPixels) {
-      throw new ImageProcessingError(
-        'E_TOO_MANY_PIXELS',
-        `Source is ${meta.width}x${meta.height} (${pixels} pixels), more than the ${this.#maxPixels} allowed`,
-      );
-    }
-    try {
-      return await sharp(source, {
-        limitInputPixels: this.#maxPixels,
-        failOn: this.#failOn,
-        sequentialRead: true,
-      })
-        .rotate()
-        .toColourspace('srgb')
-        .raw({ depth: 'uchar' })
-        .timeout({ seconds: this.#timeout })
-        .toBuffer({ resolveWithObject: true });
-    } catch (error) {
-      throw this.#sharpError(error, 'E_CORRUPT_IMAGE', 'Source image is corrupt or truncated');
-    }
-  }
-
-  async #encode(
-    decoded: { data: Buffer; info: sharp.OutputInfo },
-    preset: VariantPreset,
-  ): Promise<Encoded> {
-    const { width, height, channels } = decoded.info;
-    let pipeline = sharp(decoded.data, {
-      raw: { width, height, channels: channels as 1 | 2 | 3 | 4 },
-    })
-      .resize({
-        width: preset.maxWidth,
-        height: preset.maxHeight,
-        fit: preset.fit ?? 'inside',
-        withoutEnlargement: true,
-      })
-      .timeout({ seconds: this.#timeout });
-    switch (preset.format) {
-      case 'jpeg':
-        pipeline = pipeline
-          .flatten({ background: '#ffffff' })
-          .jpeg({ quality: preset.quality ?? 80, mozjpeg: true });
-        break;
-      case 'webp':
-        pipeline = pipeline.webp({ quality: preset.quality ?? 80 });
-        break;
-      case 'avif':
-        pipeline = pipeline.avif({ quality: preset.quality ?? 50 });
-        break;
-      case 'png':
-        pipeline = pipeline.png({ compressionLevel: 9, adaptiveFiltering: true });
-        break;
-    }
-    try {
-      const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
-      return { preset, data, width: info.width, height: info.height };
-    } catch (error) {
-      throw this.#sharpError(error, 'E_CORRUPT_IMAGE', `Encoding variant ${preset.name} failed`);
-    }
-  }
-
-  #sharpError(error: unknown, code: 'E_CORRUPT_IMAGE', message: string): ImageProcessingError {
-    const text = (error as Error)?.message ?? '';
-    if (/timeout/i.test(text))
-      return new ImageProcessingError('E_TIMEOUT', `Image processing exceeded ${this.#timeout}s`, {
-        cause: error,
-      });
-    if (/pixel limit/i.test(text))
-      return new ImageProcessingError('E_TOO_MANY_PIXELS', text, { cause: error });
-    return new ImageProcessingError(code, `${message}: ${text}`, { cause: error });
-  }
-
   #stamp(jobId: string, preset: VariantPreset, sourceDigest: string): string {
     return createHash('sha256')
       .update(`${jobId}\0${JSON.stringify(preset)}\0${sourceDigest}`)
       .digest('hex')
       .slice(0, 12);
-  }
-
-  /** Writes every output or none: on failure, removes what this call wrote. Then drops stale outputs of the job. */
-  async #store(
-    job: ImageJob,
-    writes: Array<{ key: string; data: Buffer; contentType: string }>,
-    jobPrefix: string,
-    signal?: AbortSignal,
-  ): Promise<void> {
-    const metadata = { 'job-id': job.id, tool: String(job.tool) };
-    const results = await Promise.allSettled(
-      writes.map((w) =>
-        this.#storage.upload(w.key, w.data, w.contentType, {
-          cacheControl: this.#cacheControl,
-          metadata,
-          signal,
-        }),
-      ),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      await Promise.allSettled(writes.map((w) => this.#storage.delete(w.key)));
-      throw failed.reason;
-    }
-    // A retry after the presets or the source changed leaves older outputs: remove them.
-    const keep = new Set(writes.map((w) => w.key));
-    for await (const item of this.#storage.listAll(jobPrefix)) {
-      if (!keep.has(item.key)) await this.#storage.delete(item.key).catch(() => {});
-    }
   }
 
   async #stage<T>(stage: string, fn: () => Promise<T>, variant = ''): Promise<T> {

@@ -1,14 +1,8 @@
-export { isPublicAddress } from './address-policy.js';
+export * from './contract/index.js';
 export { configureSharp } from './configure-sharp.js';
 export type { SharpSettings } from './configure-sharp.js';
-export type { ImageJob, ProcessOptions, ProcessResult, StoredVariant } from './image-job.js';
-export { ImageProcessingError, isImageProcessingError } from './image-processing-error.js';
-export type { ImageErrorCode } from './image-processing-error.js';
 export { ImageProcessor } from './image-processor.js';
-export type { ImageProcessorOptions } from './image-processor-options.js';
-export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
-export { checkSourceUrl } from './safe-fetch.js';
+export type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
 export { sniffImageFormat } from './sniff-format.js';
-export type { SourcePolicy } from './source-policy.js';
 export { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
 export type { VariantFormat, VariantPreset } from './variant-preset.js';

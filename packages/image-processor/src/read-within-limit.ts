@@ -1,4 +1,4 @@
-import { ImageProcessingError } from './image-processing-error.js';
+import { ImageProcessingError } from './contract/image-processing-error.js';
 
 /**
  * Reads a source stream into memory, refusing it with `E_SOURCE_TOO_LARGE` as

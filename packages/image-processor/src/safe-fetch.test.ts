@@ -4,9 +4,9 @@ import path from 'node:path';
 import { LocalStorageAdapter } from '@monorepo/storage-local';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isPublicAddress } from './address-policy.js';
+import { isPublicAddress } from './contract/address-policy.js';
 import { ImageProcessor } from './image-processor.js';
-import { ImageTool } from './image-tool.js';
+import { ImageTool } from './contract/image-tool.js';
 import { SVG, photoJpeg } from './test-images.js';
 import { startSourceServer } from './test-source-server.js';
 

@@ -1,31 +1,17 @@
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { isPublicAddress } from './address-policy.js';
-import { ImageProcessingError } from './image-processing-error.js';
+import { isPublicAddress } from './contract/address-policy.js';
+import { ImageProcessingError } from './contract/image-processing-error.js';
+import { checkSourceUrl, forbidden, hostAllowed } from './contract/source-url.js';
+import type { SourcePolicy } from './contract/source-policy.js';
 import { readWithinLimit } from './read-within-limit.js';
-import type { SourcePolicy } from './source-policy.js';
 
 /** A fetched source, fully read within the byte limit. */
 export interface FetchedSource {
   bytes: Buffer;
   finalUrl: string;
-}
-
-const forbidden = (message: string) => new ImageProcessingError('E_FORBIDDEN_SOURCE', message);
-const DEFAULT_PORTS: readonly number[] = [80, 443];
-
-function listedHost(host: string, policy: Pick<SourcePolicy, 'allowedHosts'>): boolean {
-  return policy.allowedHosts.some((h) => h.toLowerCase() === host.toLowerCase());
-}
-
-function hostAllowed(
-  host: string,
-  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts'>,
-): boolean {
-  return policy.allowPrivateNetworks || listedHost(host, policy);
 }
 
 /** A DNS lookup that refuses names resolving to non-public addresses, so the check holds at connect time. */
@@ -49,36 +35,6 @@ function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
       callback(null, first.address, first.family);
     });
   };
-}
-
-/**
- * Checks a source URL without connecting: scheme, credentials, and — for IP
- * literals — the address. Names are checked again when they resolve.
- *
- * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`.
- */
-export function checkSourceUrl(
-  raw: string,
-  policy: Pick<SourcePolicy, 'allowPrivateNetworks' | 'allowedHosts' | 'allowedPorts'>,
-): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw forbidden('Source URL is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw forbidden(`Source URL scheme ${url.protocol} is not allowed`);
-  if (url.username || url.password) throw forbidden('Source URL must not carry credentials');
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (!listedHost(url.hostname, policy) && !(policy.allowedPorts ?? DEFAULT_PORTS).includes(port))
-    throw forbidden(`Source port ${port} is not allowed`);
-  // WHATWG URL parsing already normalises 0x7f.1, 2130706433 and friends to dotted IPv4.
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (net.isIP(host) && !hostAllowed(url.hostname, policy) && !isPublicAddress(host)) {
-    throw forbidden(`Source address ${host} is not public`);
-  }
-  return url;
 }
 
 /**

@@ -1,3 +1,5 @@
+import { FAILURE_MESSAGES } from '@monorepo/image-processor/contract';
+
 /** Default BullMQ queue name for image jobs. */
 export const DEFAULT_IMAGE_QUEUE = 'image-processing';
 
@@ -49,32 +51,12 @@ export function formatFailure(code: string, message: string): string {
   return `${code}: ${message}`;
 }
 
-/**
- * What a client is told about each failure code: fixed, generic text. The detail stored in the job (host
- * names, ports, DNS and socket errors) stays in the worker's logs, so a caller cannot map internal networks.
- */
-export const FAILURE_MESSAGES: Readonly<Record<string, string>> = {
-  E_INVALID_JOB: 'The job is malformed',
-  E_UNSUPPORTED_FORMAT: 'The source is not a supported raster image',
-  E_SOURCE_TOO_LARGE: 'The source is larger than allowed',
-  E_TOO_MANY_PIXELS: 'The image has more pixels than allowed',
-  E_CORRUPT_IMAGE: 'The image data is corrupt or truncated',
-  E_FORBIDDEN_SOURCE: 'The source address is not allowed',
-  E_SOURCE_FETCH: 'The source could not be fetched',
-  E_SOURCE_REFUSED: 'The source server refused the request',
-  E_SOURCE_NOT_FOUND: 'The source does not exist',
-  E_TIMEOUT: 'The job took longer than allowed',
-  E_STORAGE: 'Storage failed while processing the job',
-  E_INTERNAL: 'The job failed',
-};
-
 /** A failure as clients see it: the stable code and its generic message, never the stored detail. */
 export function publicFailure(reason: string | undefined): { code: string; message: string } {
   const { code } = parseFailure(reason);
-  const known = FAILURE_MESSAGES[code];
-  return known
-    ? { code, message: known }
-    : { code: 'E_INTERNAL', message: FAILURE_MESSAGES.E_INTERNAL! };
+  return code in FAILURE_MESSAGES
+    ? { code, message: FAILURE_MESSAGES[code as keyof typeof FAILURE_MESSAGES] }
+    : { code: 'E_INTERNAL', message: FAILURE_MESSAGES.E_INTERNAL };
 }
 
 /** Splits a `failedReason` made by {@link formatFailure}. */

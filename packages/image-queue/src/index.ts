@@ -2,7 +2,6 @@ export { imageJobDataSchema } from './image-job-data.js';
 export type { ImageJobData } from './image-job-data.js';
 export {
   DEFAULT_IMAGE_QUEUE,
-  FAILURE_MESSAGES,
   IMAGE_JOB_NAME,
   formatFailure,
   imageJobOptions,
@@ -13,4 +12,3 @@ export {
   toImageJobStatus,
 } from './image-queue-contract.js';
 export type { ImageJobStatus } from './image-queue-contract.js';
-export { sourcePolicyEnvShape } from './source-policy-env.js';

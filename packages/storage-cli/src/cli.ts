@@ -1,16 +1,11 @@
 import path from 'node:path';
-import { ConfigError, StorageFactory, isStorageError } from '@monorepo/storage';
-import type { S3StorageAdapter, StorageAdapter, StorageConfig } from '@monorepo/storage';
+import { ConfigError, KEY_LAYOUT, StorageFactory, isStorageError } from '@monorepo/storage';
+import type { StorageAdapter, StorageConfig } from '@monorepo/storage';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { describeBackend, parseBackendSpec } from './backend-spec.js';
 import { backupToFile, restoreFromFile } from './backup.js';
 import { cleanOlderThan, parseDuration } from './clean.js';
-import {
-  PUBLIC_PREFIXES,
-  STORAGE_FOLDERS,
-  initLocalStorage,
-  initS3Storage,
-} from './init-storage.js';
+import { initStorage } from './init-storage.js';
 import { createProgress, formatBytes } from './progress.js';
 import { syncStorage } from './sync.js';
 import { computeUsage } from './usage.js';
@@ -64,20 +59,20 @@ export function buildProgram(): Command {
     .option(...storageOption)
     .action(async (opts: { storage: string }) => {
       const { config, storage } = open(opts.storage, 'write');
+      const report = await initStorage(storage);
       if (config.type === 'local') {
-        await initLocalStorage(config);
-        out(`initialised ${describeBackend(config)} (${STORAGE_FOLDERS.join(', ')})`);
+        out(`initialised ${describeBackend(config)} (${KEY_LAYOUT.folders.join(', ')})`);
       } else {
-        const report = await initS3Storage(storage as S3StorageAdapter);
-        out(`${report.createdBucket ? 'created' : 'found'} bucket ${config.s3.bucket}`);
+        out(`${report.created ? 'created' : 'found'} bucket ${config.s3.bucket}`);
+      }
+      if (report.anonymousRead)
         out(
-          `bucket policy: anonymous read on ${PUBLIC_PREFIXES.join(', ')} only (checked: ${Object.entries(
+          `bucket policy: anonymous read on ${KEY_LAYOUT.publicPrefixes.join(', ')} only (checked: ${Object.entries(
             report.anonymousRead,
           )
             .map(([prefix, status]) => `${prefix} ${status}`)
             .join(', ')})`,
         );
-      }
     });
 
   program

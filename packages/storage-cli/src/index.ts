@@ -9,10 +9,5 @@ export { SYNC_ETAG, isSameObject, syncStorage } from './sync.js';
 export type { SyncOptions, SyncSummary } from './sync.js';
 export { computeUsage } from './usage.js';
 export type { UsageReport, UsageTotals } from './usage.js';
-export {
-  PUBLIC_PREFIXES,
-  STORAGE_FOLDERS,
-  initLocalStorage,
-  initS3Storage,
-} from './init-storage.js';
-export type { S3InitReport } from './init-storage.js';
+export { initStorage } from './init-storage.js';
+export type { InitReport } from './init-storage.js';

@@ -1,59 +1,57 @@
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import type { LocalStorageConfig, S3StorageAdapter } from '@monorepo/storage';
+import { KEY_LAYOUT } from '@monorepo/storage';
+import type { StorageAdapter } from '@monorepo/storage';
 
-/** Top-level folders of the storage layout. */
-export const STORAGE_FOLDERS = ['uploads', 'generated', 'processed'] as const;
-
-/** Prefixes the CDN serves to anyone: job outputs. Everything else (uploads/) needs a signature. */
-export const PUBLIC_PREFIXES = ['processed/', 'generated/'] as const;
-
-/** What {@link initS3Storage} found and did. */
-export interface S3InitReport {
-  createdBucket: boolean;
-  /** Prefix → HTTP status of an anonymous GET of a probe object there (200 public, 403 private). */
-  anonymousRead: Record<string, number>;
-}
-
-/** Creates the three folders of the layout under a local root. */
-export async function initLocalStorage(config: LocalStorageConfig): Promise<void> {
-  for (const dir of STORAGE_FOLDERS)
-    await mkdir(path.join(config.localBasePath, dir), { recursive: true, mode: 0o755 });
+/** What {@link initStorage} found and did. */
+export interface InitReport {
+  /** The root directory or bucket was created by this call. */
+  created: boolean;
+  /**
+   * With `capabilities.publicReadPolicy`: prefix → HTTP status of an anonymous GET of a probe object there at
+   * the store itself (200 public, 403 private). Absent on backends served only through the CDN.
+   */
+  anonymousRead?: Record<string, number>;
 }
 
 /**
- * Creates the bucket if needed and sets its policy so that only {@link PUBLIC_PREFIXES} are anonymously
- * readable (the CDN fetches them without credentials; it signs everything else), then checks it: a probe object
- * in each public prefix must be readable anonymously and one under `uploads/` must be refused.
+ * Prepares a backend for the layout: the folders (`uploads`, `generated`, `processed`) where folders exist;
+ * where the store serves reads itself (S3), a policy that makes only the layout's public prefixes anonymously
+ * readable (the CDN fetches them without credentials; it signs everything else), then checks it: a probe
+ * object in each public prefix must be readable anonymously and one under `uploads/` must be refused.
  *
  * @throws {Error} when the server does not enforce the policy as set (e.g. the whole bucket is public).
  */
-export async function initS3Storage(storage: S3StorageAdapter): Promise<S3InitReport> {
-  const createdBucket = await storage.ensureBucket();
-  await storage.setPublicReadPrefixes(PUBLIC_PREFIXES);
+export async function initStorage(storage: StorageAdapter): Promise<InitReport> {
+  const publicRead = storage.capabilities.publicReadPolicy;
+  const { created } = await storage.provision({
+    folders: KEY_LAYOUT.folders,
+    ...(publicRead ? { publicPrefixes: KEY_LAYOUT.publicPrefixes } : {}),
+  });
+  if (!publicRead || !storage.getOriginUrl) return { created };
+  const originUrl = storage.getOriginUrl.bind(storage);
   const anonymousRead: Record<string, number> = {};
-  const probes = [...PUBLIC_PREFIXES, 'uploads/'].map((prefix) => ({
+  const probes = [...KEY_LAYOUT.publicPrefixes, ...KEY_LAYOUT.privatePrefixes].map((prefix) => ({
     prefix,
     key: `${prefix}.storage-init-probe`,
   }));
   try {
     for (const { prefix, key } of probes) {
       await storage.upload(key, 'probe', 'text/plain');
-      const res = await fetch(storage.getBucketUrl(key), { signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(originUrl(key), { signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
       anonymousRead[prefix] = res.status;
     }
   } finally {
     for (const { key } of probes) await storage.delete(key).catch(() => {});
   }
+  const isPublic = (prefix: string) =>
+    (KEY_LAYOUT.publicPrefixes as readonly string[]).includes(prefix);
   const wrong = Object.entries(anonymousRead).filter(
-    ([prefix, status]) =>
-      (status === 200) !== (PUBLIC_PREFIXES as readonly string[]).includes(prefix),
+    ([prefix, status]) => (status === 200) !== isPublic(prefix),
   );
   if (wrong.length > 0)
     throw new Error(
       `bucket policy not in effect: anonymous reads answered ${wrong.map(([p, s]) => `${p} ${s}`).join(', ')} ` +
-        `(want 200 for ${PUBLIC_PREFIXES.join(', ')} and 403 elsewhere)`,
+        `(want 200 for ${KEY_LAYOUT.publicPrefixes.join(', ')} and 403 elsewhere)`,
     );
-  return { createdBucket, anonymousRead };
+  return { created, anonymousRead };
 }

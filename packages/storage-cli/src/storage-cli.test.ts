@@ -266,8 +266,8 @@ describe('storage clean, usage, backup/restore', () => {
     const storage = new S3StorageAdapter(s3ConfigFor({ ...server, bucket }));
     await storage.upload('uploads/u/secret.txt', 'secret', 'text/plain');
     await storage.upload('processed/t/u/j/out.txt', 'out', 'text/plain');
-    expect((await fetch(storage.getBucketUrl('uploads/u/secret.txt'))).status).toBe(403);
-    expect(await (await fetch(storage.getBucketUrl('processed/t/u/j/out.txt'))).text()).toBe('out');
+    expect((await fetch(storage.getOriginUrl('uploads/u/secret.txt'))).status).toBe(403);
+    expect(await (await fetch(storage.getOriginUrl('processed/t/u/j/out.txt'))).text()).toBe('out');
     expect((await fetch(`${server.endpoint}/${bucket}?list-type=2`)).status).toBe(403); // no anonymous listing
     expect((await run(['init', '--storage', `s3://${bucket}`], s3Env())).stdout).toContain(
       `found bucket ${bucket}`,

@@ -1,3 +1,4 @@
+import { keyTool } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
 
 export interface UsageTotals {
@@ -25,10 +26,10 @@ export async function computeUsage(storage: StorageAdapter, prefix = ''): Promis
   for await (const item of storage.listAll(prefix)) {
     report.total.objects += 1;
     report.total.bytes += item.size;
-    const [top, tool] = item.key.split('/', 3);
-    add(report.byPrefix, item.key.includes('/') ? top! : '(root)', item.size);
-    if ((top === 'processed' || top === 'generated') && tool && item.key.split('/').length > 2)
-      add(report.byTool, tool, item.size);
+    const slash = item.key.indexOf('/');
+    add(report.byPrefix, slash >= 0 ? item.key.slice(0, slash) : '(root)', item.size);
+    const tool = keyTool(item.key);
+    if (tool) add(report.byTool, tool, item.size);
   }
   return report;
 }

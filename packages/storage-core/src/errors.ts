@@ -32,6 +32,8 @@ export type StorageOperation =
   | 'deletePrefix'
   | 'checkHealth'
   | 'sweepIncomplete'
+  | 'provision'
+  | 'getOriginUrl'
   | 'config';
 
 /** Context attached to every {@link StorageError}. */

@@ -2,6 +2,8 @@ export type { Body } from './body.js';
 export { bodyToBuffer, bodyToReadable, isStreamBody, streamToBuffer } from './body.js';
 export { DEFAULT_CONTENT_TYPE, contentTypeFromKey } from './content-type.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
+export { Disk } from './disk.js';
+export type { DiskOptions } from './disk.js';
 export {
   AlreadyExistsError,
   ConfigError,
@@ -40,7 +42,21 @@ export type {
   ListOptions,
   ListPage,
   ObjectInfo,
+  ProvisionOptions,
   SignedUrlOptions,
   StorageAdapter,
   UploadOptions,
 } from './storage-adapter.js';
+export type { StorageCapabilities } from './storage-capabilities.js';
+export type { DriverPage, StorageDriver } from './storage-driver.js';
+export {
+  KEY_LAYOUT,
+  isPublicKey,
+  jobOriginalKey,
+  jobOutputPrefix,
+  keyOwner,
+  keyTool,
+  ownsKey,
+  uploadPrefix,
+} from './key-layout.js';
+export type { LayoutFolder } from './key-layout.js';

@@ -1,4 +1,5 @@
 import type { Body } from './body.js';
+import type { StorageCapabilities } from './storage-capabilities.js';
 
 /** Options for {@link StorageAdapter.upload}. */
 export interface UploadOptions {
@@ -81,6 +82,17 @@ export interface SignedUrlOptions {
   contentType?: string;
 }
 
+/** Options for {@link StorageAdapter.provision}. */
+export interface ProvisionOptions {
+  /** Top-level folders to create where folders exist (local: directories under the root). */
+  folders?: readonly string[];
+  /**
+   * With `capabilities.publicReadPolicy`: make exactly these prefixes anonymously readable at the store
+   * (never listable), everything else private; `[]` makes everything private. Omitted: leave it as it is.
+   */
+  publicPrefixes?: readonly string[];
+}
+
 /**
  * One storage API over every backend.
  *
@@ -92,6 +104,9 @@ export interface SignedUrlOptions {
 export interface StorageAdapter {
   /** Backend name, e.g. `'local'` or `'s3'`. */
   readonly backend: string;
+
+  /** What this backend can do beyond the common contract. */
+  readonly capabilities: StorageCapabilities;
 
   /**
    * Stores `body` at `key`, replacing any previous object atomically: readers
@@ -212,7 +227,24 @@ export interface StorageAdapter {
   sweepIncomplete(options?: { olderThanMs?: number }): Promise<number>;
 
   /**
-   * Optional capability: a time-limited URL to `GET` (download) or `PUT`
+   * Creates what the backend needs before the first write (local: the root and `folders`; S3: the bucket)
+   * and, with `capabilities.publicReadPolicy`, applies `publicPrefixes`. Idempotent.
+   *
+   * @returns whether the root or bucket was created by this call.
+   * @throws {InvalidKeyError} bad folder or prefix. @throws {PermissionDeniedError} @throws {StorageUnavailableError}
+   */
+  provision(options?: ProvisionOptions): Promise<{ created: boolean }>;
+
+  /**
+   * Optional capability (`capabilities.publicReadPolicy`): the URL of the object at the store itself, not
+   * behind the CDN of the base URL; what an anonymous client reads when the policy allows it. Does no I/O.
+   *
+   * @throws {InvalidKeyError}
+   */
+  getOriginUrl?(key: string): string;
+
+  /**
+   * Optional capability (`capabilities.signedUrls`): a time-limited URL to `GET` (download) or `PUT`
    * (upload) the object without credentials. Absent on adapters without it.
    *
    * @throws {InvalidKeyError} @throws {ConfigError} on options out of range.

@@ -7,36 +7,32 @@ import { LocalStorageAdapter } from './local-storage-adapter.js';
 
 const NOBODY = 65534;
 
-describeStorageAdapterContract(
-  'local',
-  async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'storage-contract-'));
-    const config = { type: 'local' as const, baseUrl: 'http://test/static', localBasePath: dir };
-    return {
-      adapter: new LocalStorageAdapter(config),
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-      // What a writer killed mid-upload leaves: a temporary file beside where the object would go.
-      leaveIncomplete: async () => {
-        await mkdir(path.join(dir, 'sweep'), { recursive: true });
-        await writeFile(
-          path.join(dir, 'sweep', `.~tmp\\${randomBytes(12).toString('hex')}`),
-          'partial',
-        );
-      },
-      // An unreadable root; as root (who bypasses permission bits) the calls run with the effective uid of nobody.
-      withoutPermission: async (use) => {
-        await chmod(dir, 0o700);
-        const asRoot = process.geteuid?.() === 0;
-        if (!asRoot) await chmod(dir, 0);
-        if (asRoot) process.seteuid!(NOBODY);
-        try {
-          return await use(new LocalStorageAdapter(config));
-        } finally {
-          if (asRoot) process.seteuid!(0);
-          await chmod(dir, 0o755);
-        }
-      },
-    };
-  },
-  { keyPrefixConflicts: true, maxSegmentBytes: 255 },
-);
+describeStorageAdapterContract('local', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'storage-contract-'));
+  const config = { type: 'local' as const, baseUrl: 'http://test/static', localBasePath: dir };
+  return {
+    adapter: new LocalStorageAdapter(config),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+    // What a writer killed mid-upload leaves: a temporary file beside where the object would go.
+    leaveIncomplete: async () => {
+      await mkdir(path.join(dir, 'sweep'), { recursive: true });
+      await writeFile(
+        path.join(dir, 'sweep', `.~tmp\\${randomBytes(12).toString('hex')}`),
+        'partial',
+      );
+    },
+    // An unreadable root; as root (who bypasses permission bits) the calls run with the effective uid of nobody.
+    withoutPermission: async (use) => {
+      await chmod(dir, 0o700);
+      const asRoot = process.geteuid?.() === 0;
+      if (!asRoot) await chmod(dir, 0);
+      if (asRoot) process.seteuid!(NOBODY);
+      try {
+        return await use(new LocalStorageAdapter(config));
+      } finally {
+        if (asRoot) process.seteuid!(0);
+        await chmod(dir, 0o755);
+      }
+    },
+  };
+});

@@ -86,7 +86,7 @@ describe('a writer killed mid-upload', () => {
     // The dead writer's partial temp file is on disk but invisible, and a sweep removes it.
     const onDisk = await allFiles(temp.root());
     expect(onDisk.filter((f) => f.includes('.~tmp')).length).toBe(1);
-    expect(await after.sweep(0)).toBe(1);
+    expect(await after.sweepIncomplete({ olderThanMs: 0 })).toBe(1);
     expect((await allFiles(temp.root())).filter((f) => f.includes('.~tmp'))).toEqual([]);
     expect((await after.download('big/object.bin')).toString()).toBe('old content');
   });
@@ -97,7 +97,7 @@ describe('a writer killed mid-upload', () => {
     expect(await after.exists('big/object.bin')).toBe(false);
     await expect(after.stat('big/object.bin')).rejects.toMatchObject({ code: 'ENOENT' });
     expect((await after.list('')).items).toEqual([]);
-    await after.sweep(0);
+    await after.sweepIncomplete({ olderThanMs: 0 });
     expect(await allFiles(temp.root())).toEqual([]);
   });
 });

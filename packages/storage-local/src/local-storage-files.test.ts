@@ -90,7 +90,7 @@ describe('local adapter on-disk layout', () => {
     await storage.upload('s/b.txt', 'b', 'text/x-b', { metadata: { x: 'y' } });
     // Lose a data file without the adapter (e.g. deleted by hand).
     await import('node:fs/promises').then((fs) => fs.unlink(path.join(temp.root(), 's', 'a.txt')));
-    expect(await storage.sweep()).toBe(1);
+    expect(await storage.sweepIncomplete()).toBe(1);
     expect((await allFiles(temp.root())).filter((f) => !path.basename(f).startsWith('.'))).toEqual([
       path.join('s', 'b.txt'),
     ]);

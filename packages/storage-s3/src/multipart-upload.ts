@@ -78,14 +78,14 @@ export async function uploadStream(
   params: PutObjectCommandInput,
   source: AsyncIterable<Buffer | string>,
   options: MultipartOptions,
-): Promise<void> {
+): Promise<number> {
   const { partSize, queueSize, signal, expectedLength } = options;
   if (expectedLength !== undefined && expectedLength <= (options.singlePutMax ?? partSize)) {
     const body = await readExactly(source, expectedLength, signal);
     await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), {
       abortSignal: signal,
     });
-    return;
+    return body.length;
   }
   const { Bucket, Key, IfNoneMatch, Body: _body, ContentLength: _length, ...createParams } = params;
   const free: Buffer[] = [];
@@ -136,11 +136,13 @@ export async function uploadStream(
 
   let current: Buffer | undefined;
   let filled = 0;
+  let total = 0;
   try {
     for await (const item of guarded(source)) {
       signal?.throwIfAborted();
       if (failure) throw failure;
       const chunk = typeof item === 'string' ? Buffer.from(item) : item;
+      total += chunk.length;
       let offset = 0;
       while (offset < chunk.length) {
         if (filled === 0 && chunk.length - offset >= partSize) {
@@ -171,7 +173,7 @@ export async function uploadStream(
         new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
         { abortSignal: signal },
       );
-      return;
+      return body.length;
     }
     if (filled > 0 && current) await dispatch(current.subarray(0, filled), undefined);
     await Promise.all(inFlight);
@@ -187,6 +189,7 @@ export async function uploadStream(
       }),
       { abortSignal: signal },
     );
+    return total;
   } catch (error) {
     await Promise.allSettled(inFlight);
     if (uploadId !== undefined) {

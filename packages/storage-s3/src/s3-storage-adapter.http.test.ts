@@ -33,7 +33,7 @@ describeStorageAdapterContract(
     };
   },
   // The s3rver stand-in overwrites files in place; real S3 servers replace objects atomically.
-  { signedUrls: 'http', atomicOverwrite: real },
+  { fetchSignedUrls: true, serverTearsOverwrites: !real },
 );
 
 describe.skipIf(!real)(`what only a real S3 server checks (${serverName})`, () => {

@@ -1,5 +1,5 @@
 import { ConfigError } from '@monorepo/storage-core';
-import type { StorageAdapter } from '@monorepo/storage-core';
+import type { Monitoring, StorageAdapter } from '@monorepo/storage-core';
 import { LocalStorageAdapter } from '@monorepo/storage-local';
 import { S3StorageAdapter } from '@monorepo/storage-s3';
 import type { S3ClientLike } from '@monorepo/storage-s3';
@@ -10,6 +10,8 @@ import type { StorageConfig } from './storage-config.js';
 export interface StorageFactoryOptions {
   /** For `type: 's3'`: use this client (e.g. `MockS3Client`) instead of building one. */
   s3Client?: S3ClientLike;
+  /** Where the adapter reports per-operation metrics (see `DiskOptions.monitoring`). */
+  monitoring?: Monitoring;
 }
 
 /** Builds the adapter a configuration asks for. */
@@ -22,9 +24,12 @@ export const StorageFactory = {
   createAdapter(config: StorageConfig, options: StorageFactoryOptions = {}): StorageAdapter {
     switch (config?.type) {
       case 'local':
-        return new LocalStorageAdapter(config);
+        return new LocalStorageAdapter(config, { monitoring: options.monitoring });
       case 's3':
-        return new S3StorageAdapter(config, { client: options.s3Client });
+        return new S3StorageAdapter(config, {
+          client: options.s3Client,
+          monitoring: options.monitoring,
+        });
       default:
         throw new ConfigError(
           `Unknown storage type ${JSON.stringify((config as { type?: unknown })?.type)}`,

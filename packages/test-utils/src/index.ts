@@ -1,4 +1,3 @@
-export type { AdapterCapabilities } from './adapter-capabilities.js';
 export {
   INVALID_KEYS,
   WEIRD_KEYS,
@@ -8,7 +7,11 @@ export {
   sha256,
 } from './contract-fixtures.js';
 export { describeStorageAdapterContract } from './storage-adapter-contract.js';
-export type { ContractFactory, ContractTarget } from './storage-adapter-contract.js';
+export type {
+  ContractFactory,
+  ContractOptions,
+  ContractTarget,
+} from './contract/contract-context.js';
 export { MockS3Client } from './mock-s3-client.js';
 export type { MockS3Call, MockS3ErrorSpec, MockS3Fault } from './mock-s3-client.js';
 export { s3ConfigFor, s3TestTarget, startS3rver } from './s3-test-server.js';

@@ -1,6 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listObjectsV2 } from './mock-s3/list-objects.js';
+import { compareBytes, md5, readBody, s3Error, sdkStream } from './mock-s3/mock-s3-store.js';
+import type { Handler, Input, StoredObject } from './mock-s3/mock-s3-store.js';
+import { MockMultipartUploads } from './mock-s3/multipart.js';
 
 /** An error shaped like the AWS SDK's service exceptions. */
 export interface MockS3ErrorSpec {
@@ -34,68 +37,6 @@ export interface MockS3Call {
   input: Record<string, unknown>;
 }
 
-interface StoredObject {
-  body: Buffer;
-  contentType: string | undefined;
-  cacheControl: string | undefined;
-  metadata: Record<string, string>;
-  etag: string;
-  lastModified: Date;
-}
-
-interface MultipartUpload {
-  bucket: string;
-  key: string;
-  initiated: Date;
-  params: Pick<StoredObject, 'contentType' | 'cacheControl' | 'metadata'>;
-  parts: Map<number, { body: Buffer; etag: string }>;
-}
-
-type Input = Record<string, unknown>;
-type Handler = (input: Input) => Promise<Record<string, unknown>>;
-
-const MIN_PART_SIZE = 5 * 1024 * 1024;
-
-function s3Error(spec: MockS3ErrorSpec): Error {
-  const status = spec.status ?? 500;
-  return Object.assign(new Error(spec.message ?? spec.name), {
-    name: spec.name,
-    Code: spec.name,
-    $fault: status >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode: status, requestId: randomUUID(), attempts: 1, totalRetryDelay: 0 },
-  });
-}
-
-function md5(data: Buffer): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-async function readBody(body: unknown): Promise<Buffer> {
-  if (body === undefined || body === null) return Buffer.alloc(0);
-  if (typeof body === 'string') return Buffer.from(body);
-  if (Buffer.isBuffer(body)) return Buffer.from(body);
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as AsyncIterable<Buffer | string>) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
-}
-
-/** A Readable with the SDK's stream helpers (`transformToByteArray`, `transformToString`). */
-function sdkStream(data: Buffer): Readable {
-  const stream = Readable.from([data]);
-  return Object.assign(stream, {
-    transformToByteArray: async () => new Uint8Array(await readBody(stream)),
-    transformToString: async (encoding: BufferEncoding = 'utf8') =>
-      (await readBody(stream)).toString(encoding),
-  });
-}
-
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 /**
  * An in-memory S3 that answers the commands the storage adapter sends, the
  * way S3 does: SDK-shaped errors, quoted MD5 ETags, byte ranges, paged
@@ -120,7 +61,10 @@ export class MockS3Client {
   };
 
   readonly #buckets = new Map<string, Map<string, StoredObject>>();
-  readonly #uploads = new Map<string, MultipartUpload>();
+  readonly #multipart = new MockMultipartUploads({
+    bucket: (name) => this.#bucket(name),
+    checkPrecondition: (input) => this.#checkPrecondition(input),
+  });
   readonly #faults = new Map<string, Array<MockS3Fault & { remaining: number }>>();
   readonly #autoCreateBuckets: boolean;
   readonly #handlers: Record<string, Handler>;
@@ -143,18 +87,18 @@ export class MockS3Client {
       HeadObject: (i) => this.#headObject(i),
       DeleteObject: async (i) => (this.#bucket(i.Bucket).delete(String(i.Key)), {}),
       DeleteObjects: (i) => this.#deleteObjects(i),
-      ListObjectsV2: (i) => this.#listObjects(i),
+      ListObjectsV2: async (i) => listObjectsV2(this.#bucket(i.Bucket), i),
       CopyObject: (i) => this.#copyObject(i),
-      CreateMultipartUpload: (i) => this.#createMultipart(i),
-      UploadPart: (i) => this.#uploadPart(i),
-      CompleteMultipartUpload: (i) => this.#completeMultipart(i),
+      CreateMultipartUpload: (i) => this.#multipart.create(i),
+      UploadPart: (i) => this.#multipart.uploadPart(i),
+      CompleteMultipartUpload: (i) => this.#multipart.complete(i),
       AbortMultipartUpload: async (i) => {
-        this.#upload(i).parts.clear();
-        this.#uploads.delete(String(i.UploadId));
+        this.#multipart.upload(i).parts.clear();
+        this.#multipart.uploads.delete(String(i.UploadId));
         return {};
       },
       ListMultipartUploads: async (i) => ({
-        Uploads: [...this.#uploads.entries()]
+        Uploads: [...this.#multipart.uploads.entries()]
           .filter(([, u]) => u.bucket === i.Bucket && u.key.startsWith(String(i.Prefix ?? '')))
           .map(([UploadId, u]) => ({ UploadId, Key: u.key, Initiated: u.initiated })),
       }),
@@ -177,7 +121,7 @@ export class MockS3Client {
 
   /** Multipart uploads begun and neither completed nor aborted. */
   pendingMultipartUploads(): Array<{ bucket: string; key: string; uploadId: string }> {
-    return [...this.#uploads.entries()].map(([uploadId, u]) => ({
+    return [...this.#multipart.uploads.entries()].map(([uploadId, u]) => ({
       bucket: u.bucket,
       key: u.key,
       uploadId,
@@ -360,68 +304,6 @@ export class MockS3Client {
     return { Deleted: quiet ? undefined : Deleted, Errors: Errors.length ? Errors : undefined };
   }
 
-  async #listObjects(input: Input): Promise<Record<string, unknown>> {
-    const bucket = this.#bucket(input.Bucket);
-    const prefix = String(input.Prefix ?? '');
-    const delimiter = input.Delimiter ? String(input.Delimiter) : undefined;
-    const maxKeys = Math.min(Number(input.MaxKeys ?? 1000), 1000);
-    const pageKeys = input.__pageKeys === undefined ? maxKeys : Number(input.__pageKeys);
-    let after = input.StartAfter ? String(input.StartAfter) : undefined;
-    if (input.ContinuationToken) {
-      const token = Buffer.from(String(input.ContinuationToken), 'base64url').toString();
-      if (!token.startsWith('k:'))
-        throw s3Error({
-          name: 'InvalidArgument',
-          status: 400,
-          message: 'The continuation token provided is incorrect',
-        });
-      after = token.slice(2) || undefined;
-    }
-    const keys = [...bucket.keys()]
-      .filter((k) => k.startsWith(prefix) && (!after || compareBytes(k, after) > 0))
-      .sort(compareBytes);
-    const Contents: Array<Record<string, unknown>> = [];
-    const CommonPrefixes: Array<{ Prefix: string }> = [];
-    let last: string | undefined;
-    let truncated = false;
-    for (const key of keys) {
-      if (Contents.length + CommonPrefixes.length >= Math.min(maxKeys, pageKeys)) {
-        truncated = true;
-        break;
-      }
-      const cut = delimiter ? key.indexOf(delimiter, prefix.length) : -1;
-      if (cut >= 0) {
-        const common = key.slice(0, cut + delimiter!.length);
-        if (CommonPrefixes.at(-1)?.Prefix !== common) CommonPrefixes.push({ Prefix: common });
-        last = key;
-        continue;
-      }
-      const object = bucket.get(key)!;
-      Contents.push({
-        Key: key,
-        Size: object.body.length,
-        ETag: object.etag,
-        LastModified: object.lastModified,
-        StorageClass: 'STANDARD',
-      });
-      last = key;
-    }
-    return {
-      Name: input.Bucket,
-      Prefix: prefix,
-      MaxKeys: maxKeys,
-      KeyCount: Contents.length + CommonPrefixes.length,
-      IsTruncated: truncated,
-      Contents: Contents.length ? Contents : undefined,
-      CommonPrefixes: CommonPrefixes.length ? CommonPrefixes : undefined,
-      NextContinuationToken: truncated
-        ? Buffer.from(`k:${last ?? after ?? ''}`).toString('base64url')
-        : undefined,
-      StartAfter: input.StartAfter,
-      ContinuationToken: input.ContinuationToken,
-    };
-  }
-
   async #copyObject(input: Input): Promise<Record<string, unknown>> {
     const source = decodeURIComponent(String(input.CopySource).replace(/^\//, ''));
     const slash = source.indexOf('/');
@@ -439,76 +321,5 @@ export class MockS3Client {
     };
     this.#bucket(input.Bucket).set(String(input.Key), copy);
     return { CopyObjectResult: { ETag: copy.etag, LastModified: copy.lastModified } };
-  }
-
-  async #createMultipart(input: Input): Promise<Record<string, unknown>> {
-    this.#bucket(input.Bucket);
-    const uploadId = randomUUID();
-    this.#uploads.set(uploadId, {
-      bucket: String(input.Bucket),
-      key: String(input.Key),
-      initiated: new Date(),
-      params: {
-        contentType: input.ContentType as string | undefined,
-        cacheControl: input.CacheControl as string | undefined,
-        metadata: { ...((input.Metadata as Record<string, string>) ?? {}) },
-      },
-      parts: new Map(),
-    });
-    return { Bucket: input.Bucket, Key: input.Key, UploadId: uploadId };
-  }
-
-  #upload(input: Input): MultipartUpload {
-    const upload = this.#uploads.get(String(input.UploadId));
-    if (!upload || upload.key !== input.Key) {
-      throw s3Error({
-        name: 'NoSuchUpload',
-        status: 404,
-        message: 'The specified upload does not exist.',
-      });
-    }
-    return upload;
-  }
-
-  async #uploadPart(input: Input): Promise<Record<string, unknown>> {
-    const upload = this.#upload(input);
-    const body = await readBody(input.Body);
-    const etag = `"${md5(body)}"`;
-    upload.parts.set(Number(input.PartNumber), { body, etag });
-    return { ETag: etag };
-  }
-
-  async #completeMultipart(input: Input): Promise<Record<string, unknown>> {
-    const upload = this.#upload(input);
-    const requested =
-      (input.MultipartUpload as { Parts?: Array<{ PartNumber: number; ETag: string }> })?.Parts ??
-      [];
-    const bodies: Buffer[] = [];
-    const digests: Buffer[] = [];
-    for (const [index, part] of requested.entries()) {
-      const stored = upload.parts.get(part.PartNumber);
-      if (!stored || stored.etag !== part.ETag) throw s3Error({ name: 'InvalidPart', status: 400 });
-      if (index > 0 && part.PartNumber <= requested[index - 1]!.PartNumber)
-        throw s3Error({ name: 'InvalidPartOrder', status: 400 });
-      if (index < requested.length - 1 && stored.body.length < MIN_PART_SIZE)
-        throw s3Error({ name: 'EntityTooSmall', status: 400 });
-      bodies.push(stored.body);
-      digests.push(Buffer.from(stored.etag.slice(1, -1), 'hex'));
-    }
-    this.#checkPrecondition(input);
-    const etag = `"${md5(Buffer.concat(digests))}-${requested.length}"`;
-    this.#bucket(upload.bucket).set(upload.key, {
-      ...upload.params,
-      body: Buffer.concat(bodies),
-      etag,
-      lastModified: new Date(),
-    });
-    this.#uploads.delete(String(input.UploadId));
-    return {
-      Bucket: upload.bucket,
-      Key: upload.key,
-      ETag: etag,
-      Location: `http://mock-s3.local/${upload.bucket}/${upload.key}`,
-    };
   }
 }

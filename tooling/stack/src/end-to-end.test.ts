@@ -354,8 +354,23 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
         status: 'ready',
         checks: { storage: 'ok', redis: 'ok' },
       });
+      const httpMetrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+      expect(httpMetrics).toContain('api_http_requests_total');
+      // Storage reports through its front layer, labelled by backend and operation, in both services.
+      await upload('measured', 'measured.txt', 'text/plain');
       const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
-      expect(metrics).toContain('api_http_requests_total');
+      expect(metrics).toMatch(
+        new RegExp(
+          `api_storage_operations_total\\{[^}]*backend="${storageType}"[^}]*operation="upload"`,
+        ),
+      );
+      expect(metrics).toMatch(/api_storage_bytes_total\{[^}]*operation="upload"[^}]*\} [1-9]/);
+      const workerMetrics = await (await fetch(`${stack.workerUrls[0]}/metrics`)).text();
+      expect(workerMetrics).toMatch(
+        new RegExp(
+          `worker_storage_operation_ms_bucket\\{[^}]*backend="${storageType}"[^}]*operation="checkHealth"`,
+        ),
+      );
       const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
         openapi: string;
         paths: object;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PUBLIC_PREFIXES } from '@monorepo/storage-cli';
+import { isPublicKey } from '@monorepo/storage';
 import { repoRoot } from './repo-root.js';
 
 /** Where `/static/` objects come from. */
@@ -48,7 +48,7 @@ const S3_HIDDEN = [
 function staticSource(origin: StaticOrigin, folder: string): string {
   if (origin.type === 'local')
     return `alias ${path.join(origin.root, folder).replace(/\/*$/, '/')};`;
-  const isPublic = (PUBLIC_PREFIXES as readonly string[]).includes(folder);
+  const isPublic = isPublicKey(folder);
   const fetch = isPublic
     ? [`proxy_pass http://s3_origin/${origin.bucket}/$static_key;`]
     : [

@@ -5,7 +5,7 @@ import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { S3StorageAdapter } from '@monorepo/storage';
-import { initS3Storage } from '@monorepo/storage-cli';
+import { initStorage } from '@monorepo/storage-cli';
 import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/test-utils';
 import type { RedisTestServer, S3TestServer } from '@monorepo/test-utils';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
@@ -152,7 +152,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         };
         // A real server enforces access: make job outputs public for the CDN, nothing else.
         if (server.kind === 'rgw')
-          await initS3Storage(
+          await initStorage(
             new S3StorageAdapter({
               type: 's3',
               s3: { ...s3, region: server.region },
@@ -212,7 +212,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         },
       );
       started.push(process_);
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, process_);
+      // Ready, not just alive: the API refuses requests (503) until its Redis connection is up.
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, process_);
       return process_;
     };
     const apis: ManagedProcess[] = [];
@@ -239,7 +240,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       started.push(worker);
       workers.push(worker);
       workerUrls.push(`http://127.0.0.1:${port}`);
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000, worker);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, worker);
       return worker;
     };
     for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isValidId } from '@monorepo/image-processor/contract';
 
-const USER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const KEY = /^[\x21-\x7e]{32,256}$/;
 // Keys copied from docs and examples, never meant to be used.
 const PLACEHOLDER = /change[-_]?me|replace[-_]?me|placeholder|example|your[-_]?(api[-_]?)?key/i;
@@ -40,7 +40,7 @@ export function parseApiKeys(raw: string): ApiKeyring {
       );
     if (PLACEHOLDER.test(key) || new Set(key).size < 10)
       throw new Error(`entry ${index + 1}: key looks like a placeholder: ${HOW_TO_MAKE}`);
-    if (!USER_ID.test(userId))
+    if (!isValidId(userId))
       throw new Error(`entry ${index + 1}: userId must match [A-Za-z0-9_-]{1,128}`);
     entries.push({ hash: digest(key), userId });
   }

@@ -28,7 +28,7 @@ export class S3SignController {
       res.status(403).end();
       return;
     }
-    if (!this.storage.getSignedUrl) {
+    if (!this.storage.capabilities.signedUrls || !this.storage.getSignedUrl) {
       res.status(403).end();
       return;
     }

@@ -24,7 +24,8 @@ import { ApiError, notFound } from '../http/api-error.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
 import { parseRange } from './http-range.js';
-import { ownsKey, sanitizeFilename, uploadRoot } from './ownership.js';
+import { isPublicKey, ownsKey, uploadPrefix } from '@monorepo/storage';
+import { sanitizeFilename } from './ownership.js';
 import { incomingFile, sizeLimit, tooLarge } from './upload-body.js';
 
 const PREFIX = '/v1/files/';
@@ -33,7 +34,7 @@ const PREFIX = '/v1/files/';
 function setContentSafetyHeaders(res: Response, key: string): void {
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('content-security-policy', "sandbox; default-src 'none'");
-  if (key.startsWith('uploads/')) {
+  if (!isPublicKey(key)) {
     const name = key.slice(key.lastIndexOf('/') + 1);
     res.setHeader(
       'content-disposition',
@@ -96,7 +97,7 @@ export class FilesController {
     const name = sanitizeFilename(
       typeof req.query.name === 'string' ? req.query.name : file.filename,
     );
-    const key = `${uploadRoot(req.userId)}${randomUUID()}/${name}`;
+    const key = `${uploadPrefix(req.userId)}${randomUUID()}/${name}`;
     const limiter = sizeLimit(max, reservation);
     const controller = new AbortController();
     const onClose = () => {
@@ -136,7 +137,7 @@ export class FilesController {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > most) {
       throw new ApiError(400, 'E_VALIDATION', `limit must be an integer from 1 to ${most}`);
     }
-    const page = await this.storage.list(`${uploadRoot(req.userId)}${prefix}`, {
+    const page = await this.storage.list(`${uploadPrefix(req.userId)}${prefix}`, {
       limit: pageSize,
       metadata: true,
       ...(cursor ? { cursor } : {}),
@@ -167,7 +168,7 @@ export class FilesController {
   @HttpCode(204)
   async remove(@Req() req: AuthedRequest): Promise<void> {
     const key = this.#ownedKey(req);
-    const counted = key.startsWith(uploadRoot(req.userId));
+    const counted = key.startsWith(uploadPrefix(req.userId));
     const info = counted ? await this.storage.stat(key).catch(() => undefined) : undefined;
     await this.storage.delete(key);
     if (info) await this.limits.usage.removed(req.userId, info.size);

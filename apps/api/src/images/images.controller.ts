@@ -1,6 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { IMAGE_TOOLS, ImageProcessingError, checkSourceUrl } from '@monorepo/image-processor';
+import {
+  ImageProcessingError,
+  checkSourceUrl,
+  imageJobRequestSchema,
+} from '@monorepo/image-processor/contract';
 import {
   IMAGE_JOB_NAME,
   imageJobOptions,
@@ -10,26 +14,15 @@ import {
 import type { ImageJobData } from '@monorepo/image-queue';
 import type { StorageAdapter } from '@monorepo/storage';
 import type { Queue } from 'bullmq';
-import { z } from 'zod';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
-import { uploadRoot } from '../files/ownership.js';
+import { uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
-
-const submitSchema = z
-  .strictObject({
-    tool: z.enum(IMAGE_TOOLS as [string, ...string[]]),
-    sourceUrl: z.string().max(2048).optional(),
-    sourceKey: z.string().min(1).max(1024).optional(),
-  })
-  .refine((body) => (body.sourceUrl === undefined) !== (body.sourceKey === undefined), {
-    error: 'exactly one of sourceUrl and sourceKey is required',
-  });
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -48,7 +41,7 @@ export class ImagesController {
   @Post()
   @HttpCode(202)
   async submit(@Req() req: AuthedRequest): Promise<{ jobId: string; status: 'queued' }> {
-    const parsed = submitSchema.safeParse(await readJsonBody(req));
+    const parsed = imageJobRequestSchema.safeParse(await readJsonBody(req));
     if (!parsed.success) {
       throw new ApiError(
         400,
@@ -72,7 +65,7 @@ export class ImagesController {
     }
     if (body.sourceKey !== undefined) {
       if (
-        !body.sourceKey.startsWith(uploadRoot(req.userId)) ||
+        !body.sourceKey.startsWith(uploadPrefix(req.userId)) ||
         !(await this.storage.exists(body.sourceKey).catch(() => false))
       ) {
         throw notFound('sourceKey is not one of your uploads');

@@ -34,6 +34,26 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
   'E_SOURCE_REFUSED',
 ]);
 
+/**
+ * What a client is told about each failure code: fixed, generic text. The detail kept with the job (host
+ * names, ports, DNS and socket errors) stays in the worker's logs, so a caller cannot map internal networks.
+ * `E_INTERNAL` stands for anything unexpected.
+ */
+export const FAILURE_MESSAGES: Readonly<Record<ImageErrorCode | 'E_INTERNAL', string>> = {
+  E_INVALID_JOB: 'The job is malformed',
+  E_UNSUPPORTED_FORMAT: 'The source is not a supported raster image',
+  E_SOURCE_TOO_LARGE: 'The source is larger than allowed',
+  E_TOO_MANY_PIXELS: 'The image has more pixels than allowed',
+  E_CORRUPT_IMAGE: 'The image data is corrupt or truncated',
+  E_FORBIDDEN_SOURCE: 'The source address is not allowed',
+  E_SOURCE_FETCH: 'The source could not be fetched',
+  E_SOURCE_REFUSED: 'The source server refused the request',
+  E_SOURCE_NOT_FOUND: 'The source does not exist',
+  E_TIMEOUT: 'The job took longer than allowed',
+  E_STORAGE: 'Storage failed while processing the job',
+  E_INTERNAL: 'The job failed',
+};
+
 /** A typed image job failure. `permanent` errors will fail again on retry. */
 export class ImageProcessingError extends Error {
   readonly code: ImageErrorCode;

@@ -6,9 +6,9 @@ export enum ImageTool {
 }
 
 /** Every registered tool value. */
-export const IMAGE_TOOLS: readonly string[] = Object.values(ImageTool);
+export const IMAGE_TOOLS: readonly ImageTool[] = Object.values(ImageTool);
 
 /** True when `value` is a registered {@link ImageTool}. */
 export function isImageTool(value: unknown): value is ImageTool {
-  return typeof value === 'string' && IMAGE_TOOLS.includes(value);
+  return typeof value === 'string' && (IMAGE_TOOLS as readonly string[]).includes(value);
 }

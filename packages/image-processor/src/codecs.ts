@@ -1,0 +1,121 @@
+import sharp from 'sharp';
+import { ImageProcessingError } from './contract/image-processing-error.js';
+import type { VariantPreset } from './variant-preset.js';
+
+/** Limits that every decode and encode obeys. */
+export interface CodecSettings {
+  /** Largest source in pixels, from the header, before decoding. */
+  maxPixels: number;
+  /** Seconds one decode or encode may take. */
+  timeoutSeconds: number;
+  /** sharp's `failOn` for untrusted input. */
+  failOn: 'none' | 'truncated' | 'error' | 'warning';
+}
+
+/** A source decoded once: raw 8-bit sRGB pixels, oriented. */
+export interface Decoded {
+  data: Buffer;
+  info: sharp.OutputInfo;
+}
+
+/** One preset's encoded output. */
+export interface Encoded {
+  preset: VariantPreset;
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** Reads the header (pixel limit), then decodes once: oriented, sRGB, 8-bit, first frame. */
+export async function decodeOnce(source: Buffer, settings: CodecSettings): Promise<Decoded> {
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(source, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new ImageProcessingError('E_CORRUPT_IMAGE', 'Source image header is unreadable', {
+      cause: error,
+    });
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > settings.maxPixels) {
+    throw new ImageProcessingError(
+      'E_TOO_MANY_PIXELS',
+      `Source is ${meta.width}x${meta.height} (${pixels} pixels), more than the ${settings.maxPixels} allowed`,
+    );
+  }
+  try {
+    return await sharp(source, {
+      limitInputPixels: settings.maxPixels,
+      failOn: settings.failOn,
+      sequentialRead: true,
+    })
+      .rotate()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .timeout({ seconds: settings.timeoutSeconds })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw sharpError(error, 'E_CORRUPT_IMAGE', 'Source image is corrupt or truncated', settings);
+  }
+}
+
+/** Resizes the decoded pixels for one preset and encodes them in its format. */
+export async function encodeVariant(
+  decoded: Decoded,
+  preset: VariantPreset,
+  settings: CodecSettings,
+): Promise<Encoded> {
+  const { width, height, channels } = decoded.info;
+  let pipeline = sharp(decoded.data, {
+    raw: { width, height, channels: channels as 1 | 2 | 3 | 4 },
+  })
+    .resize({
+      width: preset.maxWidth,
+      height: preset.maxHeight,
+      fit: preset.fit ?? 'inside',
+      withoutEnlargement: true,
+    })
+    .timeout({ seconds: settings.timeoutSeconds });
+  switch (preset.format) {
+    case 'jpeg':
+      pipeline = pipeline
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: preset.quality ?? 80, mozjpeg: true });
+      break;
+    case 'webp':
+      pipeline = pipeline.webp({ quality: preset.quality ?? 80 });
+      break;
+    case 'avif':
+      pipeline = pipeline.avif({ quality: preset.quality ?? 50 });
+      break;
+    case 'png':
+      pipeline = pipeline.png({ compressionLevel: 9, adaptiveFiltering: true });
+      break;
+  }
+  try {
+    const { data, info } = await pipeline.toBuffer({ resolveWithObject: true });
+    return { preset, data, width: info.width, height: info.height };
+  } catch (error) {
+    throw sharpError(error, 'E_CORRUPT_IMAGE', `Encoding variant ${preset.name} failed`, settings);
+  }
+}
+
+function sharpError(
+  error: unknown,
+  code: 'E_CORRUPT_IMAGE',
+  message: string,
+  settings: CodecSettings,
+): ImageProcessingError {
+  const text = (error as Error)?.message ?? '';
+  if (/timeout/i.test(text))
+    return new ImageProcessingError(
+      'E_TIMEOUT',
+      `Image processing exceeded ${settings.timeoutSeconds}s`,
+      {
+        cause: error,
+      },
+    );
+  if (/pixel limit/i.test(text))
+    return new ImageProcessingError('E_TOO_MANY_PIXELS', text, { cause: error });
+  return new ImageProcessingError(code, `${message}: ${text}`, { cause: error });
+}

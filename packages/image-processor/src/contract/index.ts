@@ -1,0 +1,20 @@
+export { isPublicAddress } from './address-policy.js';
+export type { ProcessResult, StoredVariant } from './image-job.js';
+export {
+  ID_PATTERN,
+  extendImageJobSchema,
+  imageJobRequestSchema,
+  imageJobSchema,
+  isValidId,
+} from './image-job-schema.js';
+export type { ImageJob, ImageJobRequest } from './image-job-schema.js';
+export {
+  FAILURE_MESSAGES,
+  ImageProcessingError,
+  isImageProcessingError,
+} from './image-processing-error.js';
+export type { ImageErrorCode } from './image-processing-error.js';
+export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
+export type { SourcePolicy } from './source-policy.js';
+export { sourcePolicyEnvShape } from './source-policy-env.js';
+export { checkSourceUrl } from './source-url.js';

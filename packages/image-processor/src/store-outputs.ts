@@ -1,0 +1,37 @@
+import type { StorageAdapter } from '@monorepo/storage-core';
+
+/** One output to store. */
+export interface OutputWrite {
+  key: string;
+  data: Buffer;
+  contentType: string;
+}
+
+/** Writes every output or none: on failure, removes what this call wrote. Then drops stale outputs of the job. */
+export async function storeOutputs(
+  storage: StorageAdapter,
+  writes: readonly OutputWrite[],
+  jobPrefix: string,
+  options: { metadata: Record<string, string>; cacheControl: string; signal?: AbortSignal },
+): Promise<void> {
+  const { metadata, cacheControl, signal } = options;
+  const results = await Promise.allSettled(
+    writes.map((w) =>
+      storage.upload(w.key, w.data, w.contentType, {
+        cacheControl: cacheControl,
+        metadata,
+        signal,
+      }),
+    ),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.allSettled(writes.map((w) => storage.delete(w.key)));
+    throw failed.reason;
+  }
+  // A retry after the presets or the source changed leaves older outputs: remove them.
+  const keep = new Set(writes.map((w) => w.key));
+  for await (const item of storage.listAll(jobPrefix)) {
+    if (!keep.has(item.key)) await storage.delete(item.key).catch(() => {});
+  }
+}

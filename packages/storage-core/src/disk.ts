@@ -1,0 +1,329 @@
+import { Transform, pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { Body } from './body.js';
+import { bodyToBuffer, isStreamBody } from './body.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { ConfigError, StorageError, isStorageError } from './errors.js';
+import type { StorageOperation } from './errors.js';
+import { validateDeletePrefix, validateKey, validatePrefix } from './keys.js';
+import { noopMonitoring } from './monitoring.js';
+import type { Monitoring } from './monitoring.js';
+import { resolveListLimit, validateRange, validateUploadOptions } from './options.js';
+import type { StorageCapabilities } from './storage-capabilities.js';
+import type {
+  ByteRange,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ProvisionOptions,
+  SignedUrlOptions,
+  StorageAdapter,
+  UploadOptions,
+} from './storage-adapter.js';
+import type { StorageDriver } from './storage-driver.js';
+
+/** Wiring of a {@link Disk}. */
+export interface DiskOptions {
+  /**
+   * Where per-operation metrics go: `storage_operations_total` and the `storage_operation_ms` histogram
+   * (labels `backend`, `operation`, `outcome`), `storage_errors_total` (`backend`, `operation`, `code`) and
+   * `storage_bytes_total` (`backend`, `operation`) for bytes written and read. Default: discarded.
+   */
+  monitoring?: Monitoring;
+}
+
+const MAX_SIGNED_URL_SECONDS = 604_800;
+
+/** Errors a caller's body stream emitted: the caller's own, passed on unchanged rather than wrapped. */
+const bodyErrors = new WeakSet<object>();
+const noteBodyError = (error: unknown) => {
+  if (typeof error === 'object' && error !== null) bodyErrors.add(error);
+};
+
+/**
+ * The front layer every adapter is built from: it validates keys, prefixes, options and ranges once, before
+ * any I/O; guarantees that failures are {@link StorageError}s (an aborted call passes its abort reason on, and
+ * an upload whose body stream fails passes that stream's own error on); and
+ * reports each operation to {@link Monitoring}. Behind it a {@link StorageDriver} does only the I/O.
+ */
+export class Disk implements StorageAdapter {
+  readonly #driver: StorageDriver;
+  readonly #monitoring: Monitoring;
+  readonly #measured: boolean;
+
+  constructor(driver: StorageDriver, options: DiskOptions = {}) {
+    this.#driver = driver;
+    this.#monitoring = options.monitoring ?? noopMonitoring;
+    this.#measured = this.#monitoring !== noopMonitoring;
+  }
+
+  get backend(): string {
+    return this.#driver.backend;
+  }
+
+  get capabilities(): StorageCapabilities {
+    return this.#driver.capabilities;
+  }
+
+  upload(
+    key: string,
+    body: Body,
+    contentType: string,
+    options: UploadOptions = {},
+  ): Promise<string> {
+    return this.#run('upload', key, async () => {
+      this.#key(key, 'upload');
+      validateUploadOptions(key, contentType, options, this.backend);
+      const bytes = bodyToBuffer(body);
+      if (bytes && options.contentLength !== undefined && options.contentLength !== bytes.length)
+        throw new StorageError(
+          'EINVAL',
+          `Body of ${JSON.stringify(key)} does not match contentLength`,
+          {
+            key,
+            operation: 'upload',
+            backend: this.backend,
+          },
+        );
+      options.signal?.throwIfAborted();
+      const stream = isStreamBody(body) ? body : undefined;
+      stream?.on('error', noteBodyError);
+      try {
+        this.#bytes('upload', await this.#driver.upload(key, body, contentType, options));
+      } finally {
+        stream?.removeListener('error', noteBodyError);
+      }
+      return this.#driver.publicUrl(key);
+    });
+  }
+
+  download(key: string): Promise<Buffer> {
+    return this.#run('download', key, async () => {
+      this.#key(key, 'download');
+      const data = await this.#driver.download(key);
+      this.#bytes('download', data.length);
+      return data;
+    });
+  }
+
+  downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
+    return this.#run('downloadStream', key, async () => {
+      this.#key(key, 'downloadStream');
+      if (range) validateRange(range, { key, backend: this.backend });
+      const stream = await this.#driver.downloadStream(key, range);
+      return this.#measured ? this.#counted(stream) : stream;
+    });
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.#run('exists', key, async () => {
+      this.#key(key, 'exists');
+      return this.#driver.exists(key);
+    });
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#run('delete', key, async () => {
+      this.#key(key, 'delete');
+      await this.#driver.delete(key);
+    });
+  }
+
+  getPublicUrl(key: string): string {
+    this.#key(key, 'getPublicUrl');
+    return this.#driver.publicUrl(key);
+  }
+
+  stat(key: string): Promise<ObjectInfo> {
+    return this.#run('stat', key, async () => {
+      this.#key(key, 'stat');
+      return this.#driver.stat(key);
+    });
+  }
+
+  list(prefix = '', options: ListOptions = {}): Promise<ListPage> {
+    return this.#run('list', prefix, async () => {
+      this.#prefix(prefix, 'list');
+      const limit = resolveListLimit(options.limit, this.backend);
+      const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+      const { items, more } = await this.#driver.list(prefix, {
+        limit,
+        after,
+        metadata: options.metadata === true,
+      });
+      const last = items.at(-1);
+      return more && last ? { items, cursor: encodeCursor(last.key) } : { items };
+    });
+  }
+
+  async *listAll(prefix = ''): AsyncIterable<ObjectInfo> {
+    try {
+      this.#prefix(prefix, 'listAll');
+      yield* this.#driver.listAll(prefix);
+    } catch (error) {
+      throw this.#wrap(error, 'listAll', prefix);
+    }
+  }
+
+  copy(fromKey: string, toKey: string): Promise<void> {
+    return this.#run('copy', fromKey, async () => {
+      this.#key(fromKey, 'copy');
+      this.#key(toKey, 'copy');
+      await this.#driver.copy(fromKey, toKey);
+    });
+  }
+
+  move(fromKey: string, toKey: string): Promise<void> {
+    return this.#run('move', fromKey, async () => {
+      this.#key(fromKey, 'move');
+      this.#key(toKey, 'move');
+      if (fromKey === toKey) await this.#driver.stat(fromKey);
+      else await this.#driver.move(fromKey, toKey);
+    });
+  }
+
+  deletePrefix(prefix: string): Promise<number> {
+    return this.#run('deletePrefix', prefix, async () => {
+      validateDeletePrefix(prefix, this.backend);
+      this.#prefix(prefix, 'deletePrefix');
+      return this.#driver.deletePrefix(prefix);
+    });
+  }
+
+  checkHealth(): Promise<void> {
+    return this.#run('checkHealth', undefined, () => this.#driver.checkHealth());
+  }
+
+  sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
+    return this.#run('sweepIncomplete', undefined, () =>
+      this.#driver.sweepIncomplete(options.olderThanMs),
+    );
+  }
+
+  provision(options: ProvisionOptions = {}): Promise<{ created: boolean }> {
+    return this.#run('provision', undefined, async () => {
+      for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
+      for (const prefix of options.publicPrefixes ?? [])
+        validatePrefix(prefix, 'provision', this.backend);
+      if (options.publicPrefixes && !this.capabilities.publicReadPolicy)
+        throw this.#unsupported('provision', 'publicPrefixes (capabilities.publicReadPolicy)');
+      return this.#driver.provision(options);
+    });
+  }
+
+  getOriginUrl(key: string): string {
+    this.#key(key, 'getOriginUrl');
+    if (!this.#driver.originUrl) throw this.#unsupported('getOriginUrl', 'origin URLs');
+    return this.#driver.originUrl(key);
+  }
+
+  getSignedUrl(key: string, options: SignedUrlOptions = {}): Promise<string> {
+    return this.#run('getSignedUrl', key, async () => {
+      this.#key(key, 'getSignedUrl');
+      const expiresIn = options.expiresIn ?? 900;
+      if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_SIGNED_URL_SECONDS)
+        throw new ConfigError(
+          `getSignedUrl: expiresIn must be an integer from 1 to ${MAX_SIGNED_URL_SECONDS} seconds`,
+          ['expiresIn'],
+          { key, operation: 'getSignedUrl', backend: this.backend },
+        );
+      if (!this.#driver.signedUrl) throw this.#unsupported('getSignedUrl', 'signed URLs');
+      return this.#driver.signedUrl(key, { ...options, expiresIn });
+    });
+  }
+
+  #key(key: string, operation: StorageOperation): void {
+    validateKey(key, operation, this.backend);
+    this.#driver.checkKey?.(key, operation, false);
+  }
+
+  #prefix(prefix: string, operation: StorageOperation): void {
+    validatePrefix(prefix, operation, this.backend);
+    this.#driver.checkKey?.(prefix, operation, true);
+  }
+
+  #unsupported(operation: StorageOperation, what: string): ConfigError {
+    return new ConfigError(`The ${this.backend} backend does not support ${what}`, [what], {
+      operation,
+      backend: this.backend,
+    });
+  }
+
+  async #run<T>(
+    operation: StorageOperation,
+    key: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const started = this.#measured ? performance.now() : 0;
+    let outcome = 'error';
+    try {
+      const result = await fn();
+      outcome = 'ok';
+      return result;
+    } catch (error) {
+      const wrapped = this.#wrap(error, operation, key);
+      if (this.#measured && isStorageError(wrapped)) {
+        if (wrapped.code === 'ENOENT') outcome = 'not_found';
+        this.#monitoring.increment('storage_errors_total', {
+          backend: this.backend,
+          operation,
+          code: wrapped.code,
+        });
+      }
+      throw wrapped;
+    } finally {
+      if (this.#measured) {
+        const labels = { backend: this.backend, operation, outcome };
+        this.#monitoring.increment('storage_operations_total', labels);
+        this.#monitoring.timing('storage_operation_ms', performance.now() - started, labels);
+      }
+    }
+  }
+
+  #wrap(error: unknown, operation: StorageOperation, key: string | undefined): unknown {
+    if (isStorageError(error) || (error as Error)?.name === 'AbortError') return error;
+    if (typeof error === 'object' && error !== null && bodyErrors.has(error)) return error;
+    return new StorageError(
+      'EIO',
+      `${operation} failed: ${(error as Error)?.message ?? String(error)}`,
+      {
+        key,
+        operation,
+        backend: this.backend,
+        cause: error,
+      },
+    );
+  }
+
+  #bytes(operation: StorageOperation, bytes: number): void {
+    if (this.#measured && bytes > 0)
+      this.#monitoring.increment(
+        'storage_bytes_total',
+        { backend: this.backend, operation },
+        bytes,
+      );
+  }
+
+  /** Passes the stream through a counter that reports the bytes read once the stream ends or fails. */
+  #counted(stream: NodeJS.ReadableStream): NodeJS.ReadableStream {
+    let bytes = 0;
+    let reported = false;
+    const report = () => {
+      if (!reported) this.#bytes('downloadStream', bytes);
+      reported = true;
+    };
+    const counter = new Transform({
+      highWaterMark: 256 * 1024,
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+      flush(done) {
+        report();
+        done();
+      },
+    });
+    pipeline(stream as Readable, counter, report);
+    return counter;
+  }
+}

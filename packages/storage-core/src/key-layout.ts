@@ -1,0 +1,70 @@
+/**
+ * The platform's key layout, in one place: who owns a key, where uploads and job outputs go, and which
+ * folders the CDN serves to anyone.
+ *
+ * ```
+ * uploads/<user>/<uuid>/<name>                      a user's uploads (private: served signed)
+ * processed/<tool>/<user>/<job>/<variant>-<stamp>.<ext>   job outputs (public, immutable)
+ * generated/<tool>/<user>/<job>/original.<ext>      a fetched job source, kept (public)
+ * ```
+ */
+export const KEY_LAYOUT = Object.freeze({
+  /** The top-level folders (the three volumes of the compose deployment). */
+  folders: Object.freeze(['uploads', 'generated', 'processed'] as const),
+  /** Prefixes anyone may read through the CDN (and, on S3, at the bucket): job outputs and kept sources. */
+  publicPrefixes: Object.freeze(['processed/', 'generated/'] as const),
+  /** Where every user's uploads live (`uploads/<user>/…`). */
+  uploadsRoot: 'uploads/',
+  /** Prefixes readable only with a signature or credentials. */
+  privatePrefixes: Object.freeze(['uploads/'] as const),
+});
+
+/** A top-level folder of the layout. */
+export type LayoutFolder = (typeof KEY_LAYOUT.folders)[number];
+
+/** Where a user's uploads live: `uploads/<user>/`. */
+export function uploadPrefix(userId: string): string {
+  return `${KEY_LAYOUT.uploadsRoot}${userId}/`;
+}
+
+/** Where one job's outputs live: `processed/<tool>/<user>/<job>/`. */
+export function jobOutputPrefix(tool: string, userId: string, jobId: string): string {
+  return `processed/${tool}/${userId}/${jobId}/`;
+}
+
+/** Where a job keeps the source it fetched: `generated/<tool>/<user>/<job>/original.<ext>`. */
+export function jobOriginalKey(tool: string, userId: string, jobId: string, ext: string): string {
+  return `generated/${tool}/${userId}/${jobId}/original.${ext}`;
+}
+
+/**
+ * The user a key belongs to: the `<user>` of `uploads/<user>/…`, `processed/<tool>/<user>/…` or
+ * `generated/<tool>/<user>/…`; `undefined` for any other key.
+ */
+export function keyOwner(key: string): string | undefined {
+  const [root, first, second] = key.split('/', 3);
+  if (root === 'uploads' && first && second !== undefined) return first;
+  if ((root === 'processed' || root === 'generated') && first && second) return second;
+  return undefined;
+}
+
+/** True when `key` belongs to `userId` (see {@link keyOwner}). */
+export function ownsKey(userId: string, key: string): boolean {
+  return keyOwner(key) === userId;
+}
+
+/** True when the CDN serves `key` to anyone (it lies under a public prefix). */
+export function isPublicKey(key: string): boolean {
+  return KEY_LAYOUT.publicPrefixes.some((prefix) => key.startsWith(prefix));
+}
+
+/**
+ * The tool a job output or kept source belongs to (`processed/<tool>/…`, `generated/<tool>/…`), for
+ * per-tool reports; `undefined` elsewhere.
+ */
+export function keyTool(key: string): string | undefined {
+  const [root, tool, rest] = key.split('/', 3);
+  return (root === 'processed' || root === 'generated') && tool && rest !== undefined
+    ? tool
+    : undefined;
+}

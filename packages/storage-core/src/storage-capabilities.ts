@@ -1,0 +1,20 @@
+/**
+ * What a backend can do beyond the common contract, read by callers and by the contract suite (which skips
+ * what an adapter lacks). Every adapter answers every flag.
+ */
+export interface StorageCapabilities {
+  /** `getSignedUrl` makes time-limited GET/PUT URLs that work without credentials. */
+  readonly signedUrls: boolean;
+  /**
+   * The store serves objects itself, so `provision({ publicPrefixes })` sets who may read anonymously and
+   * `getOriginUrl` names an object at the store (S3: a bucket policy). The local backend leaves serving to
+   * the web server in front of it.
+   */
+  readonly publicReadPolicy: boolean;
+  /** An overwrite replaces the object atomically: readers never see a mix of old and new content. */
+  readonly atomicOverwrite: boolean;
+  /** A key cannot also be a "directory" of other keys (`a` and `a/b`), as on a filesystem. */
+  readonly keyPrefixConflicts: boolean;
+  /** Longest key segment stored, in UTF-8 bytes (filesystems: 255); `undefined`: only the key limit. */
+  readonly maxSegmentBytes: number | undefined;
+}

@@ -1,0 +1,58 @@
+import type { Body } from './body.js';
+import type { StorageOperation } from './errors.js';
+import type { StorageCapabilities } from './storage-capabilities.js';
+import type {
+  ByteRange,
+  ObjectInfo,
+  ProvisionOptions,
+  SignedUrlOptions,
+  UploadOptions,
+} from './storage-adapter.js';
+
+/** One page of a driver listing: `more` tells whether keys follow the last item. */
+export interface DriverPage {
+  items: ObjectInfo[];
+  more: boolean;
+}
+
+/**
+ * The I/O half of an adapter. Drivers are only called through {@link Disk}, which has already validated every
+ * key, prefix, option and range, resolved list limits and cursors, and which wraps anything a driver throws
+ * that is not a {@link StorageError}. Method semantics are those of the same-named `StorageAdapter` methods.
+ */
+export interface StorageDriver {
+  /** Backend name, e.g. `'local'` or `'s3'`. */
+  readonly backend: string;
+  /** What this backend can do. */
+  readonly capabilities: StorageCapabilities;
+  /**
+   * Extra key rules of this backend (e.g. allowed top-level folders), checked after the common rules.
+   * `prefix` is true for listing prefixes, which may also lead to an allowed folder.
+   */
+  checkKey?(key: string, operation: StorageOperation, prefix: boolean): void;
+  /** Stores the body; returns the number of bytes stored. */
+  upload(key: string, body: Body, contentType: string, options: UploadOptions): Promise<number>;
+  download(key: string): Promise<Buffer>;
+  downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
+  exists(key: string): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  publicUrl(key: string): string;
+  stat(key: string): Promise<ObjectInfo>;
+  /** Up to `limit` objects strictly after `after` (when given). */
+  list(
+    prefix: string,
+    options: { limit: number; after: string | undefined; metadata: boolean },
+  ): Promise<DriverPage>;
+  listAll(prefix: string): AsyncIterable<ObjectInfo>;
+  copy(fromKey: string, toKey: string): Promise<void>;
+  /** `fromKey !== toKey`. */
+  move(fromKey: string, toKey: string): Promise<void>;
+  deletePrefix(prefix: string): Promise<number>;
+  checkHealth(): Promise<void>;
+  sweepIncomplete(olderThanMs: number | undefined): Promise<number>;
+  provision(options: ProvisionOptions): Promise<{ created: boolean }>;
+  /** With `capabilities.signedUrls`; `expiresIn` already checked. */
+  signedUrl?(key: string, options: SignedUrlOptions & { expiresIn: number }): Promise<string>;
+  /** With `capabilities.publicReadPolicy`. */
+  originUrl?(key: string): string;
+}

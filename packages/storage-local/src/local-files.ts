@@ -1,0 +1,103 @@
+import { constants } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
+import { lstat, open, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { contentTypeFromKey } from '@monorepo/storage-core';
+import type { ObjectInfo } from '@monorepo/storage-core';
+import { errnoCode } from './fs-errors.js';
+import type { KeyLock } from './key-lock.js';
+import type { SafeRoot } from './safe-root.js';
+import { fingerprint } from './sidecar.js';
+import type { Sidecars, StoredMeta } from './sidecar.js';
+
+/** What every part of the local backend shares: the root, sidecars, per-file locks and the settings. */
+export interface LocalFiles {
+  root: SafeRoot;
+  sidecars: Sidecars;
+  locks: KeyLock;
+  fsync: boolean;
+  fileMode: number;
+  staleTempAfterMs: number;
+}
+
+/** A file found under the root. */
+export interface FileEntry {
+  key: string;
+  dir: string;
+  name: string;
+  stats: BigIntStats;
+  /** From a directory walk: whether a sidecar was there (so listings skip reading absent ones). */
+  sidecar?: boolean;
+}
+
+/** The attributes an object has without a sidecar. */
+export function defaultMeta(key: string): StoredMeta {
+  return { contentType: contentTypeFromKey(key), metadata: {} };
+}
+
+/** True when `meta` differs from what the key alone implies, so it must be kept in a sidecar. */
+export function needsSidecar(key: string, meta: StoredMeta): boolean {
+  return (
+    meta.contentType !== contentTypeFromKey(key) ||
+    meta.cacheControl !== undefined ||
+    Object.keys(meta.metadata).length > 0
+  );
+}
+
+/** The fingerprint of the file now at `file`, or `undefined` when there is none. */
+export async function currentFingerprint(file: string): Promise<string | undefined> {
+  try {
+    return fingerprint(await lstat(file, { bigint: true }));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The {@link ObjectInfo} of a file, with its sidecar's attributes when `withMeta`. */
+export async function objectInfo(
+  files: LocalFiles,
+  entry: FileEntry,
+  withMeta: boolean,
+): Promise<ObjectInfo> {
+  const { stats } = entry;
+  const stored =
+    withMeta && entry.sidecar !== false
+      ? await files.sidecars.read(entry.dir, entry.name, fingerprint(stats))
+      : undefined;
+  const meta = stored ?? defaultMeta(entry.key);
+  const info: ObjectInfo = {
+    key: entry.key,
+    size: Number(stats.size),
+    contentType: meta.contentType,
+    etag: `"${stats.mtimeNs.toString(16)}-${stats.size.toString(16)}"`,
+    lastModified: new Date(Number(stats.mtimeMs)),
+    metadata: withMeta ? { ...meta.metadata } : {},
+  };
+  if (withMeta && meta.cacheControl !== undefined) info.cacheControl = meta.cacheControl;
+  return info;
+}
+
+/** Removes now-empty directories from `dir` up to (not including) the root. */
+export async function prune(files: LocalFiles, dir: string): Promise<void> {
+  const root = await files.root.root();
+  let current = dir;
+  while (current.startsWith(root + path.sep)) {
+    try {
+      await rmdir(current);
+    } catch {
+      return;
+    }
+    current = path.dirname(current);
+  }
+}
+
+/** fsyncs a directory, so a rename or unlink in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,61 @@
+import { lstat, readFile, readdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { prune } from './local-files.js';
+import type { LocalFiles } from './local-files.js';
+import { isReservedName, isTempName } from './reserved-names.js';
+
+/**
+ * Removes temporary files older than `olderThanMs` (`0`: all of them) left by writers that died mid-upload,
+ * and sidecars whose data file is gone, then prunes emptied directories. Returns how many files it removed.
+ */
+export async function sweep(files: LocalFiles, olderThanMs: number): Promise<number> {
+  const root = await files.root.root();
+  let removed = 0;
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const names = new Set(entries.map((e) => e.name));
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await visit(full);
+      else if (isTempName(entry.name) && (await isStale(full, olderThanMs))) {
+        removed += await removed1(full);
+      } else if (isReservedName(entry.name) && !isTempName(entry.name)) {
+        removed += await removeOrphanSidecar(full, names);
+      }
+    }
+    if (dir !== root) await prune(files, dir);
+  };
+  await visit(root);
+  return removed;
+}
+
+/** Removes a temp file met during a listing when it is older than the configured stale age. */
+export async function removeIfStale(files: LocalFiles, file: string): Promise<void> {
+  if (await isStale(file, files.staleTempAfterMs)) await unlink(file).catch(() => {});
+}
+
+async function removeOrphanSidecar(full: string, names: Set<string>): Promise<number> {
+  try {
+    const { name } = JSON.parse(await readFile(full, 'utf8')) as { name?: string };
+    if (typeof name === 'string' && names.has(name)) return 0;
+  } catch {
+    // unreadable sidecar: treat as orphan
+  }
+  return removed1(full);
+}
+
+function removed1(file: string): Promise<number> {
+  return unlink(file).then(
+    () => 1,
+    () => 0,
+  );
+}
+
+async function isStale(file: string, olderThanMs: number): Promise<boolean> {
+  try {
+    const age = Date.now() - (await lstat(file)).mtimeMs;
+    return olderThanMs <= 0 || age >= olderThanMs;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,123 @@
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketPolicyCommand,
+  HeadBucketCommand,
+  ListMultipartUploadsCommand,
+  PutBucketPolicyCommand,
+} from '@aws-sdk/client-s3';
+import { StorageError } from '@monorepo/storage-core';
+import type { S3ClientLike } from './s3-client-like.js';
+import { mapS3Error } from './s3-errors.js';
+
+/** A bucket and the key prefix an adapter works under. */
+export interface S3Place {
+  client: S3ClientLike;
+  bucket: string;
+  prefix: string;
+}
+
+/** Creates the bucket when it does not exist. Returns `true` when it was created. */
+export async function ensureBucket({ client, bucket }: S3Place): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return false;
+  } catch (error) {
+    const mapped = mapS3Error(error, 'provision', '', bucket);
+    if (
+      !(mapped instanceof StorageError) ||
+      (mapped.code !== 'ENOENT' && mapped.code !== 'ECONFIG')
+    )
+      throw mapped;
+  }
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch (error) {
+    throw mapS3Error(error, 'provision', '', bucket);
+  }
+}
+
+/**
+ * Replaces the bucket policy with one that lets anyone read (`s3:GetObject`, never list) the objects under
+ * `prefixes` (relative to the adapter's prefix); everything else needs credentials or a signature. An empty
+ * list removes the policy.
+ */
+export async function setPublicReadPrefixes(
+  { client, bucket, prefix }: S3Place,
+  prefixes: readonly string[],
+): Promise<void> {
+  try {
+    if (prefixes.length === 0) {
+      await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+      return;
+    }
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AnonymousReadOfServedPrefixes',
+          Effect: 'Allow',
+          Principal: { AWS: ['*'] },
+          Action: ['s3:GetObject'],
+          Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${prefix}${p}*`),
+        },
+      ],
+    };
+    await client.send(
+      new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
+    );
+  } catch (error) {
+    throw mapS3Error(error, 'provision', '', bucket);
+  }
+}
+
+/**
+ * Aborts the multipart uploads under the prefix that were started more than `olderThanMs` ago (`0`: all of
+ * them, whatever the clocks say). Returns how many it aborted.
+ */
+export async function abortIncompleteUploads(
+  { client, bucket, prefix }: S3Place,
+  olderThanMs: number,
+): Promise<number> {
+  // 0 means every unfinished upload: the server's start time may be ahead of our clock.
+  const cutoff = olderThanMs > 0 ? Date.now() - olderThanMs : Infinity;
+  let removed = 0;
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  try {
+    for (;;) {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix || undefined,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      const uploads = (page.Uploads ?? []) as Array<{
+        Key?: string;
+        UploadId?: string;
+        Initiated?: Date;
+      }>;
+      for (const upload of uploads) {
+        if (!upload.Key || !upload.UploadId) continue;
+        if (upload.Initiated && upload.Initiated.getTime() > cutoff) continue;
+        await client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: bucket,
+            Key: upload.Key,
+            UploadId: upload.UploadId,
+          }),
+        );
+        removed += 1;
+      }
+      if (!page.IsTruncated) return removed;
+      keyMarker = page.NextKeyMarker as string | undefined;
+      uploadIdMarker = page.NextUploadIdMarker as string | undefined;
+      if (!keyMarker && !uploadIdMarker) return removed;
+    }
+  } catch (error) {
+    throw mapS3Error(error, 'sweepIncomplete', prefix, bucket);
+  }
+}

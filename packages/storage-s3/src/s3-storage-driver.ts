@@ -1,0 +1,309 @@
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { getSignedUrl as presign } from '@aws-sdk/s3-request-presigner';
+import {
+  ConfigError,
+  StorageError,
+  bodyToBuffer,
+  bodyToReadable,
+  encodeKeyForUrl,
+  isStreamBody,
+  joinPublicUrl,
+  rangeHeader,
+  streamToBuffer,
+} from '@monorepo/storage-core';
+import type {
+  Body,
+  ByteRange,
+  DriverPage,
+  ObjectInfo,
+  ProvisionOptions,
+  SignedUrlOptions,
+  StorageCapabilities,
+  StorageDriver,
+  StorageOperation,
+  UploadOptions,
+} from '@monorepo/storage-core';
+import { lengthGuard } from './length-guard.js';
+import { BodyStreamError, uploadStream } from './multipart-upload.js';
+import { withOperationTimeout } from './operation-timeout.js';
+import { readFully } from './read-fully.js';
+import { deleteUnder } from './s3-batch-delete.js';
+import { abortIncompleteUploads, ensureBucket, setPublicReadPrefixes } from './s3-bucket.js';
+import type { S3Place } from './s3-bucket.js';
+import { bucketUrl, buildS3Client } from './s3-client-factory.js';
+import type { S3ClientLike } from './s3-client-like.js';
+import { mapS3Error } from './s3-errors.js';
+import { headInfo, headObject, listEvery, listFullPage } from './s3-listing.js';
+import type { S3StorageConfig } from './s3-storage-config.js';
+
+const BACKEND = 's3';
+const MiB = 1024 * 1024;
+
+const CAPABILITIES: StorageCapabilities = Object.freeze({
+  signedUrls: true,
+  publicReadPolicy: true,
+  atomicOverwrite: true,
+  keyPrefixConflicts: false,
+  maxSegmentBytes: undefined,
+});
+
+/** The S3 backend's I/O, behind `Disk` (see `S3StorageAdapter`). */
+export class S3StorageDriver implements StorageDriver {
+  readonly backend = BACKEND;
+  readonly capabilities = CAPABILITIES;
+  /** The client requests go through (the injected one, if any). */
+  readonly client: S3ClientLike;
+  readonly #config: S3StorageConfig;
+  readonly #place: S3Place;
+  readonly #partSize: number;
+  readonly #singlePutMax: number;
+  readonly #queueSize: number;
+  #signer: S3Client | undefined;
+
+  constructor(config: S3StorageConfig, client?: S3ClientLike) {
+    const problems: string[] = [];
+    if (!config?.s3?.bucket) problems.push('s3.bucket is required');
+    if (!config?.s3?.region) problems.push('s3.region is required');
+    if (Boolean(config?.s3?.accessKeyId) !== Boolean(config?.s3?.secretAccessKey)) {
+      problems.push('s3.accessKeyId and s3.secretAccessKey must be given together');
+    }
+    const partSize = config?.s3?.partSize ?? 5 * MiB;
+    if (partSize < 5 * MiB) problems.push('s3.partSize must be at least 5 MiB');
+    const prefix = config?.s3?.prefix ?? '';
+    const timeout = config?.s3?.operationTimeoutMs ?? 60_000;
+    if (!Number.isInteger(timeout) || timeout < 1)
+      problems.push('s3.operationTimeoutMs must be a positive integer');
+    if (prefix !== '' && !prefix.endsWith('/')) problems.push('s3.prefix must end with "/"');
+    if (problems.length)
+      throw new ConfigError(`Invalid S3 storage config: ${problems.join('; ')}`, problems, {
+        backend: BACKEND,
+      });
+    this.#config = config;
+    this.#partSize = partSize;
+    this.#singlePutMax = Math.max(partSize, config.s3.multipartThreshold ?? 16 * MiB);
+    this.#queueSize = config.s3.queueSize ?? 4;
+    this.client = client ?? buildS3Client(config);
+    this.#place = {
+      client: withOperationTimeout(this.client, timeout),
+      bucket: config.s3.bucket,
+      prefix,
+    };
+  }
+
+  async upload(
+    key: string,
+    body: Body,
+    contentType: string,
+    options: UploadOptions,
+  ): Promise<number> {
+    const params: PutObjectCommandInput = {
+      Bucket: this.#place.bucket,
+      Key: this.#full(key),
+      ContentType: contentType,
+      CacheControl: options.cacheControl,
+      Metadata: options.metadata,
+      IfNoneMatch: options.ifNotExists ? '*' : undefined,
+    };
+    const { signal } = options;
+    try {
+      // Conditional writes are enforced by the server (If-None-Match); the
+      // pre-check also covers stores that ignore the header.
+      if (options.ifNotExists && (await headObject(this.#place, key, 'upload', signal))) {
+        throw mapS3Error({ name: 'PreconditionFailed' }, 'upload', key, this.#place.bucket);
+      }
+      const bytes = bodyToBuffer(body);
+      if (bytes && bytes.length <= this.#singlePutMax) {
+        await this.#place.client.send(
+          new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }),
+          { abortSignal: signal },
+        );
+        return bytes.length;
+      }
+      return await this.#multipart(key, params, body, options);
+    } catch (error) {
+      // A failing body is the caller's error, not the store's: pass it on as it is.
+      if (error instanceof BodyStreamError) throw error.cause;
+      throw mapS3Error(error, 'upload', key, this.#place.bucket);
+    }
+  }
+
+  async download(key: string): Promise<Buffer> {
+    const { body, length } = await this.#get(key, 'download');
+    try {
+      return length === undefined ? await streamToBuffer(body) : await readFully(body, length);
+    } catch (error) {
+      throw mapS3Error(error, 'download', key, this.#place.bucket);
+    }
+  }
+
+  async downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
+    return (await this.#get(key, 'downloadStream', range)).body;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await headObject(this.#place, key, 'exists')) !== undefined;
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.#place.client.send(
+        new DeleteObjectCommand({ Bucket: this.#place.bucket, Key: this.#full(key) }),
+      );
+    } catch (error) {
+      const mapped = mapS3Error(error, 'delete', key, this.#place.bucket);
+      if (mapped instanceof StorageError && mapped.code === 'ENOENT') return;
+      throw mapped;
+    }
+  }
+
+  publicUrl(key: string): string {
+    if (this.#config.baseUrl) return joinPublicUrl(this.#config.baseUrl, key);
+    return this.originUrl(key);
+  }
+
+  originUrl(key: string): string {
+    return bucketUrl(this.#config, encodeKeyForUrl(this.#full(key)));
+  }
+
+  async stat(key: string): Promise<ObjectInfo> {
+    const head = await headObject(this.#place, key, 'stat');
+    if (!head) throw mapS3Error({ name: 'NotFound' }, 'stat', key, this.#place.bucket);
+    return headInfo(key, head);
+  }
+
+  list(
+    prefix: string,
+    options: { limit: number; after: string | undefined; metadata: boolean },
+  ): Promise<DriverPage> {
+    return listFullPage(this.#place, prefix, options);
+  }
+
+  listAll(prefix: string): AsyncIterable<ObjectInfo> {
+    return listEvery(this.#place, prefix);
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    try {
+      await this.#place.client.send(
+        new CopyObjectCommand({
+          Bucket: this.#place.bucket,
+          Key: this.#full(toKey),
+          CopySource: `${this.#place.bucket}/${encodeKeyForUrl(this.#full(fromKey))}`,
+          MetadataDirective: 'COPY',
+        }),
+      );
+    } catch (error) {
+      throw mapS3Error(error, 'copy', fromKey, this.#place.bucket);
+    }
+  }
+
+  async move(fromKey: string, toKey: string): Promise<void> {
+    await this.copy(fromKey, toKey);
+    await this.delete(fromKey);
+  }
+
+  deletePrefix(prefix: string): Promise<number> {
+    return deleteUnder(this.#place, prefix);
+  }
+
+  async signedUrl(key: string, options: SignedUrlOptions & { expiresIn: number }): Promise<string> {
+    const input = { Bucket: this.#place.bucket, Key: this.#full(key) };
+    const command =
+      options.method === 'PUT'
+        ? new PutObjectCommand(
+            options.contentType ? { ...input, ContentType: options.contentType } : input,
+          )
+        : new GetObjectCommand(input);
+    // Sign Content-Type when given, so the uploader must send exactly that type.
+    const signableHeaders =
+      options.method === 'PUT' && options.contentType ? new Set(['content-type']) : undefined;
+    return presign(this.#signingClient(), command, {
+      expiresIn: options.expiresIn,
+      signableHeaders,
+    });
+  }
+
+  async checkHealth(): Promise<void> {
+    const { client, bucket, prefix } = this.#place;
+    try {
+      await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
+    } catch (error) {
+      throw mapS3Error(error, 'checkHealth', prefix, bucket);
+    }
+  }
+
+  sweepIncomplete(olderThanMs: number | undefined): Promise<number> {
+    return abortIncompleteUploads(this.#place, olderThanMs ?? 60 * 60 * 1000);
+  }
+
+  async provision(options: ProvisionOptions): Promise<{ created: boolean }> {
+    const created = await ensureBucket(this.#place);
+    if (options.publicPrefixes) await setPublicReadPrefixes(this.#place, options.publicPrefixes);
+    return { created };
+  }
+
+  #signingClient(): S3Client {
+    if (this.client instanceof S3Client) return this.client;
+    this.#signer ??= buildS3Client(this.#config);
+    return this.#signer;
+  }
+
+  #full(key: string): string {
+    return this.#place.prefix + key;
+  }
+
+  async #multipart(
+    key: string,
+    params: PutObjectCommandInput,
+    body: Body,
+    options: UploadOptions,
+  ): Promise<number> {
+    let source: Readable = bodyToReadable(body);
+    if (options.contentLength !== undefined && isStreamBody(body))
+      source = pipeline(source, lengthGuard(options.contentLength, key), () => {}) as Readable;
+    try {
+      return await uploadStream(this.#place.client, params, source, {
+        // S3 allows 10,000 parts: grow the parts for very large declared lengths.
+        partSize: Math.max(this.#partSize, Math.ceil((options.contentLength ?? 0) / 10_000)),
+        queueSize: this.#queueSize,
+        ...(options.contentLength !== undefined ? { expectedLength: options.contentLength } : {}),
+        singlePutMax: this.#singlePutMax,
+        signal: options.signal,
+      });
+    } finally {
+      source.destroy();
+    }
+  }
+
+  async #get(
+    key: string,
+    operation: StorageOperation,
+    range?: ByteRange,
+  ): Promise<{ body: NodeJS.ReadableStream; length: number | undefined }> {
+    try {
+      const result = await this.#place.client.send(
+        new GetObjectCommand({
+          Bucket: this.#place.bucket,
+          Key: this.#full(key),
+          Range: range ? rangeHeader(range) : undefined,
+        }),
+      );
+      return {
+        body: result.Body as NodeJS.ReadableStream,
+        length: typeof result.ContentLength === 'number' ? result.ContentLength : undefined,
+      };
+    } catch (error) {
+      throw mapS3Error(error, operation, key, this.#place.bucket);
+    }
+  }
+}

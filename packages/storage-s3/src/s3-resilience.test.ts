@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { FaultProxy, pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
+import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
+import { FaultProxy } from '@monorepo/dev-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import { useS3Target } from './test-target.js';

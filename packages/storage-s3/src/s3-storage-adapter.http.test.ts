@@ -1,4 +1,5 @@
-import { rgwAvailable, describeStorageAdapterContract } from '@monorepo/test-utils';
+import { describeStorageAdapterContract } from '@monorepo/test-utils';
+import { rgwAvailable } from '@monorepo/dev-servers';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import { leaveMultipart, leftovers, removeAll, useS3Target } from './test-target.js';

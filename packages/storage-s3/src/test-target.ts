@@ -4,8 +4,8 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
-import type { S3TestServer } from '@monorepo/test-utils';
+import { s3ConfigFor, s3TestTarget } from '@monorepo/dev-servers';
+import type { S3TestServer } from '@monorepo/dev-servers';
 import { afterAll, beforeAll } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import type { S3ClientLike } from './s3-client-like.js';

@@ -1,8 +1,8 @@
 import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { s3ConfigFor, s3TestTarget } from '@monorepo/test-utils';
-import type { S3TestServer } from '@monorepo/test-utils';
+import { s3ConfigFor, s3TestTarget } from '@monorepo/dev-servers';
+import type { S3TestServer } from '@monorepo/dev-servers';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter, S3StorageAdapter, isStorageError, validateKey } from './index.js';

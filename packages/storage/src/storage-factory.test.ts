@@ -1,8 +1,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MockS3Client, s3TestTarget } from '@monorepo/test-utils';
-import type { S3TestServer } from '@monorepo/test-utils';
+import { MockS3Client } from '@monorepo/test-utils';
+import { s3TestTarget } from '@monorepo/dev-servers';
+import type { S3TestServer } from '@monorepo/dev-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter, S3StorageAdapter, StorageFactory } from './index.js';
 import type { StorageConfig } from './index.js';

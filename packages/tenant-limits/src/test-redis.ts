@@ -1,5 +1,5 @@
-import { startRedis } from '@monorepo/test-utils';
-import type { RedisTestServer } from '@monorepo/test-utils';
+import { startRedis } from '@monorepo/dev-servers';
+import type { RedisTestServer } from '@monorepo/dev-servers';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 

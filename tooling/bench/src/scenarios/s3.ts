@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3StorageAdapter } from '@monorepo/storage';
-import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/test-utils';
+import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/dev-servers';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { compare } from '../harness.js';
 import type { Comparison } from '../harness.js';

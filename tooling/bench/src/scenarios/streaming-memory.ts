@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/test-utils';
+import { rgwAvailable, s3ConfigFor, startRgw, startS3rver } from '@monorepo/dev-servers';
 import type { Measurement } from '../harness.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

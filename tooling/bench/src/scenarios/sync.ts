@@ -7,8 +7,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { repoRoot } from '@monorepo/stack';
-import { rgwAvailable, startRgw, startS3rver } from '@monorepo/test-utils';
-import type { S3TestServer } from '@monorepo/test-utils';
+import { rgwAvailable, startRgw, startS3rver } from '@monorepo/dev-servers';
+import type { S3TestServer } from '@monorepo/dev-servers';
 import { compare, log } from '../harness.js';
 import type { Comparison } from '../harness.js';
 

@@ -14,6 +14,7 @@ import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { API_ROUTES } from '@monorepo/api-client';
 
 describe('API keys', () => {
   it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
@@ -135,5 +136,17 @@ describe('OpenAPI document', () => {
       for (const method of Object.keys(methods)) documented.add(`${method} ${route}`);
     }
     expect([...routes].sort()).toEqual([...documented].sort());
+  });
+});
+
+describe('the typed client', () => {
+  it('calls exactly the /v1 routes the OpenAPI document describes', () => {
+    const documented = new Set<string>();
+    for (const [route, methods] of Object.entries(OPENAPI_DOCUMENT.paths))
+      if (route.startsWith('/v1/'))
+        for (const method of Object.keys(methods)) documented.add(`${method} ${route}`);
+    const called = Object.values(API_ROUTES).map(({ method, path }) => `${method} ${path}`);
+    expect(new Set(called).size).toBe(called.length);
+    expect(called.sort()).toEqual([...documented].sort());
   });
 });

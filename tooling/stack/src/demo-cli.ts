@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { StorageApiClient } from '@monorepo/api-client';
 import sharp from 'sharp';
 import { repoRoot } from './repo-root.js';
 import { startStack } from './stack.js';
@@ -31,23 +32,6 @@ async function sampleImage(): Promise<Buffer> {
   return sharp(Buffer.from(svg)).jpeg({ quality: 90 }).toBuffer();
 }
 
-async function call(
-  target: Target,
-  method: string,
-  route: string,
-  body?: Buffer | string,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${target.gatewayUrl}${route}`, {
-    method,
-    body,
-    headers: { authorization: `Bearer ${target.apiKey}`, ...headers },
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (!res.ok) throw new Error(`${method} ${route} -> ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 async function main(): Promise<void> {
   let stack: Stack | undefined;
   let tempDir: string | undefined;
@@ -59,32 +43,18 @@ async function main(): Promise<void> {
     target = { gatewayUrl: stack.gatewayUrl, apiKey: Object.keys(stack.apiKeys)[0]! };
   }
   try {
-    const upload = await call(target, 'POST', '/v1/files?name=sample.jpg', await sampleImage(), {
-      'content-type': 'image/jpeg',
+    const client = new StorageApiClient({ baseUrl: target.gatewayUrl, apiKey: target.apiKey });
+    const upload = await client.uploadFile(await sampleImage(), {
+      name: 'sample.jpg',
+      contentType: 'image/jpeg',
     });
-    console.log(`Uploaded   ${String(upload.key)} (${String(upload.size)} bytes)`);
-    const job = await call(
-      target,
-      'POST',
-      '/v1/images',
-      JSON.stringify({ tool: 'dall-e', sourceKey: upload.key }),
-      {
-        'content-type': 'application/json',
-      },
-    );
-    console.log(`Job        ${String(job.jobId)} queued`);
-    const deadline = Date.now() + 60_000;
-    let status: Record<string, unknown>;
-    for (;;) {
-      status = await call(target, 'GET', `/v1/images/${String(job.jobId)}`);
-      if (status.status === 'completed' || status.status === 'failed') break;
-      if (Date.now() > deadline) throw new Error('job did not finish within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    if (status.status === 'failed') throw new Error(`job failed: ${JSON.stringify(status.error)}`);
-    const result = status.result as {
-      variants: Array<{ name: string; url: string; width: number; height: number; bytes: number }>;
-    };
+    console.log(`Uploaded   ${upload.key} (${upload.size} bytes)`);
+    const { jobId } = await client.submitImageJob({ tool: 'dall-e', sourceKey: upload.key });
+    console.log(`Job        ${jobId} queued`);
+    const status = await client.waitForImageJob(jobId, { timeoutMs: 60_000 });
+    if (status.status === 'failed' || !status.result)
+      throw new Error(`job failed: ${JSON.stringify(status.error)}`);
+    const { result } = status;
     for (const variant of result.variants) {
       const res = await fetch(variant.url.replace('://localhost', '://127.0.0.1'));
       const bytes = (await res.arrayBuffer()).byteLength;

@@ -3,6 +3,8 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { StorageApiClient } from '@monorepo/api-client';
+import type { ImageJob } from '@monorepo/api-client';
 import { StorageFactory } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
 import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
@@ -26,42 +28,18 @@ async function peakRssMb(pid: number | undefined): Promise<number> {
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
+let client: StorageApiClient;
+
 async function upload(body: Buffer | string, name: string): Promise<string> {
-  const res = await fetch(`${stack.gatewayUrl}/v1/files?name=${name}`, {
-    method: 'POST',
-    body,
-    headers: { ...auth, 'content-type': 'application/octet-stream' },
-  });
-  if (res.status !== 201) throw new Error(`upload ${name}: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { key: string }).key;
+  return (await client.uploadFile(body, { name })).key;
 }
 
-async function submit(sourceKey: string): Promise<Response> {
-  return fetch(`${stack.gatewayUrl}/v1/images`, {
-    method: 'POST',
-    body: JSON.stringify({ tool: 'dall-e', sourceKey }),
-    headers: { ...auth, 'content-type': 'application/json' },
-  });
+async function submit(sourceKey: string): Promise<string> {
+  return (await client.submitImageJob({ tool: 'dall-e', sourceKey })).jobId;
 }
 
-async function waitDone(
-  jobId: string,
-  timeoutMs = 120_000,
-): Promise<{ status: string; result?: { variants: Array<{ key: string }> } }> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
-    const res = await fetch(`${stack.gatewayUrl}/v1/images/${jobId}`, { headers: auth }).catch(
-      () => undefined,
-    );
-    if (res?.ok) {
-      const status = (await res.json()) as {
-        status: string;
-        result?: { variants: Array<{ key: string }> };
-      };
-      if (status.status === 'completed' || status.status === 'failed') return status;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`job ${jobId} did not finish`);
+async function waitDone(jobId: string, timeoutMs = 120_000): Promise<ImageJob> {
+  return client.waitForImageJob(jobId, { timeoutMs, pollMs: 100 });
 }
 
 async function keysUnder(prefix: string): Promise<string[]> {
@@ -88,6 +66,7 @@ beforeAll(async () => {
     },
   });
   storage = StorageFactory.fromEnv(stack.storageEnv);
+  client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
   image = await sharp({ create: { width: 1200, height: 900, channels: 3, background: '#47a' } })
     .jpeg()
     .toBuffer();
@@ -102,19 +81,10 @@ afterAll(async () => {
 describe('reliability on the real stack', () => {
   it('Redis crash and restart (AOF): API answers 503 meanwhile, every job completes exactly once', async () => {
     const source = await upload(image, 'redis.jpg');
-    const jobIds = await Promise.all(
-      Array.from(
-        { length: 10 },
-        async () => ((await (await submit(source)).json()) as { jobId: string }).jobId,
-      ),
-    );
+    const jobIds = await Promise.all(Array.from({ length: 10 }, () => submit(source)));
     await stack.redis!.stop('SIGKILL');
     const downAt = Date.now();
-    const whileDown = await submit(source);
-    expect(whileDown.status).toBe(503);
-    expect(((await whileDown.json()) as { error: { code: string } }).error.code).toBe(
-      'E_UNAVAILABLE',
-    );
+    await expect(submit(source)).rejects.toMatchObject({ status: 503, code: 'E_UNAVAILABLE' });
     expect((await fetch(`${stack.apiUrl}/readyz`)).status).toBe(503);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await stack.redis!.start();
@@ -135,7 +105,7 @@ describe('reliability on the real stack', () => {
         done.result!.variants.map((v) => v.key).sort(),
       );
     }
-    expect((await submit(source)).status).toBe(202);
+    expect(await submit(source)).toMatch(/^img_/);
   }, 180_000);
 
   it('SIGTERM mid-job: the worker finishes the active job before exiting', async () => {
@@ -156,17 +126,9 @@ describe('reliability on the real stack', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://localhost:${(server.address() as AddressInfo).port}/slow.jpg`;
-      const res = await fetch(`${stack.gatewayUrl}/v1/images`, {
-        method: 'POST',
-        body: JSON.stringify({ tool: 'sora', sourceUrl: url }),
-        headers: { ...auth, 'content-type': 'application/json' },
-      });
-      const { jobId } = (await res.json()) as { jobId: string };
+      const { jobId } = await client.submitImageJob({ tool: 'sora', sourceUrl: url });
       for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-        const s = (await (
-          await fetch(`${stack.gatewayUrl}/v1/images/${jobId}`, { headers: auth })
-        ).json()) as { status: string };
-        if (s.status === 'active') break;
+        if ((await client.getImageJob(jobId)).status === 'active') break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const worker = stack.workers.find((w) => w.running)!;
@@ -226,11 +188,7 @@ describe('reliability on the real stack', () => {
       const key = await upload(body, `load-${seed}.bin`);
       return { key, hash: sha256(body) };
     });
-    const jobs = Array.from({ length: 100 }, async () => {
-      const res = await submit(source);
-      expect(res.status).toBe(202);
-      return ((await res.json()) as { jobId: string }).jobId;
-    });
+    const jobs = Array.from({ length: 100 }, () => submit(source));
     const stored = await Promise.all(uploads);
     const jobIds = await Promise.all(jobs);
     for (const { key, hash } of stored) expect(sha256(await storage.download(key)), key).toBe(hash);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { StorageApiClient } from '@monorepo/api-client';
 import { startStack } from '@monorepo/stack';
 import type { Measurement } from '../harness.js';
 import { photoJpeg } from '@monorepo/test-utils/images';
@@ -24,16 +25,14 @@ export async function endToEndScenario(
       API_MAX_PENDING_JOBS: '100000',
     },
   });
-  const auth = { authorization: `Bearer ${KEY}` };
+  const client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
   const measurements: Measurement[] = [];
   try {
     const image = await photoJpeg();
-    const upload = await fetch(`${stack.gatewayUrl}/v1/files?name=photo.jpg`, {
-      method: 'POST',
-      body: image,
-      headers: { ...auth, 'content-type': 'image/jpeg' },
+    const { key } = await client.uploadFile(image, {
+      name: 'photo.jpg',
+      contentType: 'image/jpeg',
     });
-    const { key } = (await upload.json()) as { key: string };
     const jobs = quick ? 8 : 24;
     const rates: Record<number, number> = {};
     for (const workers of [1, 2]) {
@@ -42,31 +41,17 @@ export async function endToEndScenario(
       const latencies = await Promise.all(
         Array.from({ length: jobs }, async () => {
           const submitted = performance.now();
-          const res = await fetch(`${stack.gatewayUrl}/v1/images`, {
-            method: 'POST',
-            body: JSON.stringify({ tool: 'dall-e', sourceKey: key }),
-            headers: { ...auth, 'content-type': 'application/json' },
-          });
-          const { jobId } = (await res.json()) as { jobId: string };
-          for (;;) {
-            const status = (await (
-              await fetch(`${stack.gatewayUrl}/v1/images/${jobId}`, { headers: auth })
-            ).json()) as {
-              status: string;
-              result?: { variants: Array<{ url: string; bytes: number }> };
-            };
-            if (status.status === 'failed') throw new Error(`job ${jobId} failed`);
-            if (status.status === 'completed') {
-              const done = performance.now() - submitted;
-              for (const variant of status.result!.variants) {
-                const got = await fetch(variant.url);
-                if ((await got.arrayBuffer()).byteLength !== variant.bytes)
-                  throw new Error('variant not served');
-              }
-              return done;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 250)); // a realistic client poll, not a CPU hog
+          const { jobId } = await client.submitImageJob({ tool: 'dall-e', sourceKey: key });
+          // A realistic client poll (250 ms), not a CPU hog.
+          const status = await client.waitForImageJob(jobId, { pollMs: 250, timeoutMs: 600_000 });
+          if (status.status === 'failed' || !status.result) throw new Error(`job ${jobId} failed`);
+          const done = performance.now() - submitted;
+          for (const variant of status.result.variants) {
+            const got = await fetch(variant.url);
+            if ((await got.arrayBuffer()).byteLength !== variant.bytes)
+              throw new Error('variant not served');
           }
+          return done;
         }),
       );
       const seconds = (performance.now() - started) / 1000;

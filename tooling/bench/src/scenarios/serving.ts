@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { StorageApiClient } from '@monorepo/api-client';
 import { startStack } from '@monorepo/stack';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
@@ -98,12 +99,10 @@ export async function servingScenario(quick: boolean): Promise<Measurement[]> {
       ['100 KiB', 100 * 1024],
       ['5 MiB', 5 * 1024 * 1024],
     ] as const) {
-      const res = await fetch(`${stack.gatewayUrl}/v1/files?name=blob.bin`, {
-        method: 'POST',
-        body: randomBytes(size),
-        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/octet-stream' },
-      });
-      const { key, url } = (await res.json()) as { key: string; url: string };
+      const { key, url } = await new StorageApiClient({
+        baseUrl: stack.gatewayUrl,
+        apiKey: KEY,
+      }).uploadFile(randomBytes(size), { name: 'blob.bin' });
       const seconds = quick ? 2 : 5;
       const nginx = await load(url.replace('://localhost', '://127.0.0.1'), seconds);
       const api = await load(

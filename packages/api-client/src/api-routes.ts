@@ -1,0 +1,16 @@
+/**
+ * Every API route the client calls, as the OpenAPI document names it (`GET /openapi.json`); the API's tests
+ * check this table against the document, so client and server cannot drift apart.
+ */
+export const API_ROUTES = {
+  uploadFile: { method: 'post', path: '/v1/files' },
+  listFiles: { method: 'get', path: '/v1/files' },
+  downloadFile: { method: 'get', path: '/v1/files/{key}' },
+  headFile: { method: 'head', path: '/v1/files/{key}' },
+  deleteFile: { method: 'delete', path: '/v1/files/{key}' },
+  submitImageJob: { method: 'post', path: '/v1/images' },
+  getImageJob: { method: 'get', path: '/v1/images/{jobId}' },
+} as const;
+
+/** A client operation. */
+export type ApiOperation = keyof typeof API_ROUTES;

@@ -1,0 +1,68 @@
+/** A stored upload (`201` of `POST /v1/files`). */
+export interface StoredFile {
+  key: string;
+  url: string;
+  size: number;
+  contentType: string;
+  etag: string;
+}
+
+/** One entry of a listing. */
+export interface FileListItem {
+  key: string;
+  size: number;
+  contentType: string;
+  lastModified: string;
+  url: string;
+}
+
+/** One page of `GET /v1/files`. */
+export interface FileList {
+  items: FileListItem[];
+  /** Pass back to get the next page; absent on the last page. */
+  cursor?: string;
+}
+
+/** The tools whose outputs are post-processed. */
+export type ImageToolName = 'dall-e' | 'sora' | 'stable-diffusion';
+
+/** The body of `POST /v1/images`: a tool and exactly one source. */
+export type ImageJobRequest =
+  | { tool: ImageToolName; sourceUrl: string; sourceKey?: never }
+  | { tool: ImageToolName; sourceKey: string; sourceUrl?: never };
+
+/** A stored output of a job. */
+export interface ImageVariant {
+  name: string;
+  key: string;
+  url: string;
+  format: string;
+  contentType: string;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+/** What a completed job produced. */
+export interface ImageJobResult {
+  jobId: string;
+  tool: string;
+  userId: string;
+  source: { format: string; width: number; height: number; bytes: number };
+  original?: { key: string; url: string; format: string; bytes: number };
+  variants: ImageVariant[];
+}
+
+/** Public status of a job. */
+export type ImageJobState = 'queued' | 'active' | 'completed' | 'failed';
+
+/** `GET /v1/images/{jobId}`. */
+export interface ImageJob {
+  jobId: string;
+  status: ImageJobState;
+  progress?: number;
+  /** With `status: 'completed'`. */
+  result?: ImageJobResult;
+  /** With `status: 'failed'`: a stable code and a generic message. */
+  error?: { code: string; message: string };
+}

@@ -1,0 +1,16 @@
+export { ApiError } from './api-error.js';
+export { API_ROUTES } from './api-routes.js';
+export type { ApiOperation } from './api-routes.js';
+export type {
+  FileList,
+  FileListItem,
+  ImageJob,
+  ImageJobRequest,
+  ImageJobResult,
+  ImageJobState,
+  ImageToolName,
+  ImageVariant,
+  StoredFile,
+} from './api-types.js';
+export { StorageApiClient } from './storage-api-client.js';
+export type { StorageApiClientOptions, UploadBody } from './storage-api-client.js';

@@ -1,0 +1,246 @@
+import { ApiError } from './api-error.js';
+import { API_ROUTES } from './api-routes.js';
+import type { ApiOperation } from './api-routes.js';
+import type { FileList, FileListItem, ImageJob, ImageJobRequest, StoredFile } from './api-types.js';
+
+/** How to reach the API. */
+export interface StorageApiClientOptions {
+  /** The API's base URL, e.g. `https://cdn.example.com/api` behind the gateway, or `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** A key from `API_KEYS`, sent as `Authorization: Bearer <key>`. */
+  apiKey: string;
+  /**
+   * Time limit per request in ms, until the answer's headers arrive (default 30 000; ten times that for
+   * uploads, whose whole body is sent first). Reading a downloaded body is never cut short.
+   */
+  timeoutMs?: number;
+  /**
+   * Retries of a refused or unanswered request (default 3): any request the API turned away with 429 (it was
+   * not processed), after `Retry-After`; reads and deletes also on 502/503/504 and network errors. Streamed
+   * upload bodies cannot be sent twice and are never retried.
+   */
+  retries?: number;
+  /** The `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+}
+
+/** A body to upload: bytes, text, a web stream or a Node stream (streamed, never buffered whole). */
+export type UploadBody =
+  Uint8Array | string | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** No answer, a 5xx or a 429: worth asking again later. */
+const isTransient = (error: ApiError) =>
+  error.status === 0 || error.status === 429 || error.status >= 500;
+
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * The storage platform API, typed. Every method throws {@link ApiError} with the API's `code` when the call is
+ * refused (`E_QUOTA_EXCEEDED`, `E_RATE_LIMITED` with `retryAfterSeconds`, ...), and `E_NETWORK` when no answer
+ * arrived.
+ */
+export class StorageApiClient {
+  readonly #base: string;
+  readonly #auth: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+  readonly #retries: number;
+
+  constructor(options: StorageApiClientOptions) {
+    this.#base = options.baseUrl.replace(/\/+$/, '');
+    this.#auth = `Bearer ${options.apiKey}`;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#fetch = options.fetch ?? fetch;
+    this.#retries = options.retries ?? 3;
+  }
+
+  /** Uploads a file under `uploads/<you>/<uuid>/<name>`; the body is streamed to storage. */
+  async uploadFile(
+    body: UploadBody,
+    options: { name: string; contentType?: string; signal?: AbortSignal },
+  ): Promise<StoredFile> {
+    const streamed =
+      typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof Blob);
+    const response = await this.#call(
+      'uploadFile',
+      {},
+      {
+        query: { name: options.name },
+        method: 'POST',
+        body: body as NonNullable<RequestInit['body']>,
+        headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
+        ...(streamed ? { duplex: 'half' } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    return (await response.json()) as StoredFile;
+  }
+
+  /** One page of your uploads. */
+  async listFiles(
+    options: { prefix?: string; limit?: number; cursor?: string } = {},
+  ): Promise<FileList> {
+    const query: Record<string, string> = {};
+    if (options.prefix) query.prefix = options.prefix;
+    if (options.limit !== undefined) query.limit = String(options.limit);
+    if (options.cursor) query.cursor = options.cursor;
+    return (await (await this.#call('listFiles', {}, { query })).json()) as FileList;
+  }
+
+  /** Every upload under `prefix`, page after page. */
+  async *listAllFiles(prefix = ''): AsyncIterable<FileListItem> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listFiles({ prefix, ...(cursor ? { cursor } : {}) });
+      yield* page.items;
+      cursor = page.cursor;
+    } while (cursor);
+  }
+
+  /** Opens a file (or an inclusive byte range of it); read the body as a stream from the response. */
+  downloadFile(
+    key: string,
+    options: { range?: { start: number; end?: number } } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (options.range) headers.range = `bytes=${options.range.start}-${options.range.end ?? ''}`;
+    return this.#call('downloadFile', { key }, { headers });
+  }
+
+  /** True when the file exists and is yours. */
+  async fileExists(key: string): Promise<boolean> {
+    try {
+      await this.#call('headFile', { key }, { method: 'HEAD' });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes a file (deleting a missing one is not an error). */
+  async deleteFile(key: string): Promise<void> {
+    await this.#call('deleteFile', { key }, { method: 'DELETE' });
+  }
+
+  /** Queues an image job. With `idempotencyKey`, a repeat returns the same job. */
+  async submitImageJob(
+    request: ImageJobRequest,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<{ jobId: string; status: 'queued' }> {
+    const response = await this.#call(
+      'submitImageJob',
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify(request),
+        headers: {
+          'content-type': 'application/json',
+          ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+        },
+      },
+    );
+    return (await response.json()) as { jobId: string; status: 'queued' };
+  }
+
+  /** A job's status, with its result once completed or its error once failed. */
+  async getImageJob(jobId: string): Promise<ImageJob> {
+    return (await (await this.#call('getImageJob', { jobId })).json()) as ImageJob;
+  }
+
+  /**
+   * Polls a job until it completes or fails (returned either way). Polls that get no answer, a 5xx (an API
+   * restarting, Redis failing over) or a 429 (waiting as `Retry-After` says) are repeated until the deadline;
+   * other 4xx answers are thrown.
+   *
+   * @throws {ApiError} `E_TIMEOUT` when the job is still pending after `timeoutMs` (default 120 000).
+   */
+  async waitForImageJob(
+    jobId: string,
+    options: { timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<ImageJob> {
+    const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+    const pollMs = options.pollMs ?? 200;
+    for (;;) {
+      let waitMs = pollMs;
+      try {
+        const job = await this.getImageJob(jobId);
+        if (job.status === 'completed' || job.status === 'failed') return job;
+      } catch (error) {
+        if (!(error instanceof ApiError) || !isTransient(error)) throw error;
+        waitMs = Math.max(pollMs, (error.retryAfterSeconds ?? 0) * 1000);
+      }
+      if (Date.now() + waitMs > deadline)
+        throw new ApiError(0, 'E_TIMEOUT', `Job ${jobId} did not finish in time`);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+
+  async #call(
+    operation: ApiOperation,
+    params: Record<string, string>,
+    init: RequestInit & { query?: Record<string, string>; duplex?: 'half' } = {},
+  ): Promise<Response> {
+    const { query, headers, ...rest } = init;
+    let route: string = API_ROUTES[operation].path;
+    for (const [name, value] of Object.entries(params))
+      route = route.replace(
+        `{${name}}`,
+        name === 'key' ? encodeKey(value) : encodeURIComponent(value),
+      );
+    const search = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
+    const method = API_ROUTES[operation].method.toUpperCase();
+    // A 429 means the request was not processed: any request whose body can be sent again is retried after
+    // Retry-After. Reads and deletes are also retried on 502/503/504 and when no answer came.
+    const replayable = rest.duplex !== 'half';
+    const idempotent = method === 'GET' || method === 'HEAD' || method === 'DELETE';
+    for (let attempt = 0; ; attempt++) {
+      let failure: ApiError;
+      try {
+        const response = await this.#send(operation, `${this.#base}${route}${search}`, {
+          method,
+          ...rest,
+          headers: { ...(headers as Record<string, string>), authorization: this.#auth },
+        });
+        if (response.ok || response.status === 304) return response;
+        failure = await ApiError.from(response);
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        failure = error;
+      }
+      const retry =
+        attempt < this.#retries &&
+        replayable &&
+        (failure.status === 429 ||
+          (idempotent && (failure.status === 0 || [502, 503, 504].includes(failure.status))));
+      if (!retry || rest.signal?.aborted) throw failure;
+      const backoff = Math.min(5000, 100 * 2 ** attempt);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(backoff, (failure.retryAfterSeconds ?? 0) * 1000)),
+      );
+    }
+  }
+
+  /** One request. The time limit runs until the answer's headers arrive, never while a body is read. */
+  async #send(operation: ApiOperation, url: string, init: RequestInit): Promise<Response> {
+    const timeout = new AbortController();
+    const limitMs = operation === 'uploadFile' ? this.#timeoutMs * 10 : this.#timeoutMs;
+    const timer = setTimeout(
+      () => timeout.abort(new Error(`no answer within ${limitMs} ms`)),
+      limitMs,
+    );
+    try {
+      return await this.#fetch(url, {
+        ...init,
+        signal: init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal,
+      });
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new ApiError(0, 'E_NETWORK', `${operation}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

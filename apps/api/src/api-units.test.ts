@@ -86,15 +86,22 @@ describe('Range header', () => {
 
 describe('error mapping', () => {
   it('maps storage codes in one place and hides internals', () => {
-    expect(toHttpError(new NotFoundError('gone'))).toMatchObject({ status: 404, code: 'ENOENT' });
-    expect(toHttpError(new InvalidKeyError('bad'))).toMatchObject({ status: 400, code: 'EINVAL' });
+    // Storage's POSIX-style codes answer as the platform codes they stand for.
+    expect(toHttpError(new NotFoundError('gone'))).toMatchObject({
+      status: 404,
+      code: 'E_NOT_FOUND',
+    });
+    expect(toHttpError(new InvalidKeyError('bad'))).toMatchObject({
+      status: 400,
+      code: 'E_VALIDATION',
+    });
     expect(toHttpError(new StorageUnavailableError('S3 at 10.0.0.5 refused'))).toMatchObject({
       status: 503,
       message: 'Storage is unavailable',
     });
-    expect(toHttpError(new ApiError(409, 'E_X', 'conflict'))).toMatchObject({
+    expect(toHttpError(new ApiError('E_IDEMPOTENCY_CONFLICT', 'conflict'))).toMatchObject({
       status: 409,
-      code: 'E_X',
+      code: 'E_IDEMPOTENCY_CONFLICT',
     });
     expect(toHttpError(new Error('Connection is closed.'))).toMatchObject({
       status: 503,

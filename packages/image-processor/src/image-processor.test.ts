@@ -254,7 +254,7 @@ describe('ImageProcessor on hostile or broken input', () => {
     expect(touched).toEqual([]);
   });
 
-  it('reports a missing sourceKey as E_SOURCE_NOT_FOUND', async () => {
+  it('reports a missing sourceKey as E_NOT_FOUND', async () => {
     await expect(
       new ImageProcessor(storage).processImage({
         id: 'j',
@@ -262,7 +262,7 @@ describe('ImageProcessor on hostile or broken input', () => {
         userId: 'u',
         sourceKey: 'uploads/u/none.jpg',
       }),
-    ).rejects.toMatchObject({ code: 'E_SOURCE_NOT_FOUND', permanent: true });
+    ).rejects.toMatchObject({ code: 'E_NOT_FOUND', permanent: true });
   });
 
   it('removes what it wrote when storing a variant fails, and reports E_STORAGE', async () => {

@@ -206,7 +206,7 @@ export class ImageProcessor {
     } catch (error) {
       if (isStorageError(error, 'ENOENT') || isStorageError(error, 'EINVAL')) {
         throw new ImageProcessingError(
-          'E_SOURCE_NOT_FOUND',
+          'E_NOT_FOUND',
           `No stored source at ${JSON.stringify(key)}`,
           { cause: error },
         );

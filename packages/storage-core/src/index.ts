@@ -60,3 +60,5 @@ export {
   uploadPrefix,
 } from './key-layout.js';
 export type { LayoutFolder } from './key-layout.js';
+export { ERROR_CODES, STORAGE_ERROR_CODES, isErrorCode } from './error-codes.js';
+export type { ErrorCode, ErrorCodeInfo } from './error-codes.js';

@@ -138,9 +138,13 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
   let storage: StorageAdapter;
   let hang: http.Server;
   let hangUrl: string;
+  let hangRequests = 0;
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'abuse-'));
-    hang = http.createServer(() => {}); // accepts and never answers: jobs stay active
+    // Accepts and never answers: jobs stay active. Counts what it was asked for.
+    hang = http.createServer(() => {
+      hangRequests += 1;
+    });
     await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
     hangUrl = `http://localhost:${(hang.address() as AddressInfo).port}/slow.jpg`;
     stack = await startStack({
@@ -295,6 +299,7 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
         body: JSON.stringify({ tool: 'dall-e', sourceUrl: hangUrl }),
       });
     const ids: string[] = [];
+    const requestedBefore = hangRequests;
     for (let i = 0; i < 3; i++) {
       const res = await submit();
       expect(res.status).toBe(202);
@@ -303,6 +308,10 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
     const fourth = await submit();
     expect(fourth.status).toBe(429);
     expect(await fourth.json()).toMatchObject({ error: { code: 'E_TOO_MANY_JOBS' } });
+    // Every job is active and waiting on the source (on a busy machine a worker may take a moment to start one).
+    await until('every job to ask the source', async () =>
+      hangRequests - requestedBefore >= 3 ? true : undefined,
+    );
     hang.closeAllConnections(); // the source dies: the jobs fail (one attempt each)
     const failed = await until(
       'the jobs to fail',
@@ -330,7 +339,7 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
       (await submit()).status === 202 ? true : undefined,
     );
     hang.closeAllConnections();
-  });
+  }, 120_000);
 
   it('refuses list pages larger than the cap, so one call never turns into a thousand backend requests', async () => {
     const res = await api(stack, 'other', '/v1/files?limit=1000');

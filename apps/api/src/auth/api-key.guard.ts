@@ -18,7 +18,7 @@ export class ApiKeyGuard implements CanActivate {
     const match = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(req.headers.authorization ?? '');
     const userId = match ? this.config.keys.userFor(match[1]!) : undefined;
     if (!userId) {
-      throw new ApiError(401, 'E_UNAUTHORIZED', 'Missing or unknown API key', {
+      throw new ApiError('E_UNAUTHORIZED', 'Missing or unknown API key', {
         'www-authenticate': 'Bearer',
       });
     }

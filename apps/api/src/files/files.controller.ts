@@ -102,7 +102,7 @@ export class FilesController {
     const controller = new AbortController();
     const onClose = () => {
       if (req.readableEnded) return; // the whole body arrived: finish storing it
-      const gone = new ApiError(499, 'E_CLIENT_GONE', 'The client went away mid-upload');
+      const gone = new ApiError('E_CLIENT_GONE', 'The client went away mid-upload');
       controller.abort(gone);
       limiter.destroy(gone);
       file.abort(gone);
@@ -130,12 +130,12 @@ export class FilesController {
   async list(@Req() req: AuthedRequest): Promise<unknown> {
     const { prefix = '', cursor, limit } = req.query as Record<string, string | undefined>;
     if ([prefix, cursor, limit].some((v) => v !== undefined && typeof v !== 'string')) {
-      throw new ApiError(400, 'E_VALIDATION', 'prefix, cursor and limit must each be given once');
+      throw new ApiError('E_VALIDATION', 'prefix, cursor and limit must each be given once');
     }
     const most = this.config.API_LIST_LIMIT_MAX;
     const pageSize = limit === undefined ? Math.min(100, most) : Number(limit);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > most) {
-      throw new ApiError(400, 'E_VALIDATION', `limit must be an integer from 1 to ${most}`);
+      throw new ApiError('E_VALIDATION', `limit must be an integer from 1 to ${most}`);
     }
     const page = await this.storage.list(`${uploadPrefix(req.userId)}${prefix}`, {
       limit: pageSize,
@@ -180,7 +180,7 @@ export class FilesController {
     try {
       key = raw.split('/').map(decodeURIComponent).join('/');
     } catch {
-      throw new ApiError(400, 'E_BAD_KEY', 'The key is not valid percent-encoding');
+      throw new ApiError('E_VALIDATION', 'The key is not valid percent-encoding');
     }
     validateKey(key);
     if (!ownsKey(req.userId, key)) throw notFound();
@@ -204,7 +204,7 @@ export class FilesController {
     const range = parseRange(req.headers.range, info.size);
     if (range === 'unsatisfiable') {
       res.setHeader('content-range', `bytes */${info.size}`);
-      throw new ApiError(416, 'ERANGE', 'Range not satisfiable');
+      throw new ApiError('E_RANGE_NOT_SATISFIABLE', 'Range not satisfiable');
     }
     const status = range ? 206 : 200;
     if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${info.size}`);

@@ -17,7 +17,7 @@ export interface IncomingFile {
 const PRINTABLE = /^[\x20-\x7e]+$/;
 
 export function tooLarge(max: number): ApiError {
-  return new ApiError(413, 'E_TOO_LARGE', `Upload is larger than ${max} bytes`);
+  return new ApiError('E_TOO_LARGE', `Upload is larger than ${max} bytes`);
 }
 
 function cleanType(type: string | undefined): string {
@@ -51,7 +51,7 @@ export function incomingFile(req: Request, max: number): Promise<IncomingFile> {
         limits: { files: 1, fileSize: max, fields: 10, parts: 20 },
       });
     } catch {
-      reject(new ApiError(400, 'E_BAD_MULTIPART', 'Malformed multipart/form-data request'));
+      reject(new ApiError('E_VALIDATION', 'Malformed multipart/form-data request'));
       return;
     }
     let found = false;
@@ -77,15 +77,13 @@ export function incomingFile(req: Request, max: number): Promise<IncomingFile> {
     });
     parser.once('error', (error) => {
       const apiError = new ApiError(
-        400,
-        'E_BAD_MULTIPART',
+        'E_VALIDATION',
         `Malformed multipart body: ${(error as Error).message}`,
       );
       if (!found) reject(apiError);
     });
     parser.once('close', () => {
-      if (!found)
-        reject(new ApiError(400, 'E_NO_FILE', 'multipart/form-data needs a "file" field'));
+      if (!found) reject(new ApiError('E_VALIDATION', 'multipart/form-data needs a "file" field'));
     });
     req.pipe(parser);
   });

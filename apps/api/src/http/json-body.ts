@@ -5,17 +5,17 @@ import { ApiError } from './api-error.js';
 export async function readJsonBody(req: Request, limit = 16 * 1024): Promise<unknown> {
   const type = String(req.headers['content-type'] ?? '');
   if (!/^application\/json\b/i.test(type))
-    throw new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', 'Send Content-Type: application/json');
+    throw new ApiError('E_UNSUPPORTED_MEDIA_TYPE', 'Send Content-Type: application/json');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw new ApiError(413, 'E_TOO_LARGE', `JSON body over ${limit} bytes`);
+    if (size > limit) throw new ApiError('E_TOO_LARGE', `JSON body over ${limit} bytes`);
     chunks.push(chunk);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {
-    throw new ApiError(400, 'E_BAD_JSON', 'Body is not valid JSON');
+    throw new ApiError('E_VALIDATION', 'Body is not valid JSON');
   }
 }

@@ -44,7 +44,6 @@ export class ImagesController {
     const parsed = imageJobRequestSchema.safeParse(await readJsonBody(req));
     if (!parsed.success) {
       throw new ApiError(
-        400,
         'E_VALIDATION',
         parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
       );
@@ -58,8 +57,7 @@ export class ImagesController {
           allowedPorts: this.config.IMAGE_ALLOWED_PORTS,
         });
       } catch (error) {
-        if (error instanceof ImageProcessingError)
-          throw new ApiError(400, error.code, error.message);
+        if (error instanceof ImageProcessingError) throw new ApiError(error.code, error.message);
         throw error;
       }
     }
@@ -78,11 +76,7 @@ export class ImagesController {
     let jobId: string;
     if (idempotencyKey !== undefined) {
       if (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-        throw new ApiError(
-          400,
-          'E_VALIDATION',
-          'Idempotency-Key must be 1-255 printable characters',
-        );
+        throw new ApiError('E_VALIDATION', 'Idempotency-Key must be 1-255 printable characters');
       }
       jobId = `img_${createHash('sha256').update(`${req.userId}\0${idempotencyKey}`).digest('hex').slice(0, 40)}`;
     } else {
@@ -100,7 +94,6 @@ export class ImagesController {
     };
     const conflict = () =>
       new ApiError(
-        409,
         'E_IDEMPOTENCY_CONFLICT',
         'This Idempotency-Key was already used for a different request',
       );
@@ -116,7 +109,6 @@ export class ImagesController {
     const priority = await this.limits.jobs.admit(req.userId);
     if (priority === undefined)
       throw new ApiError(
-        429,
         'E_TOO_MANY_JOBS',
         `At most ${this.limits.jobs.maxPending} jobs may be queued or running per key; wait for some to finish`,
         { 'retry-after': '5' },

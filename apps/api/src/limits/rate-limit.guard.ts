@@ -22,7 +22,6 @@ export class RateLimitGuard implements CanActivate {
     const headers = rateLimitHeaders(decision);
     if (!decision.allowed)
       throw new ApiError(
-        429,
         'E_RATE_LIMITED',
         `Too many requests for this key: at most ${decision.limit} per window; retry in ${decision.resetSeconds} s`,
         headers,

@@ -1,5 +1,10 @@
-/** Why an image job failed. */
-export type ImageErrorCode =
+import type { ErrorCode } from '@monorepo/storage-core';
+
+/** Codes that must be in the platform's table (compile error otherwise). */
+type PlatformCodes<T extends ErrorCode> = T;
+
+/** Why an image job failed: platform codes (`ERROR_CODES` of `@monorepo/storage-core`), one per idea. */
+export type ImageErrorCode = PlatformCodes<
   /** Job fields are malformed (ids, tool, source): nothing was fetched. */
   | 'E_INVALID_JOB'
   /** The bytes are not a supported raster image (SVG, text, PDF, ...), whatever the name or header says. */
@@ -17,11 +22,12 @@ export type ImageErrorCode =
   /** The source server refused the request with a 4xx status (not found, forbidden, ...): retrying cannot help. */
   | 'E_SOURCE_REFUSED'
   /** `sourceKey` names no stored object. */
-  | 'E_SOURCE_NOT_FOUND'
+  | 'E_NOT_FOUND'
   /** Decoding or encoding took longer than allowed. */
   | 'E_TIMEOUT'
   /** Reading or writing storage failed (usually transient). */
-  | 'E_STORAGE';
+  | 'E_STORAGE'
+>;
 
 const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
   'E_INVALID_JOB',
@@ -30,7 +36,7 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
   'E_TOO_MANY_PIXELS',
   'E_CORRUPT_IMAGE',
   'E_FORBIDDEN_SOURCE',
-  'E_SOURCE_NOT_FOUND',
+  'E_NOT_FOUND',
   'E_SOURCE_REFUSED',
 ]);
 
@@ -48,7 +54,7 @@ export const FAILURE_MESSAGES: Readonly<Record<ImageErrorCode | 'E_INTERNAL', st
   E_FORBIDDEN_SOURCE: 'The source address is not allowed',
   E_SOURCE_FETCH: 'The source could not be fetched',
   E_SOURCE_REFUSED: 'The source server refused the request',
-  E_SOURCE_NOT_FOUND: 'The source does not exist',
+  E_NOT_FOUND: 'The source does not exist',
   E_TIMEOUT: 'The job took longer than allowed',
   E_STORAGE: 'Storage failed while processing the job',
   E_INTERNAL: 'The job failed',

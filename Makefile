@@ -33,7 +33,7 @@ test-reliability: setup ## Only the fault, load, hostile-input and abuse suites 
 	cd packages/storage-local && pnpm exec vitest run src/local-storage-disk.test.ts src/local-storage-crash.test.ts
 	cd packages/storage-s3 && pnpm exec vitest run src/s3-faults.test.ts src/s3-resilience.test.ts
 	cd packages/storage && pnpm exec vitest run src/key-parity.property.test.ts
-	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts
+	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts src/fairness.test.ts src/abuse-s3.test.ts
 
 .PHONY: test-release
 test-release: setup ## The release flow for real: changesets version + publish to a private registry, npm/pnpm consumers

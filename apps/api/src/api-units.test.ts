@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { InvalidKeyError, NotFoundError, StorageUnavailableError } from '@monorepo/storage';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
 import { RequestMethod } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parseApiKeys } from './auth/api-keys.js';
 import { FilesController } from './files/files.controller.js';
 import { parseRange } from './files/http-range.js';
@@ -15,6 +15,13 @@ import { toHttpError } from './http/error-mapping.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { API_ROUTES } from '@monorepo/api-client';
+import type {
+  ImageJob,
+  ImageJobRequest as ClientJobRequest,
+  ImageJobResult,
+  ImageToolName,
+} from '@monorepo/api-client';
+import type { ImageJobRequest, ImageTool, ProcessResult } from '@monorepo/image-processor/contract';
 
 describe('API keys', () => {
   it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
@@ -155,5 +162,12 @@ describe('the typed client', () => {
     const called = Object.values(API_ROUTES).map(({ method, path }) => `${method} ${path}`);
     expect(new Set(called).size).toBe(called.length);
     expect(called.sort()).toEqual([...documented].sort());
+  });
+
+  it('speaks the job contract: request, tools and result types match', () => {
+    expectTypeOf<ClientJobRequest>().toExtend<ImageJobRequest>();
+    expectTypeOf<ImageToolName>().toEqualTypeOf<`${ImageTool}`>();
+    expectTypeOf<ImageJobResult>().toEqualTypeOf<ProcessResult>();
+    expectTypeOf<NonNullable<ImageJob['error']>['code']>().toEqualTypeOf<string>();
   });
 });

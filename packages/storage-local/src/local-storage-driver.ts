@@ -1,13 +1,12 @@
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { copyFile, lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
   InvalidKeyError,
   PermissionDeniedError,
   StorageError,
-  StorageUnavailableError,
   joinPublicUrl,
   resolveRange,
   validateKey,
@@ -36,6 +35,7 @@ import type { Location } from './safe-root.js';
 import { Sidecars, fingerprint } from './sidecar.js';
 import type { StoredMeta } from './sidecar.js';
 import { sweep } from './sweeper.js';
+import { checkVolumes } from './volumes.js';
 
 const BACKEND = 'local';
 
@@ -303,33 +303,8 @@ export class LocalStorageDriver implements StorageDriver {
     return count;
   }
 
-  async checkHealth(): Promise<void> {
-    const ctx = { operation: 'checkHealth' as const, backend: BACKEND };
-    const root = await this.#files.root.root();
-    const rootDev = (await stat(root)).dev;
-    for (const folder of this.#folders ?? ['']) {
-      const dir = path.join(root, folder);
-      try {
-        const info = await lstat(dir);
-        if (!info.isDirectory())
-          throw new StorageUnavailableError(`Storage folder ${folder}/ is missing`, ctx);
-        if (this.#requireMounts && info.dev === rootDev)
-          throw new StorageUnavailableError(
-            `Storage folder ${folder}/ is not a mounted volume (it lies on the root's filesystem)`,
-            ctx,
-          );
-        const probe = path.join(dir, tempName());
-        await (await open(probe, 'wx', this.#files.fileMode)).close();
-        await unlink(probe);
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT')
-          throw new StorageUnavailableError(`Storage folder ${folder || '.'}/ is missing`, {
-            ...ctx,
-            cause: error,
-          });
-        throw mapFsError(error, 'checkHealth', folder);
-      }
-    }
+  checkHealth(): Promise<void> {
+    return checkVolumes(this.#files, this.#folders, this.#requireMounts);
   }
 
   sweepIncomplete(olderThanMs: number | undefined): Promise<number> {

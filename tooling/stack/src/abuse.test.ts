@@ -1,136 +1,32 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { StorageFactory } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
+import {
+  MB,
+  key,
+  USERS,
+  sleep,
+  until,
+  tempFiles,
+  openFds,
+  rssMb,
+  abortedUpload,
+  upload,
+  api,
+  keysOf,
+} from './test-abuse-helpers.js';
 
-// One misbehaving client must not hurt another team: every limit here holds across two API processes and two
-// worker processes sharing one Redis, behind one nginx.
-const MB = 1024 * 1024;
-const key = (user: string) => `abuse-key-${user}-${'0123456789abcdef'.repeat(2)}`;
-const USERS = ['abort', 'quota', 'rate', 'other', 'slots', 'jobs', 'drift', 'a', 'b'];
 const figures: Record<string, number | string> = {};
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-/** Every temporary file of an interrupted write under a local storage root. */
-async function tempFiles(root: string): Promise<string[]> {
-  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile() && e.name.startsWith('.~tmp')).map((e) => e.name);
-}
-
-function openFds(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-  return Number(line?.[1] ?? 0) / 1024;
-}
-
-/**
- * Starts an upload of `total` bytes, sends `sent` of them, then kills the connection the way a crashed client
- * or a dropped mobile link does.
- */
-async function abortedUpload(
-  gatewayUrl: string,
-  user: string,
-  kind: 'raw' | 'multipart',
-  total: number,
-  sent: number,
-): Promise<void> {
-  const boundary = `----abuse${randomBytes(8).toString('hex')}`;
-  const head =
-    kind === 'multipart'
-      ? Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n` +
-            'Content-Type: application/octet-stream\r\n\r\n',
-        )
-      : Buffer.alloc(0);
-  const req = http.request(`${gatewayUrl}/v1/files?name=big.bin`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key(user)}`,
-      'content-type':
-        kind === 'multipart'
-          ? `multipart/form-data; boundary=${boundary}`
-          : 'application/octet-stream',
-      'content-length': String(
-        head.length + total + (kind === 'multipart' ? boundary.length + 8 : 0),
-      ),
-    },
-  });
-  req.on('error', () => {});
-  req.write(head);
-  const chunk = randomBytes(256 * 1024);
-  for (let written = 0; written < sent; written += chunk.length) {
-    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve));
-  }
-  await sleep(300); // let the bytes reach storage
-  req.destroy();
-}
-
-async function upload(
-  stack: Stack,
-  user: string,
-  body: Buffer,
-  options: { multipart?: boolean; name?: string } = {},
-): Promise<Response> {
-  const name = options.name ?? 'file.bin';
-  if (options.multipart) {
-    const form = new FormData();
-    form.append('file', new Blob([body]), name);
-    return fetch(`${stack.gatewayUrl}/v1/files`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${key(user)}` },
-    });
-  }
-  return fetch(`${stack.gatewayUrl}/v1/files?name=${name}`, {
-    method: 'POST',
-    body,
-    headers: { authorization: `Bearer ${key(user)}`, 'content-type': 'application/octet-stream' },
-  });
-}
-
-const api = (stack: Stack, user: string, route: string, init: RequestInit = {}) =>
-  fetch(`${stack.gatewayUrl}${route}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${key(user)}`,
-      'content-type': 'application/json',
-      ...(init.headers as Record<string, string>),
-    },
-  });
-
-async function keysOf(storage: StorageAdapter, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const item of storage.listAll(prefix)) keys.push(item.key);
-  return keys;
-}
 
 describe('abuse limits on the local backend (2 API + 2 worker processes, one Redis)', () => {
   let dataDir: string;
@@ -386,146 +282,5 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
     ];
     expect(removed.reduce((sum, m) => sum + Number(m[1]), 0)).toBeGreaterThanOrEqual(1);
     expect(metrics).toMatch(/worker_janitor_runs_total \d+/);
-  });
-});
-
-describe('fair scheduling: one user’s burst does not delay another user’s job', () => {
-  let dataDir: string;
-  let stack: Stack;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'fair-'));
-    stack = await startStack({
-      dataDir,
-      apis: 2,
-      workers: 2,
-      apiKeys: { [key('a')]: 'a', [key('b')]: 'b' },
-      env: { LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000', WORKER_CONCURRENCY: '1' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-    console.log(`fairness figures: ${JSON.stringify(figures)}`);
-  });
-
-  it('user A submits 200 jobs, then user B one: B waits for a few of A’s jobs, not for A’s backlog', async () => {
-    // Big enough to take real time per job, so A's backlog stands while B's job waits.
-    const image = await sharp({
-      create: {
-        width: 800,
-        height: 600,
-        channels: 3,
-        background: '#777',
-        noise: { type: 'gaussian', mean: 128, sigma: 30 },
-      },
-    })
-      .jpeg()
-      .toBuffer();
-    const sources: Record<string, string> = {};
-    for (const user of ['a', 'b']) {
-      const res = await upload(stack, user, image, { name: 'src.jpg' });
-      sources[user] = ((await res.json()) as { key: string }).key;
-    }
-    const submit = async (user: string) => {
-      const res = await api(stack, user, '/v1/images', {
-        method: 'POST',
-        body: JSON.stringify({ tool: 'dall-e', sourceKey: sources[user] }),
-      });
-      expect(res.status).toBe(202);
-      return ((await res.json()) as { jobId: string }).jobId;
-    };
-    const queue = new Queue('image-processing', { connection: { url: stack.redisUrl } });
-    const completed = async () => (await queue.getJobCounts('completed')).completed ?? 0;
-    try {
-      const started = Date.now();
-      for (let i = 0; i < 200; i += 20)
-        await Promise.all(Array.from({ length: 20 }, () => submit('a')));
-      const aDoneBeforeB = await completed();
-      const submittedB = Date.now();
-      const mine = await submit('b');
-      const done = await until(
-        'B’s job',
-        async () => {
-          const status = (await (await api(stack, 'b', `/v1/images/${mine}`)).json()) as {
-            status: string;
-          };
-          return status.status === 'completed' ? Date.now() : undefined;
-        },
-        120_000,
-      );
-      // A's jobs that ran while B's waited: those already running and the few at the front of A's backlog.
-      const aDoneWhileBWaited = (await completed()) - 1 - aDoneBeforeB;
-      expect(aDoneBeforeB).toBeLessThan(150); // A's backlog really stood when B came
-      expect(aDoneWhileBWaited).toBeLessThanOrEqual(10);
-      // And A's burst still completes in full.
-      await until(
-        'A’s burst',
-        async () => ((await completed()) >= 201 ? true : undefined),
-        180_000,
-      );
-      const perJobMs = (Date.now() - started) / 201;
-      figures['200-job burst of A: A jobs still pending when B came'] = 200 - aDoneBeforeB;
-      figures['200-job burst of A: A jobs run while B’s waited'] = aDoneWhileBWaited;
-      figures['200-job burst of A: B’s job latency (ms)'] = done - submittedB;
-      figures['200-job burst of A: wall time per job, 2 workers (ms)'] = Math.round(perJobMs);
-    } finally {
-      await queue.close();
-    }
-  }, 240_000);
-});
-
-describe('aborted uploads on S3 leave no multipart upload behind', () => {
-  let dataDir: string;
-  let stack: Stack;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'abuse-s3-'));
-    stack = await startStack({
-      dataDir,
-      storageType: 's3',
-      apiKeys: { [key('abort')]: 'abort' },
-      maxUploadBytes: 64 * MB,
-      workers: 0,
-      env: { LOG_LEVEL: 'warn' },
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  it('aborts the multipart upload of every killed client, raw and multipart bodies alike', async () => {
-    const env = stack.storageEnv;
-    const client = new S3Client({
-      region: env.S3_REGION!,
-      endpoint: env.S3_ENDPOINT!,
-      forcePathStyle: true,
-      credentials: {
-        accessKeyId: env.S3_ACCESS_KEY_ID!,
-        secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
-      },
-    });
-    const pending = async () =>
-      (
-        (await client.send(new ListMultipartUploadsCommand({ Bucket: env.S3_BUCKET! }))).Uploads ??
-        []
-      ).length;
-    const before = openFds(stack.api.pid!);
-    for (let round = 0; round < 5; round++) {
-      await Promise.all(
-        (['raw', 'multipart'] as const).map((kind) =>
-          abortedUpload(stack.gatewayUrl, 'abort', kind, 40 * MB, 12 * MB),
-        ),
-      );
-    }
-    await until(
-      'multipart uploads to be aborted',
-      async () => ((await pending()) === 0 ? true : undefined),
-      10_000,
-    );
-    expect(await pending()).toBe(0);
-    expect(await keysOf(StorageFactory.fromEnv(env), 'uploads/')).toEqual([]);
-    expect(openFds(stack.api.pid!)).toBeLessThanOrEqual(before + 5);
-    figures['10 aborted S3 uploads (12 MB of 40 each): multipart uploads left'] = await pending();
-    client.destroy();
   });
 });

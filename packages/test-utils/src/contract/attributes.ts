@@ -1,20 +1,15 @@
-import type { StorageAdapter } from '@monorepo/storage-core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ContractContext } from './contract-context.js';
 
 /** Contract suite: attributes. */
 export function attributeSuite(t: ContractContext): void {
   describe('attributes', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     it('round-trips content type, cache control and metadata', async () => {
-      await storage.upload('attr/a.json', '{"a":1}', 'application/json; charset=utf-8', {
+      await t.storage.upload('attr/a.json', '{"a":1}', 'application/json; charset=utf-8', {
         cacheControl: 'public, max-age=60',
         metadata: { owner: 'user-123', 'job-id': 'job-456' },
       });
-      const info = await storage.stat('attr/a.json');
+      const info = await t.storage.stat('attr/a.json');
       expect(info.key).toBe('attr/a.json');
       expect(info.contentType).toBe('application/json; charset=utf-8');
       expect(info.cacheControl).toBe('public, max-age=60');
@@ -27,25 +22,25 @@ export function attributeSuite(t: ContractContext): void {
     });
 
     it('keeps a content type that differs from the extension', async () => {
-      await storage.upload('attr/photo.txt', 'not really text', 'image/png');
-      expect((await storage.stat('attr/photo.txt')).contentType).toBe('image/png');
+      await t.storage.upload('attr/photo.txt', 'not really text', 'image/png');
+      expect((await t.storage.stat('attr/photo.txt')).contentType).toBe('image/png');
     });
 
     it('replaces attributes on overwrite', async () => {
-      await storage.upload('attr/b.bin', 'one', 'text/csv', {
+      await t.storage.upload('attr/b.bin', 'one', 'text/csv', {
         metadata: { v: '1' },
         cacheControl: 'no-cache',
       });
-      await storage.upload('attr/b.bin', 'second', 'image/gif');
-      const info = await storage.stat('attr/b.bin');
+      await t.storage.upload('attr/b.bin', 'second', 'image/gif');
+      const info = await t.storage.stat('attr/b.bin');
       expect(info.contentType).toBe('image/gif');
       expect(info.metadata).toEqual({});
       expect(info.cacheControl).toBeUndefined();
     });
 
     it('returns stored attributes from list when asked', async () => {
-      await storage.upload('attr/c/x.dat', 'x', 'text/markdown', { metadata: { k: 'v' } });
-      const page = await storage.list('attr/c/', { metadata: true });
+      await t.storage.upload('attr/c/x.dat', 'x', 'text/markdown', { metadata: { k: 'v' } });
+      const page = await t.storage.list('attr/c/', { metadata: true });
       expect(page.items).toHaveLength(1);
       expect(page.items[0]).toMatchObject({
         key: 'attr/c/x.dat',
@@ -53,15 +48,15 @@ export function attributeSuite(t: ContractContext): void {
         metadata: { k: 'v' },
         size: 1,
       });
-      const plain = await storage.list('attr/c/');
+      const plain = await t.storage.list('attr/c/');
       expect(plain.items[0]).toMatchObject({ key: 'attr/c/x.dat', size: 1, metadata: {} });
     });
 
     it('changes the etag when the content changes', async () => {
-      await storage.upload('attr/e.txt', 'aaaa', 'text/plain');
-      const first = (await storage.stat('attr/e.txt')).etag;
-      await storage.upload('attr/e.txt', 'bbbbbbbb', 'text/plain');
-      expect((await storage.stat('attr/e.txt')).etag).not.toBe(first);
+      await t.storage.upload('attr/e.txt', 'aaaa', 'text/plain');
+      const first = (await t.storage.stat('attr/e.txt')).etag;
+      await t.storage.upload('attr/e.txt', 'bbbbbbbb', 'text/plain');
+      expect((await t.storage.stat('attr/e.txt')).etag).not.toBe(first);
     });
   });
 }

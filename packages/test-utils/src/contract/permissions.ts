@@ -1,18 +1,13 @@
-import type { StorageAdapter } from '@monorepo/storage-core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCode, keysOf } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
 
 /** Contract suite: permissions. */
 export function permissionSuite(t: ContractContext): void {
   describe('permissions', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     it('reports a refused read as EACCES, never as a missing object', async (ctx) => {
       if (!t.withoutPermission) return ctx.skip();
-      await storage.upload('perm/a.txt', 'secret', 'text/plain');
+      await t.storage.upload('perm/a.txt', 'secret', 'text/plain');
       await t.withoutPermission(async (denied) => {
         await expectCode(denied.exists('perm/a.txt'), 'EACCES');
         await expectCode(denied.exists('perm/missing.txt'), 'EACCES');
@@ -20,12 +15,12 @@ export function permissionSuite(t: ContractContext): void {
         await expectCode(denied.download('perm/a.txt'), 'EACCES');
         await expectCode(denied.checkHealth(), 'EACCES');
       });
-      expect((await storage.download('perm/a.txt')).toString()).toBe('secret');
+      expect((await t.storage.download('perm/a.txt')).toString()).toBe('secret');
     });
 
     it('passes its health check when the backend is usable', async () => {
-      await storage.checkHealth();
-      expect(await keysOf(storage)).toEqual([]);
+      await t.storage.checkHealth();
+      expect(await keysOf(t.storage)).toEqual([]);
     });
   });
 }

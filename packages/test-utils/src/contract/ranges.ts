@@ -1,4 +1,3 @@
-import type { StorageAdapter } from '@monorepo/storage-core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../contract-fixtures.js';
 import { expectCode, readAll } from './contract-context.js';
@@ -7,17 +6,13 @@ import type { ContractContext } from './contract-context.js';
 /** Contract suite: ranges. */
 export function rangeSuite(t: ContractContext): void {
   describe('range reads', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     const bytes = pseudoRandomBytes(1000, 5);
     beforeEach(async () => {
-      await storage.upload('range/obj.bin', bytes, 'application/octet-stream');
+      await t.storage.upload('range/obj.bin', bytes, 'application/octet-stream');
     });
     const read = async (start: number, end?: number) =>
       readAll(
-        await storage.downloadStream(
+        await t.storage.downloadStream(
           'range/obj.bin',
           end === undefined ? { start } : { start, end },
         ),
@@ -39,9 +34,9 @@ export function rangeSuite(t: ContractContext): void {
       expect((await read(995, 5000)).equals(bytes.subarray(995))).toBe(true);
     });
     it('rejects a start at or past the end with ERANGE', async () => {
-      await expectCode(storage.downloadStream('range/obj.bin', { start: 1000 }), 'ERANGE');
+      await expectCode(t.storage.downloadStream('range/obj.bin', { start: 1000 }), 'ERANGE');
       await expectCode(
-        storage.downloadStream('range/obj.bin', { start: 5000, end: 6000 }),
+        t.storage.downloadStream('range/obj.bin', { start: 5000, end: 6000 }),
         'ERANGE',
       );
     });

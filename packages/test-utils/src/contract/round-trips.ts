@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import type { StorageAdapter } from '@monorepo/storage-core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashStream, pseudoRandomBytes, pseudoRandomStream, sha256 } from '../contract-fixtures.js';
 import { readAll } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
@@ -8,10 +7,6 @@ import type { ContractContext } from './contract-context.js';
 /** Contract suite: round trips. */
 export function roundTripSuite(t: ContractContext): void {
   describe('round trips', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     const cases: Array<[string, Buffer]> = [
       ['empty', Buffer.alloc(0)],
       ['one byte', Buffer.from([0x2a])],
@@ -20,43 +15,43 @@ export function roundTripSuite(t: ContractContext): void {
     ];
     for (const [label, bytes] of cases) {
       it(`stores and returns ${label} byte-exact`, async () => {
-        const url = await storage.upload(`rt/${label}.bin`, bytes, 'application/octet-stream');
-        expect(url).toBe(storage.getPublicUrl(`rt/${label}.bin`));
-        expect((await storage.download(`rt/${label}.bin`)).equals(bytes)).toBe(true);
-        expect((await readAll(await storage.downloadStream(`rt/${label}.bin`))).equals(bytes)).toBe(
-          true,
-        );
-        expect((await storage.stat(`rt/${label}.bin`)).size).toBe(bytes.length);
+        const url = await t.storage.upload(`rt/${label}.bin`, bytes, 'application/octet-stream');
+        expect(url).toBe(t.storage.getPublicUrl(`rt/${label}.bin`));
+        expect((await t.storage.download(`rt/${label}.bin`)).equals(bytes)).toBe(true);
+        expect(
+          (await readAll(await t.storage.downloadStream(`rt/${label}.bin`))).equals(bytes),
+        ).toBe(true);
+        expect((await t.storage.stat(`rt/${label}.bin`)).size).toBe(bytes.length);
       });
     }
 
     it('accepts strings (UTF-8) and Uint8Arrays', async () => {
-      await storage.upload('rt/text.txt', 'Hello, 世界 👋', 'text/plain');
-      expect((await storage.download('rt/text.txt')).toString('utf8')).toBe('Hello, 世界 👋');
+      await t.storage.upload('rt/text.txt', 'Hello, 世界 👋', 'text/plain');
+      expect((await t.storage.download('rt/text.txt')).toString('utf8')).toBe('Hello, 世界 👋');
       const view = new Uint8Array([9, 8, 7, 6, 5]).subarray(1, 4);
-      await storage.upload('rt/view.bin', view, 'application/octet-stream');
-      expect([...(await storage.download('rt/view.bin'))]).toEqual([8, 7, 6]);
+      await t.storage.upload('rt/view.bin', view, 'application/octet-stream');
+      expect([...(await t.storage.download('rt/view.bin'))]).toEqual([8, 7, 6]);
     });
 
     it('streams a large object in and out byte-exact', async () => {
       const size = t.options.largeObjectBytes ?? 20 * 1024 * 1024;
       const expected = await hashStream(pseudoRandomStream(size, 99));
-      await storage.upload(
+      await t.storage.upload(
         'rt/large.bin',
         pseudoRandomStream(size, 99),
         'application/octet-stream',
       );
-      const actual = await hashStream(await storage.downloadStream('rt/large.bin'));
+      const actual = await hashStream(await t.storage.downloadStream('rt/large.bin'));
       expect(actual).toEqual(expected);
-      expect((await storage.stat('rt/large.bin')).size).toBe(size);
+      expect((await t.storage.stat('rt/large.bin')).size).toBe(size);
     });
 
     it('takes a stream with a declared contentLength', async () => {
       const bytes = pseudoRandomBytes(300_000, 3);
-      await storage.upload('rt/sized.bin', Readable.from([bytes]), 'application/octet-stream', {
+      await t.storage.upload('rt/sized.bin', Readable.from([bytes]), 'application/octet-stream', {
         contentLength: bytes.length,
       });
-      expect(sha256(await storage.download('rt/sized.bin'))).toBe(sha256(bytes));
+      expect(sha256(await t.storage.download('rt/sized.bin'))).toBe(sha256(bytes));
     });
   });
 }

@@ -1,20 +1,15 @@
-import type { StorageAdapter } from '@monorepo/storage-core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectCode } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
 
 /** Contract suite: signed urls. */
 export function signedUrlSuite(t: ContractContext): void {
   describe('signed URLs', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     it('signs GET and PUT URLs', async (ctx) => {
-      if (!storage.capabilities.signedUrls) return ctx.skip();
-      await storage.upload('signed/a.txt', 'signed content', 'text/plain');
-      const get = await storage.getSignedUrl!('signed/a.txt', { expiresIn: 60 });
-      const put = await storage.getSignedUrl!('signed/b.txt', {
+      if (!t.storage.capabilities.signedUrls) return ctx.skip();
+      await t.storage.upload('signed/a.txt', 'signed content', 'text/plain');
+      const get = await t.storage.getSignedUrl!('signed/a.txt', { expiresIn: 60 });
+      const put = await t.storage.getSignedUrl!('signed/b.txt', {
         method: 'PUT',
         contentType: 'text/plain',
         expiresIn: 60,
@@ -31,20 +26,20 @@ export function signedUrlSuite(t: ContractContext): void {
           headers: { 'content-type': 'text/plain' },
         });
         expect(sent.status).toBe(200);
-        expect((await storage.download('signed/b.txt')).toString()).toBe('uploaded directly');
+        expect((await t.storage.download('signed/b.txt')).toString()).toBe('uploaded directly');
       }
     });
 
     it('rejects lifetimes out of range with ECONFIG', async () => {
       // Checked before the capability: a backend without signed URLs refuses with ECONFIG too.
-      await expectCode(storage.getSignedUrl!('signed/a.txt', { expiresIn: 0 }), 'ECONFIG');
-      await expectCode(storage.getSignedUrl!('signed/a.txt', { expiresIn: 604801 }), 'ECONFIG');
-      await expectCode(storage.getSignedUrl!('../x'), 'EINVAL');
+      await expectCode(t.storage.getSignedUrl!('signed/a.txt', { expiresIn: 0 }), 'ECONFIG');
+      await expectCode(t.storage.getSignedUrl!('signed/a.txt', { expiresIn: 604801 }), 'ECONFIG');
+      await expectCode(t.storage.getSignedUrl!('../x'), 'EINVAL');
     });
 
     it('refuses to sign, with ECONFIG, where the backend cannot', async (ctx) => {
-      if (storage.capabilities.signedUrls) return ctx.skip();
-      await expectCode(storage.getSignedUrl!('signed/a.txt'), 'ECONFIG');
+      if (t.storage.capabilities.signedUrls) return ctx.skip();
+      await expectCode(t.storage.getSignedUrl!('signed/a.txt'), 'ECONFIG');
     });
   });
 }

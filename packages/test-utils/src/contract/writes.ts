@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StorageAdapter } from '@monorepo/storage-core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pseudoRandomStream, sha256 } from '../contract-fixtures.js';
 import { expectCode, keysOf } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
@@ -9,53 +8,49 @@ import type { ContractContext } from './contract-context.js';
 /** Contract suite: writes. */
 export function writeSuite(t: ContractContext): void {
   describe('conditional and repeated writes', () => {
-    let storage: StorageAdapter;
-    beforeEach(() => {
-      storage = t.storage;
-    });
     it('ifNotExists creates once, then fails with EEXIST and keeps the original', async () => {
-      await storage.upload('cond/a.txt', 'first', 'text/plain', { ifNotExists: true });
+      await t.storage.upload('cond/a.txt', 'first', 'text/plain', { ifNotExists: true });
       await expectCode(
-        storage.upload('cond/a.txt', 'second', 'text/plain', { ifNotExists: true }),
+        t.storage.upload('cond/a.txt', 'second', 'text/plain', { ifNotExists: true }),
         'EEXIST',
       );
       await expectCode(
-        storage.upload('cond/a.txt', pseudoRandomStream(10_000), 'text/plain', {
+        t.storage.upload('cond/a.txt', pseudoRandomStream(10_000), 'text/plain', {
           ifNotExists: true,
         }),
         'EEXIST',
       );
-      expect((await storage.download('cond/a.txt')).toString()).toBe('first');
-      expect(await keysOf(storage, 'cond/')).toEqual(['cond/a.txt']);
+      expect((await t.storage.download('cond/a.txt')).toString()).toBe('first');
+      expect(await keysOf(t.storage, 'cond/')).toEqual(['cond/a.txt']);
     });
 
     it('overwrites', async () => {
-      await storage.upload('ow/a.txt', 'a much longer first version', 'text/plain');
-      await storage.upload('ow/a.txt', 'short', 'text/plain');
-      expect((await storage.download('ow/a.txt')).toString()).toBe('short');
-      expect((await storage.stat('ow/a.txt')).size).toBe(5);
+      await t.storage.upload('ow/a.txt', 'a much longer first version', 'text/plain');
+      await t.storage.upload('ow/a.txt', 'short', 'text/plain');
+      expect((await t.storage.download('ow/a.txt')).toString()).toBe('short');
+      expect((await t.storage.stat('ow/a.txt')).size).toBe(5);
     });
 
     it('never tears content under concurrent writers', async (ctx) => {
-      if (!storage.capabilities.atomicOverwrite || t.options.serverTearsOverwrites)
+      if (!t.storage.capabilities.atomicOverwrite || t.options.serverTearsOverwrites)
         return ctx.skip();
       const versions = Array.from({ length: 6 }, (_, i) =>
         Buffer.alloc(256 * 1024 + i * 1000, 65 + i),
       );
       const hashes = new Set(versions.map(sha256));
-      await storage.upload('race/key.bin', versions[0]!, 'application/octet-stream');
+      await t.storage.upload('race/key.bin', versions[0]!, 'application/octet-stream');
       const seen: string[] = [];
       let writing = true;
       const reader = (async () => {
         while (writing) {
-          seen.push(sha256(await storage.download('race/key.bin')));
+          seen.push(sha256(await t.storage.download('race/key.bin')));
           await sleep(1);
         }
       })();
       try {
         await Promise.all(
           versions.map((bytes, i) =>
-            storage.upload(
+            t.storage.upload(
               'race/key.bin',
               i % 2 ? Readable.from([bytes]) : bytes,
               'application/octet-stream',
@@ -66,14 +61,14 @@ export function writeSuite(t: ContractContext): void {
         writing = false;
         await reader;
       }
-      expect(hashes.has(sha256(await storage.download('race/key.bin')))).toBe(true);
+      expect(hashes.has(sha256(await t.storage.download('race/key.bin')))).toBe(true);
       for (const hash of seen) expect(hashes.has(hash)).toBe(true);
-      expect(await keysOf(storage)).toEqual(['race/key.bin']);
+      expect(await keysOf(t.storage)).toEqual(['race/key.bin']);
     });
 
     it('stores nothing when the declared contentLength is wrong', async () => {
       await expect(
-        storage.upload(
+        t.storage.upload(
           'bad/len.bin',
           Readable.from([Buffer.alloc(1000)]),
           'application/octet-stream',
@@ -82,7 +77,7 @@ export function writeSuite(t: ContractContext): void {
           },
         ),
       ).rejects.toThrow();
-      expect(await storage.exists('bad/len.bin')).toBe(false);
+      expect(await t.storage.exists('bad/len.bin')).toBe(false);
     });
 
     it('stores nothing when the body stream fails', async () => {
@@ -93,19 +88,19 @@ export function writeSuite(t: ContractContext): void {
         },
       });
       await expect(
-        storage.upload('bad/stream.bin', failing, 'application/octet-stream'),
+        t.storage.upload('bad/stream.bin', failing, 'application/octet-stream'),
       ).rejects.toThrow();
-      expect(await storage.exists('bad/stream.bin')).toBe(false);
-      expect(await keysOf(storage)).toEqual([]);
+      expect(await t.storage.exists('bad/stream.bin')).toBe(false);
+      expect(await keysOf(t.storage)).toEqual([]);
     });
 
     it('stores nothing when aborted', async () => {
       const controller = new AbortController();
       controller.abort();
       await expect(
-        storage.upload('bad/aborted.txt', 'x', 'text/plain', { signal: controller.signal }),
+        t.storage.upload('bad/aborted.txt', 'x', 'text/plain', { signal: controller.signal }),
       ).rejects.toThrow();
-      expect(await storage.exists('bad/aborted.txt')).toBe(false);
+      expect(await t.storage.exists('bad/aborted.txt')).toBe(false);
     });
   });
 }

@@ -1,13 +1,14 @@
-import { KEY_LAYOUT } from '@monorepo/storage';
-import type { StorageAdapter } from '@monorepo/storage';
+import { KEY_LAYOUT, defaultVisibility } from '@monorepo/storage';
+import type { StorageAdapter, Visibility } from '@monorepo/storage';
 
 /** What {@link initStorage} found and did. */
 export interface InitReport {
   /** The root directory or bucket was created by this call. */
   created: boolean;
   /**
-   * With `capabilities.publicReadPolicy`: prefix → HTTP status of an anonymous GET of a probe object there at
-   * the store itself (200 public, 403 private). Absent on backends served only through the CDN.
+   * With `capabilities.publicReadPolicy`: probe → HTTP status of an anonymous GET of it at the store itself
+   * (200 public, 403 private): one object per folder at its default visibility, one private under `processed/`
+   * and one public under `uploads/`. Absent on backends served only through the CDN.
    */
   anonymousRead?: Record<string, number>;
 }
@@ -15,8 +16,8 @@ export interface InitReport {
 /**
  * Prepares a backend for the layout: the folders (`uploads`, `generated`, `processed`) where folders exist;
  * where the store serves reads itself (S3), a policy that makes only the layout's public prefixes anonymously
- * readable (the CDN fetches them without credentials; it signs everything else), then checks it: a probe
- * object in each public prefix must be readable anonymously and one under `uploads/` must be refused.
+ * readable, plus objects tagged public, and refuses objects tagged private (the CDN fetches anonymously and
+ * passes signed requests through), then checks it with probe objects of each kind.
  *
  * @throws {Error} when the server does not enforce the policy as set (e.g. the whole bucket is public).
  */
@@ -29,29 +30,40 @@ export async function initStorage(storage: StorageAdapter): Promise<InitReport> 
   if (!publicRead || !storage.getOriginUrl) return { created };
   const originUrl = storage.getOriginUrl.bind(storage);
   const anonymousRead: Record<string, number> = {};
-  const probes = [...KEY_LAYOUT.publicPrefixes, ...KEY_LAYOUT.privatePrefixes].map((prefix) => ({
-    prefix,
-    key: `${prefix}.storage-init-probe`,
-  }));
+  // Each folder at its default visibility, then the other way round: objects made private under a public
+  // prefix, and public under a private one.
+  const probes = [
+    ...[...KEY_LAYOUT.publicPrefixes, ...KEY_LAYOUT.privatePrefixes].map((prefix) => ({
+      label: prefix,
+      key: `${prefix}.storage-init-probe`,
+      visibility: defaultVisibility(prefix),
+    })),
+    ...[KEY_LAYOUT.publicPrefixes[0], KEY_LAYOUT.privatePrefixes[0]].map((prefix) => {
+      const visibility: Visibility = defaultVisibility(prefix) === 'public' ? 'private' : 'public';
+      return {
+        label: `${prefix} (${visibility})`,
+        key: `${prefix}.storage-init-probe-${visibility}`,
+        visibility,
+      };
+    }),
+  ];
   try {
-    for (const { prefix, key } of probes) {
-      await storage.upload(key, 'probe', 'text/plain');
+    for (const { label, key, visibility } of probes) {
+      await storage.upload(key, 'probe', 'text/plain', { visibility });
       const res = await fetch(originUrl(key), { signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
-      anonymousRead[prefix] = res.status;
+      anonymousRead[label] = res.status;
     }
   } finally {
     for (const { key } of probes) await storage.delete(key).catch(() => {});
   }
-  const isPublic = (prefix: string) =>
-    (KEY_LAYOUT.publicPrefixes as readonly string[]).includes(prefix);
-  const wrong = Object.entries(anonymousRead).filter(
-    ([prefix, status]) => (status === 200) !== isPublic(prefix),
+  const wrong = probes.filter(
+    ({ label, visibility }) => (anonymousRead[label] === 200) !== (visibility === 'public'),
   );
   if (wrong.length > 0)
     throw new Error(
-      `bucket policy not in effect: anonymous reads answered ${wrong.map(([p, s]) => `${p} ${s}`).join(', ')} ` +
-        `(want 200 for ${KEY_LAYOUT.publicPrefixes.join(', ')} and 403 elsewhere)`,
+      `bucket policy not in effect: anonymous reads answered ${wrong.map(({ label }) => `${label} ${anonymousRead[label]}`).join(', ')} ` +
+        `(want 200 for public objects and 403 for private ones)`,
     );
   return { created, anonymousRead };
 }

@@ -263,13 +263,20 @@ describe('storage clean, usage, backup/restore', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`created bucket ${bucket}`);
-    expect(result.stdout).toContain('processed/ 200, generated/ 200, uploads/ 403');
+    expect(result.stdout).toContain(
+      'processed/ 200, generated/ 200, uploads/ 403, processed/ (private) 403, uploads/ (public) 200',
+    );
     const storage = new S3StorageAdapter(s3ConfigFor({ ...server, bucket }));
     await storage.upload('uploads/u/secret.txt', 'secret', 'text/plain');
     await storage.upload('processed/t/u/j/out.txt', 'out', 'text/plain');
     expect((await fetch(storage.getOriginUrl('uploads/u/secret.txt'))).status).toBe(403);
     expect(await (await fetch(storage.getOriginUrl('processed/t/u/j/out.txt'))).text()).toBe('out');
     expect((await fetch(`${server.endpoint}/${bucket}?list-type=2`)).status).toBe(403); // no anonymous listing
+    // Visibility is per object and changes at once at the bucket.
+    await storage.setVisibility('processed/t/u/j/out.txt', 'private');
+    expect((await fetch(storage.getOriginUrl('processed/t/u/j/out.txt'))).status).toBe(403);
+    await storage.setVisibility('uploads/u/secret.txt', 'public');
+    expect(await (await fetch(storage.getOriginUrl('uploads/u/secret.txt'))).text()).toBe('secret');
     expect((await run(['init', '--storage', `s3://${bucket}`], s3Env())).stdout).toContain(
       `found bucket ${bucket}`,
     );

@@ -3,8 +3,9 @@ import type { Readable } from 'node:stream';
 import type { Body } from './body.js';
 import { bodyToBuffer, isStreamBody } from './body.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { ConfigError, StorageError, isStorageError } from './errors.js';
+import { ConfigError, InvalidKeyError, StorageError, isStorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
+import { defaultVisibility } from './key-layout.js';
 import { validateDeletePrefix, validateKey, validatePrefix } from './keys.js';
 import { noopMonitoring } from './monitoring.js';
 import type { Monitoring } from './monitoring.js';
@@ -19,6 +20,7 @@ import type {
   SignedUrlOptions,
   StorageAdapter,
   UploadOptions,
+  Visibility,
 } from './storage-adapter.js';
 import type { StorageDriver } from './storage-driver.js';
 
@@ -89,7 +91,11 @@ export class Disk implements StorageAdapter {
       const stream = isStreamBody(body) ? body : undefined;
       stream?.on('error', noteBodyError);
       try {
-        this.#bytes('upload', await this.#driver.upload(key, body, contentType, options));
+        const visibility = options.visibility ?? defaultVisibility(key);
+        this.#bytes(
+          'upload',
+          await this.#driver.upload(key, body, contentType, { ...options, visibility }),
+        );
       } finally {
         stream?.removeListener('error', noteBodyError);
       }
@@ -187,6 +193,19 @@ export class Disk implements StorageAdapter {
       validateDeletePrefix(prefix, this.backend);
       this.#prefix(prefix, 'deletePrefix');
       return this.#driver.deletePrefix(prefix);
+    });
+  }
+
+  setVisibility(key: string, visibility: Visibility): Promise<void> {
+    return this.#run('setVisibility', key, async () => {
+      this.#key(key, 'setVisibility');
+      if (visibility !== 'public' && visibility !== 'private')
+        throw new InvalidKeyError(`Invalid visibility ${JSON.stringify(visibility)}`, {
+          key,
+          operation: 'setVisibility',
+          backend: this.backend,
+        });
+      await this.#driver.setVisibility(key, visibility);
     });
   }
 

@@ -33,6 +33,7 @@ export type StorageOperation =
   | 'checkHealth'
   | 'sweepIncomplete'
   | 'provision'
+  | 'setVisibility'
   | 'getOriginUrl'
   | 'config';
 

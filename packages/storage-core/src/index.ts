@@ -46,11 +46,13 @@ export type {
   SignedUrlOptions,
   StorageAdapter,
   UploadOptions,
+  Visibility,
 } from './storage-adapter.js';
 export type { StorageCapabilities } from './storage-capabilities.js';
 export type { DriverPage, StorageDriver } from './storage-driver.js';
 export {
   KEY_LAYOUT,
+  defaultVisibility,
   isPublicKey,
   jobOriginalKey,
   jobOutputPrefix,

@@ -68,3 +68,11 @@ export function keyTool(key: string): string | undefined {
     ? tool
     : undefined;
 }
+
+/**
+ * The visibility an object has unless set otherwise: `public` under the layout's public prefixes (job outputs,
+ * kept sources), `private` everywhere else (uploads, and keys outside the layout).
+ */
+export function defaultVisibility(key: string): 'public' | 'private' {
+  return isPublicKey(key) ? 'public' : 'private';
+}

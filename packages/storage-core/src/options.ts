@@ -120,6 +120,12 @@ export function validateUploadOptions(
   ) {
     fail('contentLength must be a non-negative integer');
   }
+  if (
+    options.visibility !== undefined &&
+    options.visibility !== 'public' &&
+    options.visibility !== 'private'
+  )
+    fail('visibility must be "public" or "private"');
   let total = 0;
   for (const [name, value] of Object.entries(options.metadata ?? {})) {
     if (!METADATA_NAME.test(name))

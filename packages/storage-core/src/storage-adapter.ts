@@ -1,8 +1,20 @@
 import type { Body } from './body.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 
+/**
+ * Who may read an object through the CDN (or, on S3, at the bucket) without a signature: `public` anyone,
+ * `private` only holders of a valid, unexpired signed URL.
+ */
+export type Visibility = 'public' | 'private';
+
 /** Options for {@link StorageAdapter.upload}. */
 export interface UploadOptions {
+  /**
+   * Visibility of the stored object (default: the key layout's, {@link defaultVisibility}: `private` under
+   * `uploads/` and outside the layout's public folders, `public` under `processed/` and `generated/`).
+   * An overwrite sets it anew.
+   */
+  visibility?: Visibility;
   /** User metadata stored with the object. Keys are lower-cased ASCII (`[a-z0-9-]`); values are strings. */
   metadata?: Record<string, string>;
   /** `Cache-Control` stored with the object and served by S3/CDNs. */
@@ -37,6 +49,8 @@ export interface ObjectInfo {
   metadata: Record<string, string>;
   /** Stored `Cache-Control`, if any (not filled by a plain `list`). */
   cacheControl?: string;
+  /** Who may read it without a signature (filled by {@link StorageAdapter.stat}). */
+  visibility?: Visibility;
 }
 
 /** Options for {@link StorageAdapter.list}. */
@@ -234,6 +248,14 @@ export interface StorageAdapter {
    * @throws {InvalidKeyError} bad folder or prefix. @throws {PermissionDeniedError} @throws {StorageUnavailableError}
    */
   provision(options?: ProvisionOptions): Promise<{ created: boolean }>;
+
+  /**
+   * Makes an object public or private, at once and without rewriting it; a later upload to the key sets it
+   * anew. Copies and moves keep it.
+   *
+   * @throws {NotFoundError} the key does not exist. @throws {InvalidKeyError} @throws {StorageUnavailableError}
+   */
+  setVisibility(key: string, visibility: Visibility): Promise<void>;
 
   /**
    * Optional capability (`capabilities.publicReadPolicy`): the URL of the object at the store itself, not

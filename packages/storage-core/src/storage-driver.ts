@@ -7,6 +7,7 @@ import type {
   ProvisionOptions,
   SignedUrlOptions,
   UploadOptions,
+  Visibility,
 } from './storage-adapter.js';
 
 /** One page of a driver listing: `more` tells whether keys follow the last item. */
@@ -30,8 +31,13 @@ export interface StorageDriver {
    * `prefix` is true for listing prefixes, which may also lead to an allowed folder.
    */
   checkKey?(key: string, operation: StorageOperation, prefix: boolean): void;
-  /** Stores the body; returns the number of bytes stored. */
-  upload(key: string, body: Body, contentType: string, options: UploadOptions): Promise<number>;
+  /** Stores the body with `options.visibility` (always set by `Disk`); returns the number of bytes stored. */
+  upload(
+    key: string,
+    body: Body,
+    contentType: string,
+    options: UploadOptions & { visibility: Visibility },
+  ): Promise<number>;
   download(key: string): Promise<Buffer>;
   downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
   exists(key: string): Promise<boolean>;
@@ -48,6 +54,8 @@ export interface StorageDriver {
   /** `fromKey !== toKey`. */
   move(fromKey: string, toKey: string): Promise<void>;
   deletePrefix(prefix: string): Promise<number>;
+  /** The key exists (else `NotFoundError`). */
+  setVisibility(key: string, visibility: Visibility): Promise<void>;
   checkHealth(): Promise<void>;
   sweepIncomplete(olderThanMs: number | undefined): Promise<number>;
   provision(options: ProvisionOptions): Promise<{ created: boolean }>;

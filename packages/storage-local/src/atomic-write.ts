@@ -2,11 +2,12 @@ import type { BigIntStats } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { StorageError, bodyToBuffer, bodyToReadable } from '@monorepo/storage-core';
-import type { Body, UploadOptions } from '@monorepo/storage-core';
+import type { Body, UploadOptions, Visibility } from '@monorepo/storage-core';
 import { currentFingerprint, syncDir } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
 import type { Location } from './safe-root.js';
 import { fingerprint } from './sidecar.js';
+import { writeVisibility } from './visibility-markers.js';
 import type { StoredMeta } from './sidecar.js';
 
 /**
@@ -64,8 +65,8 @@ export async function finishTemp(files: LocalFiles, tmp: string): Promise<BigInt
 
 /**
  * Renames `from` (a finished temp file, or the source of a move) onto `loc`, with a sidecar for `meta`
- * when `stats` (those of `from`) are given, then fsyncs the directory. With `ifNotExists` the file is
- * linked instead, which fails with `EEXIST` when the key exists.
+ * when `stats` (those of `from`) are given, and the visibility marker of `visibility`, then fsyncs the
+ * directory. With `ifNotExists` the file is linked instead, which fails with `EEXIST` when the key exists.
  */
 export async function commit(
   files: LocalFiles,
@@ -74,10 +75,16 @@ export async function commit(
   stats: BigIntStats | undefined,
   meta: StoredMeta,
   ifNotExists: boolean,
+  visibility: { key: string; value: Visibility },
   signal?: AbortSignal,
 ): Promise<void> {
+  const mark = () =>
+    writeVisibility(loc.dir, loc.name, visibility.key, visibility.value, files.fileMode);
   await files.locks.run(loc.file, async () => {
     signal?.throwIfAborted();
+    // Never a moment where private content reads as public: a private marker goes in before the data,
+    // a public one (or none) after it, once the old content is gone.
+    if (visibility.value === 'private') await mark();
     if (stats) {
       await files.sidecars.write(
         loc.dir,
@@ -93,6 +100,7 @@ export async function commit(
     } else {
       await rename(from, loc.file);
     }
+    if (visibility.value === 'public') await mark();
   });
   if (files.fsync) await syncDir(loc.dir);
 }

@@ -21,6 +21,7 @@ import type {
   StorageDriver,
   StorageOperation,
   UploadOptions,
+  Visibility,
 } from '@monorepo/storage-core';
 import { commit, finishTemp, writeTemp } from './atomic-write.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
@@ -35,6 +36,7 @@ import type { Location } from './safe-root.js';
 import { Sidecars, fingerprint } from './sidecar.js';
 import type { StoredMeta } from './sidecar.js';
 import { sweep } from './sweeper.js';
+import { readVisibility, removeVisibility, writeVisibility } from './visibility-markers.js';
 import { checkVolumes } from './volumes.js';
 
 const BACKEND = 'local';
@@ -87,7 +89,7 @@ export class LocalStorageDriver implements StorageDriver {
     key: string,
     body: Body,
     contentType: string,
-    options: UploadOptions,
+    options: UploadOptions & { visibility: Visibility },
   ): Promise<number> {
     let tmp: string | undefined;
     try {
@@ -114,6 +116,7 @@ export class LocalStorageDriver implements StorageDriver {
         stats,
         meta,
         options.ifNotExists === true,
+        { key, value: options.visibility },
         options.signal,
       );
       tmp = undefined;
@@ -175,6 +178,7 @@ export class LocalStorageDriver implements StorageDriver {
         if (info.isDirectory()) return;
         await unlink(loc.file);
         await this.#files.sidecars.remove(loc.dir, loc.name);
+        await removeVisibility(loc.dir, loc.name);
       });
       await prune(this.#files, loc.dir);
     } catch (error) {
@@ -196,7 +200,13 @@ export class LocalStorageDriver implements StorageDriver {
         throw Object.assign(new Error('ELOOP'), { code: 'ELOOP', syscall: 'lstat' });
       if (!stats.isFile())
         throw Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'lstat' });
-      return await objectInfo(this.#files, { key, dir: loc.dir, name: loc.name, stats }, true);
+      const info = await objectInfo(
+        this.#files,
+        { key, dir: loc.dir, name: loc.name, stats },
+        true,
+      );
+      info.visibility = await readVisibility(loc.dir, loc.name, key);
+      return info;
     } catch (error) {
       throw mapFsError(error, 'stat', key);
     }
@@ -237,6 +247,7 @@ export class LocalStorageDriver implements StorageDriver {
       await copyFile(src.file, tmp, constants.COPYFILE_FICLONE);
       const stats = await finishTemp(this.#files, tmp);
       const desired = meta ?? defaultMeta(fromKey);
+      const visibility = await readVisibility(src.dir, src.name, fromKey);
       await commit(
         this.#files,
         dst,
@@ -244,6 +255,7 @@ export class LocalStorageDriver implements StorageDriver {
         needsSidecar(toKey, desired) ? stats : undefined,
         desired,
         false,
+        { key: toKey, value: visibility },
       );
       tmp = undefined;
     } catch (error) {
@@ -270,6 +282,7 @@ export class LocalStorageDriver implements StorageDriver {
       const meta = await this.#files.sidecars.read(src.dir, src.name, fingerprint(stats));
       // rename keeps the inode and mtime, so the source's fingerprint is the moved file's.
       const desired = meta ?? defaultMeta(fromKey);
+      const visibility = await readVisibility(src.dir, src.name, fromKey);
       await commit(
         this.#files,
         dst,
@@ -277,9 +290,11 @@ export class LocalStorageDriver implements StorageDriver {
         needsSidecar(toKey, desired) ? stats : undefined,
         desired,
         false,
+        { key: toKey, value: visibility },
       );
       if (this.#files.fsync) await syncDir(src.dir);
       await this.#files.sidecars.remove(src.dir, src.name);
+      await removeVisibility(src.dir, src.name);
       await prune(this.#files, src.dir);
     } catch (error) {
       throw mapFsError(error, 'move', fromKey);
@@ -297,10 +312,25 @@ export class LocalStorageDriver implements StorageDriver {
         if (errnoCode(error) !== 'ENOENT') throw mapFsError(error, 'deletePrefix', entry.key);
       }
       await this.#files.sidecars.remove(entry.dir, entry.name);
+      await removeVisibility(entry.dir, entry.name);
       dirs.add(entry.dir);
     }
     for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await prune(this.#files, dir);
     return count;
+  }
+
+  async setVisibility(key: string, visibility: Visibility): Promise<void> {
+    try {
+      const loc = await this.#files.root.locate(key, 'setVisibility');
+      await this.#files.locks.run(loc.file, async () => {
+        const stats = await lstat(loc.file);
+        if (!stats.isFile())
+          throw Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'lstat' });
+        await writeVisibility(loc.dir, loc.name, key, visibility, this.#files.fileMode);
+      });
+    } catch (error) {
+      throw mapFsError(error, 'setVisibility', key);
+    }
   }
 
   checkHealth(): Promise<void> {

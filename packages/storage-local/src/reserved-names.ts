@@ -4,6 +4,22 @@ import { createHash, randomBytes } from 'node:crypto';
 // backslash, which no valid key segment may contain: it can never shadow an object.
 const TEMP_PREFIX = '.~tmp\\';
 const SIDECAR_PREFIX = '.~meta\\';
+const VISIBILITY_PREFIX = '.~vis\\';
+
+/**
+ * Directories of visibility markers beside the objects they mark: an empty file `<dir>/.~vis\private/<name>`
+ * makes `<dir>/<name>` private where the layout says public, `.~vis\public/<name>` the other way round. The
+ * marker keeps the object's own name, so a web server can test for it (nginx: `if (-f …)`).
+ */
+export const VISIBILITY_DIRS = {
+  private: `${VISIBILITY_PREFIX}private`,
+  public: `${VISIBILITY_PREFIX}public`,
+} as const;
+
+/** True for a directory of visibility markers. */
+export function isVisibilityDir(name: string): boolean {
+  return name.startsWith(VISIBILITY_PREFIX);
+}
 
 export function tempName(): string {
   return TEMP_PREFIX + randomBytes(12).toString('hex');
@@ -18,5 +34,9 @@ export function isTempName(name: string): boolean {
 }
 
 export function isReservedName(name: string): boolean {
-  return name.startsWith(TEMP_PREFIX) || name.startsWith(SIDECAR_PREFIX);
+  return (
+    name.startsWith(TEMP_PREFIX) ||
+    name.startsWith(SIDECAR_PREFIX) ||
+    name.startsWith(VISIBILITY_PREFIX)
+  );
 }

@@ -1,8 +1,8 @@
-import { lstat, readFile, readdir, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { prune } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
-import { isReservedName, isTempName } from './reserved-names.js';
+import { isReservedName, isTempName, isVisibilityDir } from './reserved-names.js';
 
 /**
  * Removes temporary files older than `olderThanMs` (`0`: all of them) left by writers that died mid-upload,
@@ -16,7 +16,9 @@ export async function sweep(files: LocalFiles, olderThanMs: number): Promise<num
     const names = new Set(entries.map((e) => e.name));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await visit(full);
+      if (entry.isDirectory() && isVisibilityDir(entry.name))
+        removed += await removeOrphanMarkers(full, names);
+      else if (entry.isDirectory()) await visit(full);
       else if (isTempName(entry.name) && (await isStale(full, olderThanMs))) {
         removed += await removed1(full);
       } else if (isReservedName(entry.name) && !isTempName(entry.name)) {
@@ -32,6 +34,15 @@ export async function sweep(files: LocalFiles, olderThanMs: number): Promise<num
 /** Removes a temp file met during a listing when it is older than the configured stale age. */
 export async function removeIfStale(files: LocalFiles, file: string): Promise<void> {
   if (await isStale(file, files.staleTempAfterMs)) await unlink(file).catch(() => {});
+}
+
+/** Markers whose object is gone (a writer died between removing the data and its marker). */
+async function removeOrphanMarkers(markers: string, names: Set<string>): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(markers).catch(() => [] as string[]))
+    if (!names.has(name)) removed += await removed1(path.join(markers, name));
+  await rmdir(markers).catch(() => {});
+  return removed;
 }
 
 async function removeOrphanSidecar(full: string, names: Set<string>): Promise<number> {

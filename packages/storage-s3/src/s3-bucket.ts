@@ -1,7 +1,6 @@
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
-  DeleteBucketPolicyCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
@@ -9,6 +8,7 @@ import {
 import { StorageError } from '@monorepo/storage-core';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';
+import { VISIBILITY_TAG } from './s3-visibility.js';
 
 /** A bucket and the key prefix an adapter works under. */
 export interface S3Place {
@@ -40,32 +40,51 @@ export async function ensureBucket({ client, bucket }: S3Place): Promise<boolean
 
 /**
  * Replaces the bucket policy with one that lets anyone read (`s3:GetObject`, never list) the objects under
- * `prefixes` (relative to the adapter's prefix); everything else needs credentials or a signature. An empty
- * list removes the policy.
+ * `prefixes` (relative to the adapter's prefix) and any object tagged `visibility=public`, and refuses anonymous
+ * reads of objects tagged `visibility=private` wherever they are; everything else needs credentials or a
+ * signature. An empty list keeps only the tag rules.
  */
 export async function setPublicReadPrefixes(
   { client, bucket, prefix }: S3Place,
   prefixes: readonly string[],
 ): Promise<void> {
+  const anyone = { AWS: ['*'] };
+  const everything = `arn:aws:s3:::${bucket}/${prefix}*`;
+  const tagged = (value: string) => ({
+    StringEquals: { [`s3:ExistingObjectTag/${VISIBILITY_TAG}`]: value },
+  });
+  const statements: object[] = [
+    {
+      Sid: 'AnonymousReadOfPublicObjects',
+      Effect: 'Allow',
+      Principal: anyone,
+      Action: ['s3:GetObject'],
+      Resource: [everything],
+      Condition: tagged('public'),
+    },
+    {
+      Sid: 'NoAnonymousReadOfPrivateObjects',
+      Effect: 'Deny',
+      Principal: anyone,
+      Action: ['s3:GetObject'],
+      Resource: [everything],
+      Condition: tagged('private'),
+    },
+  ];
+  if (prefixes.length > 0)
+    statements.unshift({
+      Sid: 'AnonymousReadOfServedPrefixes',
+      Effect: 'Allow',
+      Principal: anyone,
+      Action: ['s3:GetObject'],
+      Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${prefix}${p}*`),
+    });
   try {
-    if (prefixes.length === 0) {
-      await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
-      return;
-    }
-    const policy = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'AnonymousReadOfServedPrefixes',
-          Effect: 'Allow',
-          Principal: { AWS: ['*'] },
-          Action: ['s3:GetObject'],
-          Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${prefix}${p}*`),
-        },
-      ],
-    };
     await client.send(
-      new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
+      new PutBucketPolicyCommand({
+        Bucket: bucket,
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
+      }),
     );
   } catch (error) {
     throw mapS3Error(error, 'provision', '', bucket);

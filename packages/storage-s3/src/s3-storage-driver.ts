@@ -14,6 +14,7 @@ import {
   ConfigError,
   StorageError,
   bodyToBuffer,
+  defaultVisibility,
   bodyToReadable,
   encodeKeyForUrl,
   isStreamBody,
@@ -32,6 +33,7 @@ import type {
   StorageDriver,
   StorageOperation,
   UploadOptions,
+  Visibility,
 } from '@monorepo/storage-core';
 import { lengthGuard } from './length-guard.js';
 import { BodyStreamError, uploadStream } from './multipart-upload.js';
@@ -44,6 +46,7 @@ import { bucketUrl, buildS3Client } from './s3-client-factory.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';
 import { headInfo, headObject, listEvery, listFullPage } from './s3-listing.js';
+import { VISIBILITY_TAG, readVisibility, writeVisibility } from './s3-visibility.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
 const BACKEND = 's3';
@@ -104,7 +107,7 @@ export class S3StorageDriver implements StorageDriver {
     key: string,
     body: Body,
     contentType: string,
-    options: UploadOptions,
+    options: UploadOptions & { visibility: Visibility },
   ): Promise<number> {
     const params: PutObjectCommandInput = {
       Bucket: this.#place.bucket,
@@ -113,6 +116,8 @@ export class S3StorageDriver implements StorageDriver {
       CacheControl: options.cacheControl,
       Metadata: options.metadata,
       IfNoneMatch: options.ifNotExists ? '*' : undefined,
+      // Visibility is an object tag, which the bucket policy set by `provision` reads.
+      Tagging: `${VISIBILITY_TAG}=${options.visibility}`,
     };
     const { signal } = options;
     try {
@@ -176,9 +181,16 @@ export class S3StorageDriver implements StorageDriver {
   }
 
   async stat(key: string): Promise<ObjectInfo> {
-    const head = await headObject(this.#place, key, 'stat');
+    const [head, visibility] = await Promise.all([
+      headObject(this.#place, key, 'stat'),
+      readVisibility(this.#place, key),
+    ]);
     if (!head) throw mapS3Error({ name: 'NotFound' }, 'stat', key, this.#place.bucket);
-    return headInfo(key, head);
+    return { ...headInfo(key, head), visibility: visibility ?? defaultVisibility(key) };
+  }
+
+  setVisibility(key: string, visibility: Visibility): Promise<void> {
+    return writeVisibility(this.#place, key, visibility);
   }
 
   list(

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { listObjectsV2 } from './mock-s3/list-objects.js';
-import { compareBytes, md5, readBody, s3Error, sdkStream } from './mock-s3/mock-s3-store.js';
+import {
+  compareBytes,
+  md5,
+  parseTagging,
+  readBody,
+  s3Error,
+  sdkStream,
+} from './mock-s3/mock-s3-store.js';
 import type { Handler, Input, StoredObject } from './mock-s3/mock-s3-store.js';
 import { MockMultipartUploads } from './mock-s3/multipart.js';
 
@@ -89,6 +96,15 @@ export class MockS3Client {
       DeleteObjects: (i) => this.#deleteObjects(i),
       ListObjectsV2: async (i) => listObjectsV2(this.#bucket(i.Bucket), i),
       CopyObject: (i) => this.#copyObject(i),
+      GetObjectTagging: async (i) => ({
+        TagSet: Object.entries(this.#object(i).tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+      PutObjectTagging: async (i) => {
+        const object = this.#object(i);
+        const set = (i.Tagging as { TagSet?: Array<{ Key: string; Value: string }> })?.TagSet ?? [];
+        object.tags = Object.fromEntries(set.map((tag) => [tag.Key, tag.Value]));
+        return {};
+      },
       CreateMultipartUpload: (i) => this.#multipart.create(i),
       UploadPart: (i) => this.#multipart.uploadPart(i),
       CompleteMultipartUpload: (i) => this.#multipart.complete(i),
@@ -232,6 +248,7 @@ export class MockS3Client {
       contentType: input.ContentType as string | undefined,
       cacheControl: input.CacheControl as string | undefined,
       metadata: { ...((input.Metadata as Record<string, string>) ?? {}) },
+      tags: parseTagging(input.Tagging),
       etag,
       lastModified: new Date(),
     });
@@ -316,6 +333,8 @@ export class MockS3Client {
       metadata: replace
         ? { ...((input.Metadata as Record<string, string>) ?? {}) }
         : { ...source0.metadata },
+      tags:
+        input.TaggingDirective === 'REPLACE' ? parseTagging(input.Tagging) : { ...source0.tags },
       etag: source0.etag,
       lastModified: new Date(),
     };

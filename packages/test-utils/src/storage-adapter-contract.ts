@@ -16,6 +16,7 @@ import { provisionSuite } from './contract/provision.js';
 import { rangeSuite } from './contract/ranges.js';
 import { roundTripSuite } from './contract/round-trips.js';
 import { signedUrlSuite } from './contract/signed-urls.js';
+import { visibilitySuite } from './contract/visibility.js';
 import { writeSuite } from './contract/writes.js';
 
 const SUITES = [
@@ -30,6 +31,7 @@ const SUITES = [
   listingSuite,
   copyMoveSuite,
   signedUrlSuite,
+  visibilitySuite,
   provisionSuite,
 ];
 

@@ -10,13 +10,14 @@ export interface StoredObject {
   metadata: Record<string, string>;
   etag: string;
   lastModified: Date;
+  tags: Record<string, string>;
 }
 
 export interface MultipartUpload {
   bucket: string;
   key: string;
   initiated: Date;
-  params: Pick<StoredObject, 'contentType' | 'cacheControl' | 'metadata'>;
+  params: Pick<StoredObject, 'contentType' | 'cacheControl' | 'metadata' | 'tags'>;
   parts: Map<number, { body: Buffer; etag: string }>;
 }
 
@@ -64,4 +65,11 @@ export function sdkStream(data: Buffer): Readable {
 
 export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Tags from an `x-amz-tagging` query string (`a=1&b=2`), as S3 takes them on writes. */
+export function parseTagging(tagging: unknown): Record<string, string> {
+  return typeof tagging === 'string' && tagging !== ''
+    ? Object.fromEntries(new URLSearchParams(tagging))
+    : {};
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MIN_PART_SIZE, md5, readBody, s3Error } from './mock-s3-store.js';
+import { MIN_PART_SIZE, md5, parseTagging, readBody, s3Error } from './mock-s3-store.js';
 import type { Input, MultipartUpload, StoredObject } from './mock-s3-store.js';
 
 /** What the multipart part of the mock needs from the rest of it. */
@@ -28,6 +28,7 @@ export class MockMultipartUploads {
         contentType: input.ContentType as string | undefined,
         cacheControl: input.CacheControl as string | undefined,
         metadata: { ...((input.Metadata as Record<string, string>) ?? {}) },
+        tags: parseTagging(input.Tagging),
       },
       parts: new Map(),
     });

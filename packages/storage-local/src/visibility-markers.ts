@@ -1,0 +1,61 @@
+import { mkdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { defaultVisibility } from '@monorepo/storage-core';
+import type { Visibility } from '@monorepo/storage-core';
+import { errnoCode } from './fs-errors.js';
+import { VISIBILITY_DIRS } from './reserved-names.js';
+
+const other = (visibility: Visibility): Visibility =>
+  visibility === 'public' ? 'private' : 'public';
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+async function removeMarker(dir: string, name: string, visibility: Visibility): Promise<void> {
+  const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
+  try {
+    await unlink(path.join(markers, name));
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return;
+    throw error;
+  }
+  await rmdir(markers).catch(() => {});
+}
+
+/** The visibility of `<dir>/<name>` (key `key`): a marker's, else the layout's default. */
+export async function readVisibility(dir: string, name: string, key: string): Promise<Visibility> {
+  const fallback = defaultVisibility(key);
+  return (await exists(path.join(dir, VISIBILITY_DIRS[other(fallback)], name)))
+    ? other(fallback)
+    : fallback;
+}
+
+/** Leaves exactly the marker that makes `<dir>/<name>` read as `visibility` (none for the default). */
+export async function writeVisibility(
+  dir: string,
+  name: string,
+  key: string,
+  visibility: Visibility,
+  fileMode: number,
+): Promise<void> {
+  if (visibility !== defaultVisibility(key)) {
+    const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
+    await mkdir(markers, { recursive: true, mode: 0o755 });
+    await writeFile(path.join(markers, name), '', { mode: fileMode });
+  } else {
+    await removeMarker(dir, name, visibility);
+  }
+  await removeMarker(dir, name, other(visibility));
+}
+
+/** Removes any marker of `<dir>/<name>` (the object is gone). */
+export async function removeVisibility(dir: string, name: string): Promise<void> {
+  await removeMarker(dir, name, 'private');
+  await removeMarker(dir, name, 'public');
+}

@@ -116,6 +116,10 @@ USER_ID ?= demo-user
 api-key: ## Print a fresh random API key entry for API_KEYS: make api-key USER_ID=team-a
 	@node -e "process.stdout.write(require('node:crypto').randomBytes(32).toString('base64url') + ':$(USER_ID)\n')"
 
+.PHONY: cdn-key
+cdn-key: ## Print a fresh CDN signing key entry for CDN_SIGNING_KEYS (put it first to rotate): make cdn-key KEY_ID=k2
+	@node -e "process.stdout.write('$(or $(KEY_ID),k1):' + require('node:crypto').randomBytes(32).toString('base64url') + '\n')"
+
 .PHONY: format
 format: setup ## Format every file with Prettier
 	pnpm exec prettier --write .

@@ -3,7 +3,9 @@
 # - the bucket;
 # - a least-privilege user for api and worker (S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY) whose policy covers
 #   only this bucket (docker/minio/app-policy.json);
-# - anonymous read for processed/ and generated/ only (what the CDN serves); uploads/ and the rest stay private.
+# - the bucket policy of `storage init` (docker/minio/bucket-policy.json): anonymous read of objects tagged
+#   visibility=public only (the adapter tags every object: job outputs public, uploads private by default).
+#   The CDN fetches anonymously and passes presigned requests through for the bucket to check.
 # Idempotent: safe to run on every `make up`.
 set -eu
 : "${MINIO_ROOT_USER:?}" "${MINIO_ROOT_PASSWORD:?}" "${S3_BUCKET:?}" "${S3_ACCESS_KEY_ID:?}" "${S3_SECRET_ACCESS_KEY:?}"
@@ -17,7 +19,6 @@ sed "s/\${S3_BUCKET}/$S3_BUCKET/g" /init/app-policy.json > /tmp/app-policy.json
 mc admin policy create local storage-app /tmp/app-policy.json
 mc admin user add local "$S3_ACCESS_KEY_ID" "$S3_SECRET_ACCESS_KEY"
 mc admin policy attach local storage-app --user "$S3_ACCESS_KEY_ID" >/dev/null 2>&1 || true # attached on an earlier run
-mc anonymous set none "local/$S3_BUCKET"
-mc anonymous set download "local/$S3_BUCKET/processed"
-mc anonymous set download "local/$S3_BUCKET/generated"
-echo "bucket $S3_BUCKET ready: app user $S3_ACCESS_KEY_ID, public read on processed/ and generated/ only"
+sed "s/\${S3_BUCKET}/$S3_BUCKET/g" /init/bucket-policy.json > /tmp/bucket-policy.json
+mc anonymous set-json /tmp/bucket-policy.json "local/$S3_BUCKET"
+echo "bucket $S3_BUCKET ready: app user $S3_ACCESS_KEY_ID, anonymous read of public objects only"

@@ -1,7 +1,7 @@
 import { sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
-import { ConfigError, loadServiceConfig } from '@monorepo/storage';
-import type { StorageConfig } from '@monorepo/storage';
+import { ConfigError, loadServiceConfig, parseCdnSigningKeys } from '@monorepo/storage';
+import type { CdnSigningKey, StorageConfig } from '@monorepo/storage';
 import { parseQuotas, parseSize } from '@monorepo/tenant-limits';
 import type { Quota } from '@monorepo/tenant-limits';
 import { z } from 'zod';
@@ -31,6 +31,23 @@ const schema = z.object({
         return z.NEVER;
       }
     }),
+  // Secrets of signed CDN URLs (id:secret,…): the first signs, every one verifies (nginx shares them).
+  CDN_SIGNING_KEYS: z
+    .string({ error: 'is required (id:secret,…; make cdn-key prints one)' })
+    .transform((raw, ctx): CdnSigningKey[] => {
+      try {
+        return parseCdnSigningKeys(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  // Lifetime of the signed URLs the API hands out for private files, and the longest a caller may ask for.
+  API_SIGNED_URL_TTL_S: int(1).default(900),
+  API_SIGNED_URL_MAX_S: int(1).max(604_800).default(86_400),
+  // Visibility of uploads and of job outputs when the request names none.
+  API_UPLOAD_VISIBILITY: z.enum(['public', 'private']).default('private'),
+  IMAGE_DEFAULT_VISIBILITY: z.enum(['public', 'private']).default('public'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
   IMAGE_QUEUE_NAME: z
     .string()

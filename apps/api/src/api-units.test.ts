@@ -8,7 +8,7 @@ import { FilesController } from './files/files.controller.js';
 import { parseRange } from './files/http-range.js';
 import { ownsKey } from '@monorepo/storage';
 import { sanitizeFilename } from './files/ownership.js';
-import { S3SignController } from './cdn/s3-sign.controller.js';
+import { SignedUrlsController } from './cdn/signed-urls.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
@@ -130,7 +130,7 @@ describe('OpenAPI document', () => {
       FilesController,
       ImagesController,
       HealthController,
-      S3SignController,
+      SignedUrlsController,
     ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {

@@ -6,13 +6,14 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './api-config.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
-import { S3SignController } from './cdn/s3-sign.controller.js';
+import { CdnUrls } from './cdn/cdn-urls.js';
+import { SignedUrlsController } from './cdn/signed-urls.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ImagesController } from './images/images.controller.js';
 import type { ApiLimits } from './limits/api-limits.js';
 import { RateLimitGuard } from './limits/rate-limit.guard.js';
-import { CONFIG, LIMITS, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
+import { CDN_URLS, CONFIG, LIMITS, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
 
 /** Everything the API is wired from (built in main.ts, or by a test). */
 export interface ApiDependencies {
@@ -29,7 +30,7 @@ export class AppModule {
   static forRoot(deps: ApiDependencies): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, FilesController, ImagesController, S3SignController],
+      controllers: [HealthController, FilesController, ImagesController, SignedUrlsController],
       providers: [
         ApiKeyGuard,
         RateLimitGuard,
@@ -39,6 +40,7 @@ export class AppModule {
         { provide: QUEUE, useValue: deps.queue },
         { provide: LOGGER, useValue: deps.logger },
         { provide: MONITORING, useValue: deps.monitoring },
+        { provide: CDN_URLS, useValue: new CdnUrls(deps.storage, deps.config) },
       ],
     };
   }

@@ -42,15 +42,35 @@ export const OPENAPI_DOCUMENT = {
           },
         },
       },
+      Visibility: {
+        type: 'string',
+        enum: ['public', 'private'],
+        description:
+          'public: anyone may read it through the CDN; private: only with a signed URL (checked by the CDN, or by the bucket on S3)',
+      },
+      IssuedUrl: {
+        type: 'object',
+        required: ['url'],
+        properties: {
+          url: { type: 'string', format: 'uri', description: 'Works now: public, or signed' },
+          expiresAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'When a signed URL stops working; absent for public URLs',
+          },
+        },
+      },
       StoredFile: {
         type: 'object',
-        required: ['key', 'url', 'size', 'contentType', 'etag'],
+        required: ['key', 'url', 'size', 'contentType', 'etag', 'visibility'],
         properties: {
           key: { type: 'string' },
           url: { type: 'string', format: 'uri' },
+          expiresAt: { type: 'string', format: 'date-time' },
           size: { type: 'integer' },
           contentType: { type: 'string' },
           etag: { type: 'string' },
+          visibility: { $ref: '#/components/schemas/Visibility' },
         },
       },
       FileList: {
@@ -88,6 +108,10 @@ export const OPENAPI_DOCUMENT = {
             description: 'http(s) only; private networks refused',
           },
           sourceKey: { type: 'string', description: 'One of your uploads' },
+          visibility: {
+            $ref: '#/components/schemas/Visibility',
+            description: 'Of the outputs (default IMAGE_DEFAULT_VISIBILITY, public)',
+          },
         },
         oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
       },
@@ -117,7 +141,15 @@ export const OPENAPI_DOCUMENT = {
         summary:
           'Upload a file (raw body with its Content-Type, or multipart/form-data field "file"); streamed to storage',
         security: auth,
-        parameters: [{ name: 'name', in: 'query', schema: { type: 'string' } }],
+        parameters: [
+          { name: 'name', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'visibility',
+            in: 'query',
+            description: 'Default API_UPLOAD_VISIBILITY (private): its url is then signed',
+            schema: { $ref: '#/components/schemas/Visibility' },
+          },
+        ],
         requestBody: {
           required: true,
           content: { 'application/octet-stream': {}, 'multipart/form-data': {} },
@@ -187,6 +219,55 @@ export const OPENAPI_DOCUMENT = {
         parameters: [keyParam],
         responses: { '204': { description: 'Deleted' }, ...common },
       },
+      patch: {
+        summary: 'Make a file public or private, at once',
+        security: auth,
+        parameters: [keyParam],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['visibility'],
+                properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The key, its visibility and a URL that works now',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuedUrl' } } },
+          },
+          '400': errorResponse('E_VALIDATION'),
+          ...common,
+        },
+      },
+    },
+    '/v1/signed-urls/{key}': {
+      get: {
+        summary: 'A signed CDN URL for one of your files (public or private)',
+        security: auth,
+        parameters: [
+          keyParam,
+          {
+            name: 'expiresIn',
+            in: 'query',
+            description: 'Seconds, 1 to API_SIGNED_URL_MAX_S (default API_SIGNED_URL_TTL_S, 900)',
+            schema: { type: 'integer', minimum: 1 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The URL and when it expires; the CDN checks it without calling the API',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuedUrl' } } },
+          },
+          '400': errorResponse('E_VALIDATION: expiresIn out of range'),
+          ...common,
+        },
+      },
     },
     '/v1/images': {
       post: {
@@ -227,6 +308,32 @@ export const OPENAPI_DOCUMENT = {
           ...common,
         },
       },
+      patch: {
+        summary: "Make a completed job's outputs public or private, at once",
+        security: auth,
+        parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['visibility'],
+                properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The job, with signed URLs when private',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ImageJob' } } },
+          },
+          '400': errorResponse('E_VALIDATION: bad body, or the job has not completed'),
+          ...common,
+        },
+      },
     },
     '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
     '/readyz': {
@@ -246,18 +353,6 @@ export const OPENAPI_DOCUMENT = {
     },
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
-    },
-    '/internal/s3-sign/{key}': {
-      get: {
-        summary: "Internal, for nginx's auth_request only (never routed by the gateway)",
-        description:
-          'A presigned path (60 s) for reading one object from S3, in `X-S3-Signed-Path`, so the CDN serves objects the bucket keeps private.',
-        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: {
-          '204': { description: 'Signed path in X-S3-Signed-Path' },
-          '403': { description: 'Bad key, or a backend without signed URLs' },
-        },
-      },
     },
   },
 } as const;

@@ -5,3 +5,4 @@ export const CONFIG = Symbol('config');
 export const LOGGER = Symbol('logger');
 export const MONITORING = Symbol('monitoring');
 export const LIMITS = Symbol('limits');
+export const CDN_URLS = Symbol('cdn-urls');

@@ -44,7 +44,7 @@ export async function runImageJob(
       formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')),
     );
   }
-  const { id, tool, userId, sourceUrl, sourceKey, submittedAt } = parsed.data;
+  const { id, tool, userId, sourceUrl, sourceKey, submittedAt, visibility } = parsed.data;
   // A job written straight into Redis gets no more than the API would allow: its own user's uploads only.
   if (sourceKey !== undefined && !sourceKey.startsWith(uploadPrefix(userId))) {
     throw new UnrecoverableError(
@@ -65,6 +65,7 @@ export async function runImageJob(
         tool,
         userId,
         ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
+        ...(visibility ? { visibility } : {}),
       },
       {
         onProgress: (percent) => void job.updateProgress(percent).catch(() => {}),

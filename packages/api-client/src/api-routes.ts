@@ -8,8 +8,11 @@ export const API_ROUTES = {
   downloadFile: { method: 'get', path: '/v1/files/{key}' },
   headFile: { method: 'head', path: '/v1/files/{key}' },
   deleteFile: { method: 'delete', path: '/v1/files/{key}' },
+  setFileVisibility: { method: 'patch', path: '/v1/files/{key}' },
+  signedUrl: { method: 'get', path: '/v1/signed-urls/{key}' },
   submitImageJob: { method: 'post', path: '/v1/images' },
   getImageJob: { method: 'get', path: '/v1/images/{jobId}' },
+  setImageJobVisibility: { method: 'patch', path: '/v1/images/{jobId}' },
 } as const;
 
 /** A client operation. */

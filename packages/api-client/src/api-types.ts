@@ -1,19 +1,28 @@
-/** A stored upload (`201` of `POST /v1/files`). */
-export interface StoredFile {
-  key: string;
+/** Who may read a file through the CDN without a signed URL. */
+export type Visibility = 'public' | 'private';
+
+/** A URL that works now: a public one, or a signed one until `expiresAt`. */
+export interface IssuedUrl {
   url: string;
+  /** When a signed URL stops working (ISO 8601); absent for public URLs. */
+  expiresAt?: string;
+}
+
+/** A stored upload (`201` of `POST /v1/files`). */
+export interface StoredFile extends IssuedUrl {
+  key: string;
   size: number;
   contentType: string;
   etag: string;
+  visibility: Visibility;
 }
 
-/** One entry of a listing. */
-export interface FileListItem {
+/** One entry of a listing; its `url` is signed, so it works whatever the file's visibility. */
+export interface FileListItem extends IssuedUrl {
   key: string;
   size: number;
   contentType: string;
   lastModified: string;
-  url: string;
 }
 
 /** One page of `GET /v1/files`. */
@@ -27,9 +36,13 @@ export interface FileList {
 export type ImageToolName = 'dall-e' | 'sora' | 'stable-diffusion';
 
 /** The body of `POST /v1/images`: a tool and exactly one source. */
-export type ImageJobRequest =
+export type ImageJobRequest = (
   | { tool: ImageToolName; sourceUrl: string; sourceKey?: never }
-  | { tool: ImageToolName; sourceKey: string; sourceUrl?: never };
+  | { tool: ImageToolName; sourceKey: string; sourceUrl?: never }
+) & {
+  /** Who may read the outputs without a signed URL (default: the deployment's, usually public). */
+  visibility?: Visibility;
+};
 
 /** A stored output of a job. */
 export interface ImageVariant {
@@ -51,6 +64,8 @@ export interface ImageJobResult {
   source: { format: string; width: number; height: number; bytes: number };
   original?: { key: string; url: string; format: string; bytes: number };
   variants: ImageVariant[];
+  /** Who may read the outputs without a signed URL; a private job's URLs in `GET` answers are signed. */
+  visibility: Visibility;
 }
 
 /** Public status of a job. */

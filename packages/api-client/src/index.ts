@@ -10,7 +10,9 @@ export type {
   ImageJobState,
   ImageToolName,
   ImageVariant,
+  IssuedUrl,
   StoredFile,
+  Visibility,
 } from './api-types.js';
 export { StorageApiClient } from './storage-api-client.js';
 export type { StorageApiClientOptions, UploadBody } from './storage-api-client.js';

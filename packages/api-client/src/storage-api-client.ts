@@ -1,7 +1,15 @@
 import { ApiError } from './api-error.js';
 import { API_ROUTES } from './api-routes.js';
 import type { ApiOperation } from './api-routes.js';
-import type { FileList, FileListItem, ImageJob, ImageJobRequest, StoredFile } from './api-types.js';
+import type {
+  FileList,
+  FileListItem,
+  ImageJob,
+  ImageJobRequest,
+  IssuedUrl,
+  StoredFile,
+  Visibility,
+} from './api-types.js';
 
 /** How to reach the API. */
 export interface StorageApiClientOptions {
@@ -57,7 +65,7 @@ export class StorageApiClient {
   /** Uploads a file under `uploads/<you>/<uuid>/<name>`; the body is streamed to storage. */
   async uploadFile(
     body: UploadBody,
-    options: { name: string; contentType?: string; signal?: AbortSignal },
+    options: { name: string; contentType?: string; visibility?: Visibility; signal?: AbortSignal },
   ): Promise<StoredFile> {
     const streamed =
       typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof Blob);
@@ -65,7 +73,10 @@ export class StorageApiClient {
       'uploadFile',
       {},
       {
-        query: { name: options.name },
+        query: {
+          name: options.name,
+          ...(options.visibility ? { visibility: options.visibility } : {}),
+        },
         method: 'POST',
         body: body as NonNullable<RequestInit['body']>,
         headers: { 'content-type': options.contentType ?? 'application/octet-stream' },
@@ -121,6 +132,46 @@ export class StorageApiClient {
   /** Deletes a file (deleting a missing one is not an error). */
   async deleteFile(key: string): Promise<void> {
     await this.#call('deleteFile', { key }, { method: 'DELETE' });
+  }
+
+  /** Makes one of your files public or private, at once; returns its URL as it now works. */
+  async setFileVisibility(
+    key: string,
+    visibility: Visibility,
+  ): Promise<IssuedUrl & { key: string; visibility: Visibility }> {
+    const response = await this.#call(
+      'setFileVisibility',
+      { key },
+      {
+        method: 'PATCH',
+        body: JSON.stringify({ visibility }),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    return (await response.json()) as IssuedUrl & { key: string; visibility: Visibility };
+  }
+
+  /** A signed CDN URL for one of your files (public or private), valid for `expiresIn` seconds. */
+  async signedUrl(key: string, expiresIn?: number): Promise<IssuedUrl & { key: string }> {
+    const query: Record<string, string> =
+      expiresIn === undefined ? {} : { expiresIn: String(expiresIn) };
+    return (await (await this.#call('signedUrl', { key }, { query })).json()) as IssuedUrl & {
+      key: string;
+    };
+  }
+
+  /** Makes every output of a job public or private, at once. */
+  async setImageJobVisibility(jobId: string, visibility: Visibility): Promise<ImageJob> {
+    const response = await this.#call(
+      'setImageJobVisibility',
+      { jobId },
+      {
+        method: 'PATCH',
+        body: JSON.stringify({ visibility }),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    return (await response.json()) as ImageJob;
   }
 
   /** Queues an image job. With `idempotencyKey`, a repeat returns the same job. */
@@ -191,9 +242,9 @@ export class StorageApiClient {
     const search = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
     const method = API_ROUTES[operation].method.toUpperCase();
     // A 429 means the request was not processed: any request whose body can be sent again is retried after
-    // Retry-After. Reads and deletes are also retried on 502/503/504 and when no answer came.
+    // Retry-After. Reads, deletes and visibility changes are also retried on 502/503/504 and when no answer came.
     const replayable = rest.duplex !== 'half';
-    const idempotent = method === 'GET' || method === 'HEAD' || method === 'DELETE';
+    const idempotent = ['GET', 'HEAD', 'DELETE', 'PATCH'].includes(method);
     for (let attempt = 0; ; attempt++) {
       let failure: ApiError;
       try {

@@ -26,6 +26,8 @@ export interface ImageProcessorOptions {
   maxRedirects?: number;
   /** `Cache-Control` of stored outputs (default `public, max-age=31536000, immutable`). */
   cacheControl?: string;
+  /** Visibility of outputs of jobs that name none (default `public`). */
+  visibility?: 'public' | 'private';
 }
 
 /** Per-call options of `processImage`. */

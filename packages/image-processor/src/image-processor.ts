@@ -46,6 +46,7 @@ export class ImageProcessor {
   readonly #policy: SourcePolicy;
   readonly #codec: CodecSettings;
   readonly #cacheControl: string;
+  readonly #visibility: 'public' | 'private';
 
   constructor(
     storage: StorageAdapter,
@@ -84,6 +85,7 @@ export class ImageProcessor {
       failOn: options.failOn ?? 'warning',
     };
     this.#cacheControl = options.cacheControl ?? IMMUTABLE;
+    this.#visibility = options.visibility ?? 'public';
   }
 
   /**
@@ -134,6 +136,7 @@ export class ImageProcessor {
 
     const digest = createHash('sha256').update(source).digest('hex');
     const outputs = jobOutputPrefix(job.tool, job.userId, job.id);
+    const visibility = job.visibility ?? this.#visibility;
     const writes: OutputWrite[] = encoded.map((e) => ({
       key: `${outputs}${e.preset.name}-${this.#stamp(job.id, e.preset, digest)}.${FORMAT_INFO[e.preset.format].ext}`,
       data: e.data,
@@ -148,6 +151,7 @@ export class ImageProcessor {
       storeOutputs(this.#storage, writes, outputs, {
         metadata: { 'job-id': job.id, tool: String(job.tool) },
         cacheControl: this.#cacheControl,
+        visibility,
         signal,
       }),
     );
@@ -184,6 +188,7 @@ export class ImageProcessor {
           }
         : {}),
       variants,
+      visibility,
     };
   }
 

@@ -1,4 +1,4 @@
-import type { StorageAdapter } from '@monorepo/storage-core';
+import type { StorageAdapter, Visibility } from '@monorepo/storage-core';
 
 /** One output to store. */
 export interface OutputWrite {
@@ -12,14 +12,20 @@ export async function storeOutputs(
   storage: StorageAdapter,
   writes: readonly OutputWrite[],
   jobPrefix: string,
-  options: { metadata: Record<string, string>; cacheControl: string; signal?: AbortSignal },
+  options: {
+    metadata: Record<string, string>;
+    cacheControl: string;
+    visibility: Visibility;
+    signal?: AbortSignal;
+  },
 ): Promise<void> {
-  const { metadata, cacheControl, signal } = options;
+  const { metadata, cacheControl, visibility, signal } = options;
   const results = await Promise.allSettled(
     writes.map((w) =>
       storage.upload(w.key, w.data, w.contentType, {
-        cacheControl: cacheControl,
+        cacheControl,
         metadata,
+        visibility,
         signal,
       }),
     ),

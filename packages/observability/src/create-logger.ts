@@ -16,6 +16,9 @@ export const REDACTED_PATHS: readonly string[] = [
   '*.password',
   'config.s3.secretAccessKey',
   'config.s3.accessKeyId',
+  '*.secret',
+  'CDN_SIGNING_KEYS',
+  '*.CDN_SIGNING_KEYS',
 ];
 
 /** A pino JSON logger for a service, with secrets redacted. */

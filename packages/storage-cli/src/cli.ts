@@ -54,7 +54,7 @@ export function buildProgram(): Command {
   program
     .command('init')
     .description(
-      'create the directory layout (uploads, generated, processed), or the bucket with a policy that makes only processed/ and generated/ public, and check it',
+      'create the directory layout (uploads, generated, processed), or the bucket with a policy that lets anyone read public objects (job outputs by default) and nobody private ones (uploads by default), and check it',
     )
     .option(...storageOption)
     .action(async (opts: { storage: string }) => {
@@ -67,7 +67,7 @@ export function buildProgram(): Command {
       }
       if (report.anonymousRead)
         out(
-          `bucket policy: anonymous read on ${KEY_LAYOUT.publicPrefixes.join(', ')} only (checked: ${Object.entries(
+          `bucket policy: anonymous read of public objects only (checked: ${Object.entries(
             report.anonymousRead,
           )
             .map(([prefix, status]) => `${prefix} ${status}`)

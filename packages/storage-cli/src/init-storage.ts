@@ -15,9 +15,9 @@ export interface InitReport {
 
 /**
  * Prepares a backend for the layout: the folders (`uploads`, `generated`, `processed`) where folders exist;
- * where the store serves reads itself (S3), a policy that makes only the layout's public prefixes anonymously
- * readable, plus objects tagged public, and refuses objects tagged private (the CDN fetches anonymously and
- * passes signed requests through), then checks it with probe objects of each kind.
+ * where the store serves reads itself (S3), a policy that lets anyone read public objects and nobody private
+ * ones (the CDN fetches anonymously and passes signed requests through), then checks it with probe objects of
+ * each kind.
  *
  * @throws {Error} when the server does not enforce the policy as set (e.g. the whole bucket is public).
  */
@@ -25,7 +25,7 @@ export async function initStorage(storage: StorageAdapter): Promise<InitReport> 
   const publicRead = storage.capabilities.publicReadPolicy;
   const { created } = await storage.provision({
     folders: KEY_LAYOUT.folders,
-    ...(publicRead ? { publicPrefixes: KEY_LAYOUT.publicPrefixes } : {}),
+    ...(publicRead ? { publicRead: true } : {}),
   });
   if (!publicRead || !storage.getOriginUrl) return { created };
   const originUrl = storage.getOriginUrl.bind(storage);

@@ -256,7 +256,7 @@ describe('storage clean, usage, backup/restore', () => {
     expect((await readdir(work)).sort()).toEqual([]); // no typo/, no target/, no partial backup
   });
 
-  it('init creates the bucket and makes only processed/ and generated/ anonymously readable, checked', async (ctx) => {
+  it('init creates the bucket and makes only public objects (job outputs by default) anonymously readable, checked', async (ctx) => {
     if (server.kind === 's3rver') return ctx.skip(); // the stand-in enforces no policy
     const bucket = `init-${randomUUID()}`;
     const result = await run(['init', '--storage', `s3://${bucket}`], s3Env());

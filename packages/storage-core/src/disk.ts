@@ -222,10 +222,8 @@ export class Disk implements StorageAdapter {
   provision(options: ProvisionOptions = {}): Promise<{ created: boolean }> {
     return this.#run('provision', undefined, async () => {
       for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
-      for (const prefix of options.publicPrefixes ?? [])
-        validatePrefix(prefix, 'provision', this.backend);
-      if (options.publicPrefixes && !this.capabilities.publicReadPolicy)
-        throw this.#unsupported('provision', 'publicPrefixes (capabilities.publicReadPolicy)');
+      if (options.publicRead !== undefined && !this.capabilities.publicReadPolicy)
+        throw this.#unsupported('provision', 'publicRead (capabilities.publicReadPolicy)');
       return this.#driver.provision(options);
     });
   }

@@ -64,3 +64,5 @@ export {
 export type { LayoutFolder } from './key-layout.js';
 export { ERROR_CODES, STORAGE_ERROR_CODES, isErrorCode } from './error-codes.js';
 export type { ErrorCode, ErrorCodeInfo } from './error-codes.js';
+export { parseCdnSigningKeys, signCdnUrl } from './cdn-signature.js';
+export type { CdnSigningKey } from './cdn-signature.js';

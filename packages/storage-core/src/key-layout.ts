@@ -11,11 +11,11 @@
 export const KEY_LAYOUT = Object.freeze({
   /** The top-level folders (the three volumes of the compose deployment). */
   folders: Object.freeze(['uploads', 'generated', 'processed'] as const),
-  /** Prefixes anyone may read through the CDN (and, on S3, at the bucket): job outputs and kept sources. */
+  /** Prefixes whose objects are public unless made private (job outputs and kept sources); see {@link defaultVisibility}. */
   publicPrefixes: Object.freeze(['processed/', 'generated/'] as const),
   /** Where every user's uploads live (`uploads/<user>/…`). */
   uploadsRoot: 'uploads/',
-  /** Prefixes readable only with a signature or credentials. */
+  /** Prefixes whose objects are private unless made public. */
   privatePrefixes: Object.freeze(['uploads/'] as const),
 });
 
@@ -53,7 +53,7 @@ export function ownsKey(userId: string, key: string): boolean {
   return keyOwner(key) === userId;
 }
 
-/** True when the CDN serves `key` to anyone (it lies under a public prefix). */
+/** True when `key` lies under a public prefix, so it is public unless made private. */
 export function isPublicKey(key: string): boolean {
   return KEY_LAYOUT.publicPrefixes.some((prefix) => key.startsWith(prefix));
 }

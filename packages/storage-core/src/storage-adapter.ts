@@ -101,10 +101,10 @@ export interface ProvisionOptions {
   /** Top-level folders to create where folders exist (local: directories under the root). */
   folders?: readonly string[];
   /**
-   * With `capabilities.publicReadPolicy`: make exactly these prefixes anonymously readable at the store
-   * (never listable), everything else private; `[]` makes everything private. Omitted: leave it as it is.
+   * With `capabilities.publicReadPolicy`: `true` lets anyone read (never list) the objects whose visibility is
+   * `public` at the store itself, `false` lets nobody read anonymously. Omitted: the policy is left as it is.
    */
-  publicPrefixes?: readonly string[];
+  publicRead?: boolean;
 }
 
 /**
@@ -242,10 +242,11 @@ export interface StorageAdapter {
 
   /**
    * Creates what the backend needs before the first write (local: the root and `folders`; S3: the bucket)
-   * and, with `capabilities.publicReadPolicy`, applies `publicPrefixes`. Idempotent.
+   * and, with `capabilities.publicReadPolicy`, applies `publicRead`. Idempotent.
    *
    * @returns whether the root or bucket was created by this call.
-   * @throws {InvalidKeyError} bad folder or prefix. @throws {PermissionDeniedError} @throws {StorageUnavailableError}
+   * @throws {InvalidKeyError} bad folder. @throws {ConfigError} `publicRead` without the capability.
+   * @throws {PermissionDeniedError} @throws {StorageUnavailableError}
    */
   provision(options?: ProvisionOptions): Promise<{ created: boolean }>;
 

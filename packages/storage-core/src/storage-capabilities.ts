@@ -6,9 +6,9 @@ export interface StorageCapabilities {
   /** `getSignedUrl` makes time-limited GET/PUT URLs that work without credentials. */
   readonly signedUrls: boolean;
   /**
-   * The store serves objects itself, so `provision({ publicPrefixes })` sets who may read anonymously and
-   * `getOriginUrl` names an object at the store (S3: a bucket policy). The local backend leaves serving to
-   * the web server in front of it.
+   * The store serves objects itself, so `provision({ publicRead })` lets anyone read the public ones there
+   * (S3: a bucket policy on the visibility tag) and `getOriginUrl` names an object at the store. The local
+   * backend leaves serving to the web server in front of it, which reads the visibility markers.
    */
   readonly publicReadPolicy: boolean;
   /** An overwrite replaces the object atomically: readers never see a mix of old and new content. */

@@ -1,6 +1,7 @@
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  DeleteBucketPolicyCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   PutBucketPolicyCommand,
@@ -39,52 +40,34 @@ export async function ensureBucket({ client, bucket }: S3Place): Promise<boolean
 }
 
 /**
- * Replaces the bucket policy with one that lets anyone read (`s3:GetObject`, never list) the objects under
- * `prefixes` (relative to the adapter's prefix) and any object tagged `visibility=public`, and refuses anonymous
- * reads of objects tagged `visibility=private` wherever they are; everything else needs credentials or a
- * signature. An empty list keeps only the tag rules.
+ * With `enabled`, the bucket policy lets anyone read (`s3:GetObject`, never list) the objects under the adapter's
+ * prefix that are tagged `visibility=public`, and nothing else: private and untagged objects need credentials or a
+ * signature. Visibility changes take effect at once (a tag, no rewrite). `false` removes the policy.
  */
-export async function setPublicReadPrefixes(
+export async function setPublicRead(
   { client, bucket, prefix }: S3Place,
-  prefixes: readonly string[],
+  enabled: boolean,
 ): Promise<void> {
-  const anyone = { AWS: ['*'] };
-  const everything = `arn:aws:s3:::${bucket}/${prefix}*`;
-  const tagged = (value: string) => ({
-    StringEquals: { [`s3:ExistingObjectTag/${VISIBILITY_TAG}`]: value },
-  });
-  const statements: object[] = [
-    {
-      Sid: 'AnonymousReadOfPublicObjects',
-      Effect: 'Allow',
-      Principal: anyone,
-      Action: ['s3:GetObject'],
-      Resource: [everything],
-      Condition: tagged('public'),
-    },
-    {
-      Sid: 'NoAnonymousReadOfPrivateObjects',
-      Effect: 'Deny',
-      Principal: anyone,
-      Action: ['s3:GetObject'],
-      Resource: [everything],
-      Condition: tagged('private'),
-    },
-  ];
-  if (prefixes.length > 0)
-    statements.unshift({
-      Sid: 'AnonymousReadOfServedPrefixes',
-      Effect: 'Allow',
-      Principal: anyone,
-      Action: ['s3:GetObject'],
-      Resource: prefixes.map((p) => `arn:aws:s3:::${bucket}/${prefix}${p}*`),
-    });
   try {
+    if (!enabled) {
+      await client.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+      return;
+    }
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AnonymousReadOfPublicObjects',
+          Effect: 'Allow',
+          Principal: { AWS: ['*'] },
+          Action: ['s3:GetObject'],
+          Resource: [`arn:aws:s3:::${bucket}/${prefix}*`],
+          Condition: { StringEquals: { [`s3:ExistingObjectTag/${VISIBILITY_TAG}`]: 'public' } },
+        },
+      ],
+    };
     await client.send(
-      new PutBucketPolicyCommand({
-        Bucket: bucket,
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: statements }),
-      }),
+      new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
     );
   } catch (error) {
     throw mapS3Error(error, 'provision', '', bucket);

@@ -9,6 +9,7 @@ import { STORAGE_ENV_VARS } from '@monorepo/storage';
 import { WORKER_ENV_VARS } from '@monorepo/worker/config';
 import { describe, expect, it } from 'vitest';
 import { DOCKER_NGINX_FILES, renderDockerNginxConfigs } from './docker-nginx-configs.js';
+import { renderSigningInclude } from './render-nginx-config.js';
 import { repoRoot } from './repo-root.js';
 
 const run = promisify(execFile);
@@ -50,7 +51,12 @@ describe('deployment configuration (validated statically: no Docker engine here)
           .replaceAll('/var/cache/nginx', dir)
           .replaceAll('/dev/stderr', path.join(dir, 'error.log'))
           .replaceAll('/dev/stdout', path.join(dir, 'access.log'))
+          .replaceAll('/etc/nginx/cdn-signing.conf', path.join(dir, 'cdn-signing.conf'))
           .replace('user nginx;', '');
+        await writeFile(
+          path.join(dir, 'cdn-signing.conf'),
+          renderSigningInclude([{ id: 'k1', secret: 's'.repeat(40) }]),
+        );
         const target = path.join(dir, path.basename(file));
         await writeFile(target, conf);
         const result = await run(NGINX!, [
@@ -85,12 +91,15 @@ describe('deployment configuration (validated statically: no Docker engine here)
       ...process.env,
       AWS_CA_BUNDLE: '',
       API_KEYS: `${'k'.repeat(8)}-0123456789abcdef-xyz:u1`,
+      CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}`,
     };
     const local = await run(COMPOSE!, [...base, 'config'], { env });
     // The default stack is nginx, redis, api and worker on local volumes; MinIO comes with the s3 override.
     expect(local.stdout).not.toContain('minio');
     expect(local.stdout).toContain('/var/www/storage/processed');
     expect(local.stdout).toContain('rendered/local.conf');
+    // nginx and the API share the signing keys; nginx writes its key map at start.
+    expect(local.stdout).toContain('40-cdn-signing.sh');
     for (const volume of ['uploads', 'generated', 'processed'])
       expect(local.stdout).toContain(`name: monorepo_storage_${volume}`);
     expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed');
@@ -136,9 +145,13 @@ describe('deployment configuration (validated statically: no Docker engine here)
         () => 'accepted',
         (error: { stderr?: string }) => error.stderr ?? '',
       );
-    expect(await missing({}, files)).toMatch(/API_KEYS.*make api-key/);
+    const signing = { CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}` };
+    expect(await missing(signing, files)).toMatch(/API_KEYS.*make api-key/);
+    expect(await missing({ API_KEYS: 'x'.repeat(40) + ':u' }, files)).toMatch(
+      /CDN_SIGNING_KEYS.*make cdn-key/,
+    );
     const s3 = [...files, '-f', path.join(dockerDir, 'docker-compose.s3.yml'), '--profile', 's3'];
-    const key = { API_KEYS: 'x'.repeat(40) + ':u' };
+    const key = { API_KEYS: 'x'.repeat(40) + ':u', ...signing };
     expect(await missing(key, s3)).toMatch(/MINIO_ROOT_USER/);
     expect(
       await missing({ ...key, MINIO_ROOT_USER: 'r', MINIO_ROOT_PASSWORD: 'rootpass1' }, s3),
@@ -151,9 +164,12 @@ describe('deployment configuration (validated statically: no Docker engine here)
       .join('\n');
     expect(everything).not.toMatch(/minioadmin|change-me/i);
     expect(readFileSync(path.join(dockerDir, '.env.example'), 'utf8')).toMatch(/^API_KEYS=$/m);
+    expect(readFileSync(path.join(dockerDir, '.env.example'), 'utf8')).toMatch(
+      /^CDN_SIGNING_KEYS=$/m,
+    );
   });
 
-  it('gives the services a MinIO user limited to the bucket, and makes only processed/ and generated/ public', async () => {
+  it('gives the services a MinIO user limited to the bucket, and makes only public objects anonymously readable', async () => {
     const policy = JSON.parse(
       readFileSync(path.join(dockerDir, 'minio', 'app-policy.json'), 'utf8'),
     ) as {
@@ -166,13 +182,26 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(actions).not.toContain('s3:*');
     const script = readFileSync(path.join(dockerDir, 'minio', 'init.sh'), 'utf8');
     await run('sh', ['-n', path.join(dockerDir, 'minio', 'init.sh')]);
-    const anonymous = [...script.matchAll(/^mc anonymous set (\S+) "(\S+)"$/gm)].map(
-      (m) => `${m[1]} ${m[2]}`,
+    expect(script).toMatch(
+      /^mc anonymous set-json \/tmp\/bucket-policy\.json "local\/\$S3_BUCKET"$/m,
     );
-    expect(anonymous).toEqual([
-      'none local/$S3_BUCKET',
-      'download local/$S3_BUCKET/processed',
-      'download local/$S3_BUCKET/generated',
+    // The same policy as `storage init`: anyone may read objects tagged public, nothing else, never list.
+    const bucket = JSON.parse(
+      readFileSync(path.join(dockerDir, 'minio', 'bucket-policy.json'), 'utf8'),
+    ) as {
+      Statement: Array<{
+        Effect: string;
+        Action: string[];
+        Resource: string[];
+        Condition?: Record<string, Record<string, string>>;
+      }>;
+    };
+    const rules = bucket.Statement.map(
+      (st) =>
+        `${st.Effect} ${st.Action.join()} ${st.Resource.join()} ${JSON.stringify(st.Condition ?? {})}`,
+    );
+    expect(rules).toEqual([
+      'Allow s3:GetObject arn:aws:s3:::${S3_BUCKET}/* {"StringEquals":{"s3:ExistingObjectTag/visibility":"public"}}',
     ]);
     expect(script).toMatch(/mc admin user add local "\$S3_ACCESS_KEY_ID"/);
     expect(script).toMatch(/mc admin policy attach local storage-app --user "\$S3_ACCESS_KEY_ID"/);

@@ -15,6 +15,8 @@ const common: Omit<NginxRenderOptions, 'origin'> = {
   errorLog: '/dev/stderr',
   accessLog: '/dev/stdout',
   userDirective: 'user nginx;',
+  // Written at container start from CDN_SIGNING_KEYS by docker/nginx/cdn-signing.sh (never committed).
+  signingInclude: '/etc/nginx/cdn-signing.conf',
 };
 
 /** The nginx configs docker-compose mounts: the template rendered for the containers' hosts and paths. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isPublicKey } from '@monorepo/storage';
+import type { CdnSigningKey } from '@monorepo/storage';
 import { repoRoot } from './repo-root.js';
 
 /** Where `/static/` objects come from. */
@@ -28,6 +29,36 @@ export interface NginxRenderOptions {
   apiBurstPerIp?: number;
   /** Open `/api/` connections per client address (default 256). */
   connectionsPerIp?: number;
+  /** Path of the include written by {@link renderSigningInclude} (or by docker's entrypoint). */
+  signingInclude: string;
+}
+
+/**
+ * Who may read a local file: its folder's default visibility, unless a marker says otherwise, and anyone with
+ * a valid signature; a signature that does not hold is refused. (Over S3 the bucket decides.)
+ */
+function staticAccess(origin: StaticOrigin, byDefault: 'public' | 'private'): string {
+  if (origin.type === 's3') return '';
+  return [
+    // nginx would cache a marker's existence for open_file_cache_valid: off, so a change takes effect at once.
+    'open_file_cache off;',
+    `set $static_denied ${byDefault === 'public' ? 0 : 1};`,
+    byDefault === 'public'
+      ? 'if (-f $private_marker) { set $static_denied 1; }'
+      : 'if (-f $public_marker) { set $static_denied 0; }',
+    'if ($cdn_signed) { set $static_denied 0; }',
+    'if ($cdn_bad_signature) { return 403; }',
+    'if ($static_denied) { return 403; }',
+  ].join('\n      ');
+}
+
+/**
+ * The nginx include that maps `kid` to its secret for `secure_link` (every key verifies; the first signs).
+ * Written beside the runtime files, never committed; docker's entrypoint writes the same from the environment.
+ */
+export function renderSigningInclude(keys: readonly CdnSigningKey[]): string {
+  const lines = keys.map((key) => `  "${key.id}" "${key.secret}";`);
+  return ['map $arg_kid $cdn_signing_secret {', '  default "";', ...lines, '}', ''].join('\n');
 }
 
 const S3_HIDDEN = [
@@ -41,21 +72,19 @@ const S3_HIDDEN = [
 ];
 
 /**
- * Over S3, the public prefixes (job outputs; the bucket policy set by `storage init` lets anyone read them) are
- * fetched anonymously. Anything else is never read anonymously: an `auth_request` to the API returns a
- * short-lived presigned path (`X-S3-Signed-Path`) that nginx then fetches, so the bucket need not be public.
+ * Where a static folder's bytes come from. Local: the files themselves. S3: the bucket, fetched anonymously,
+ * or with the request's own presigned query when it carries one (the bucket checks it); the bucket policy set
+ * by `storage init` decides what anonymous requests get, from each object's visibility tag.
+ * Signed requests bypass the shared cache, so a private object is never cached under a key that skips the check.
  */
 function staticSource(origin: StaticOrigin, folder: string): string {
   if (origin.type === 'local')
     return `alias ${path.join(origin.root, folder).replace(/\/*$/, '/')};`;
-  const isPublic = isPublicKey(folder);
-  const fetch = isPublic
-    ? [`proxy_pass http://s3_origin/${origin.bucket}/$static_key;`]
-    : [
-        'auth_request /__s3_sign;',
-        'auth_request_set $s3_signed_path $upstream_http_x_s3_signed_path;',
-        'proxy_pass http://s3_origin$s3_signed_path;',
-      ];
+  const fetch = [
+    `proxy_pass http://s3_origin/${origin.bucket}/$static_key$s3_query;`,
+    // The bucket's refusals (private objects, bad or expired signatures) answer in the API's JSON shape.
+    'proxy_intercept_errors on;',
+  ];
   return [
     ...fetch,
     'proxy_http_version 1.1;',
@@ -65,7 +94,15 @@ function staticSource(origin: StaticOrigin, folder: string): string {
     'proxy_cache objects;',
     // The normalised path: every percent-encoding of one key shares one cache entry.
     'proxy_cache_key $uri;',
-    `proxy_cache_valid 200 ${folder === 'uploads/' ? '1m' : '1h'};`,
+    // Uploads (and keys outside the layout) are private by default and may change visibility often: never held
+    // in the shared cache. Public job outputs are, for an hour: making one private reaches the cache that late.
+    ...(isPublicKey(folder)
+      ? [
+          'proxy_cache_valid 200 1h;',
+          'proxy_cache_bypass $s3_signed;',
+          'proxy_no_cache $s3_signed;',
+        ]
+      : ['proxy_cache_bypass 1;', 'proxy_no_cache 1;']),
     'proxy_cache_valid 404 10s;',
     'proxy_cache_lock on;',
     'proxy_cache_revalidate on;',
@@ -102,20 +139,9 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     STATIC_SOURCE_GENERATED: staticSource(origin, 'generated/'),
     STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
     STATIC_SOURCE_ANY: staticSource(origin, ''),
-    S3_SIGN_LOCATION:
-      origin.type === 's3'
-        ? [
-            '# Presigns reads of objects the bucket does not serve anonymously (see staticSource).',
-            '    location = /__s3_sign {',
-            '      internal;',
-            '      proxy_pass http://api/internal/s3-sign/$static_key;',
-            '      proxy_pass_request_body off;',
-            '      proxy_set_header Content-Length "";',
-            '      proxy_http_version 1.1;',
-            '      proxy_set_header Connection "";',
-            '    }',
-          ].join('\n')
-        : '',
+    CDN_SIGNING_INCLUDE: options.signingInclude,
+    STATIC_ACCESS_PUBLIC_BY_DEFAULT: staticAccess(origin, 'public'),
+    STATIC_ACCESS_PRIVATE_BY_DEFAULT: staticAccess(origin, 'private'),
     STATIC_CACHE_STATUS:
       origin.type === 's3' ? 'add_header X-Cache-Status $upstream_cache_status always;' : '',
   };

@@ -4,12 +4,12 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { S3StorageAdapter } from '@monorepo/storage';
+import { S3StorageAdapter, parseCdnSigningKeys } from '@monorepo/storage';
 import { initStorage } from '@monorepo/storage-cli';
 import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/dev-servers';
 import type { RedisTestServer, S3TestServer } from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
-import { renderNginxConfig } from './render-nginx-config.js';
+import { renderNginxConfig, renderSigningInclude } from './render-nginx-config.js';
 import { repoRoot } from './repo-root.js';
 
 /** How to run the system. Every field has the `make start` default. */
@@ -180,12 +180,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const apiKeys = options.apiKeys ?? { [`demo-${randomBytes(16).toString('hex')}`]: 'demo-user' };
     const maxUploadBytes = options.maxUploadBytes ?? 104_857_600;
+    // The secrets of signed CDN URLs: the API signs with the first, nginx accepts all of them.
+    const cdnSigningKeys =
+      options.env?.CDN_SIGNING_KEYS ?? `stack:${randomBytes(32).toString('base64url')}`;
     const serviceEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       REDIS_URL: redisUrl,
       MAX_UPLOAD_BYTES: String(maxUploadBytes),
+      CDN_SIGNING_KEYS: cdnSigningKeys,
       ...storageEnv,
       ...options.env,
     };
@@ -248,6 +252,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const nginxBin = NGINX.find((candidate) => existsSync(candidate));
     if (!nginxBin) throw new Error('nginx is not installed (apt-get install nginx-light)');
     const conf = path.join(runtimeDir, 'nginx.conf');
+    const signingInclude = path.join(runtimeDir, 'cdn-signing.conf');
+    await writeFile(signingInclude, renderSigningInclude(parseCdnSigningKeys(cdnSigningKeys)), {
+      mode: 0o600,
+    });
     await writeFile(
       conf,
       renderNginxConfig({
@@ -259,6 +267,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         errorLog: path.join(logDir, 'nginx-error.log'),
         accessLog: path.join(logDir, 'nginx-access.log'),
         userDirective: await nginxUserDirective(storageRoot),
+        signingInclude,
       }),
     );
     const nginx = new ManagedProcess(

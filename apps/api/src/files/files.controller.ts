@@ -7,6 +7,7 @@ import {
   Head,
   HttpCode,
   Inject,
+  Patch,
   Post,
   Req,
   Res,
@@ -14,18 +15,19 @@ import {
 } from '@nestjs/common';
 import type { Monitoring, ObjectInfo, StorageAdapter } from '@monorepo/storage';
 import type { UploadReservation } from '@monorepo/tenant-limits';
-import { validateKey } from '@monorepo/storage';
 import type { Response } from 'express';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import type { CdnUrls } from '../cdn/cdn-urls.js';
+import { ApiError } from '../http/api-error.js';
+import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
-import { CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
+import { CDN_URLS, CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
 import { parseRange } from './http-range.js';
-import { isPublicKey, ownsKey, uploadPrefix } from '@monorepo/storage';
-import { sanitizeFilename } from './ownership.js';
+import { isPublicKey, uploadPrefix } from '@monorepo/storage';
+import { ownedKeyOf, sanitizeFilename, visibilityParam } from './ownership.js';
 import { incomingFile, sizeLimit, tooLarge } from './upload-body.js';
 
 const PREFIX = '/v1/files/';
@@ -51,6 +53,7 @@ export class FilesController {
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(MONITORING) private readonly monitoring: Monitoring,
     @Inject(LIMITS) private readonly limits: ApiLimits,
+    @Inject(CDN_URLS) private readonly urls: CdnUrls,
   ) {}
 
   /** Streams the body (raw, or multipart field `file`) to `uploads/<user>/<uuid>/<name>`. */
@@ -77,12 +80,14 @@ export class FilesController {
       throw error;
     }
     this.monitoring.increment('upload_bytes_total', {}, info.size);
+    const visibility = info.visibility ?? 'private';
     res.status(201).json({
       key: info.key,
-      url: this.storage.getPublicUrl(info.key),
+      ...(await this.urls.urlFor(info.key, visibility)),
       size: info.size,
       contentType: info.contentType,
       etag: info.etag,
+      visibility,
     });
   }
 
@@ -98,6 +103,7 @@ export class FilesController {
       typeof req.query.name === 'string' ? req.query.name : file.filename,
     );
     const key = `${uploadPrefix(req.userId)}${randomUUID()}/${name}`;
+    const visibility = visibilityParam(req.query.visibility) ?? this.config.API_UPLOAD_VISIBILITY;
     const limiter = sizeLimit(max, reservation);
     const controller = new AbortController();
     const onClose = () => {
@@ -115,6 +121,7 @@ export class FilesController {
       await this.storage.upload(key, limiter, file.contentType, {
         signal: controller.signal,
         metadata: { owner: req.userId },
+        visibility,
       });
     } catch (error) {
       file.stream.unpipe(limiter);
@@ -142,14 +149,18 @@ export class FilesController {
       metadata: true,
       ...(cursor ? { cursor } : {}),
     });
-    return {
-      items: page.items.map((item) => ({
+    // A signed URL works whatever the object's visibility, and costs no read to find it out.
+    const items = await Promise.all(
+      page.items.map(async (item) => ({
         key: item.key,
         size: item.size,
         contentType: item.contentType,
         lastModified: item.lastModified.toISOString(),
-        url: this.storage.getPublicUrl(item.key),
+        ...(await this.urls.signed(item.key)),
       })),
+    );
+    return {
+      items,
       ...(page.cursor ? { cursor: page.cursor } : {}),
     };
   }
@@ -164,6 +175,18 @@ export class FilesController {
     await this.#serve(req, res, false);
   }
 
+  /** Makes one of your files public or private, at once (the CDN checks it on every request). */
+  @Patch('*key')
+  async update(@Req() req: AuthedRequest): Promise<unknown> {
+    const key = this.#ownedKey(req);
+    const body = await readJsonBody(req);
+    const visibility = visibilityParam((body as { visibility?: unknown } | null)?.visibility);
+    if (!visibility || Object.keys(body as object).length !== 1)
+      throw new ApiError('E_VALIDATION', 'Send { "visibility": "public" | "private" }');
+    await this.storage.setVisibility(key, visibility);
+    return { key, visibility, ...(await this.urls.urlFor(key, visibility)) };
+  }
+
   @Delete('*key')
   @HttpCode(204)
   async remove(@Req() req: AuthedRequest): Promise<void> {
@@ -174,17 +197,9 @@ export class FilesController {
     if (info) await this.limits.usage.removed(req.userId, info.size);
   }
 
+  /** The owned key a request's path names (`/v1/files/<key>`). */
   #ownedKey(req: AuthedRequest): string {
-    const raw = req.path.startsWith(PREFIX) ? req.path.slice(PREFIX.length) : '';
-    let key: string;
-    try {
-      key = raw.split('/').map(decodeURIComponent).join('/');
-    } catch {
-      throw new ApiError('E_VALIDATION', 'The key is not valid percent-encoding');
-    }
-    validateKey(key);
-    if (!ownsKey(req.userId, key)) throw notFound();
-    return key;
+    return ownedKeyOf(req, PREFIX);
   }
 
   async #serve(req: AuthedRequest, res: Response, withBody: boolean): Promise<void> {

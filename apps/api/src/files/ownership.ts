@@ -1,3 +1,36 @@
+import { ownsKey, validateKey } from '@monorepo/storage';
+import type { Visibility } from '@monorepo/storage';
+import type { AuthedRequest } from '../auth/api-key.guard.js';
+import { ApiError, notFound } from '../http/api-error.js';
+
+/**
+ * The key a request's path names after `prefix` (each segment percent-decoded), when it is valid and the
+ * caller's own; anything else is 404, so nobody learns whether another user's key exists.
+ */
+export function ownedKeyOf(req: AuthedRequest, prefix: string): string {
+  const raw = req.path.startsWith(prefix) ? req.path.slice(prefix.length) : '';
+  let key: string;
+  try {
+    key = raw.split('/').map(decodeURIComponent).join('/');
+  } catch {
+    throw new ApiError('E_VALIDATION', 'The key is not valid percent-encoding');
+  }
+  validateKey(key);
+  if (!ownsKey(req.userId, key)) throw notFound();
+  return key;
+}
+
+/**
+ * A visibility from a query parameter or body field: `undefined` when absent.
+ *
+ * @throws {ApiError} `E_VALIDATION` for anything but `public` or `private`.
+ */
+export function visibilityParam(value: unknown): Visibility | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'public' || value === 'private') return value;
+  throw new ApiError('E_VALIDATION', 'visibility must be "public" or "private"');
+}
+
 /** A stored file name from a client-supplied one: no path, no leading dots, letters/digits/`._- ` only, ≤ 150 chars. */
 export function sanitizeFilename(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';

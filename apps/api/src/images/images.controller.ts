@@ -1,10 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Controller, Get, HttpCode, Inject, Param, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ImageProcessingError,
   checkSourceUrl,
   imageJobRequestSchema,
 } from '@monorepo/image-processor/contract';
+import type { ProcessResult } from '@monorepo/image-processor/contract';
 import {
   IMAGE_JOB_NAME,
   imageJobOptions,
@@ -13,7 +24,7 @@ import {
 } from '@monorepo/image-queue';
 import type { ImageJobData } from '@monorepo/image-queue';
 import type { StorageAdapter } from '@monorepo/storage';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
@@ -22,7 +33,9 @@ import { uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
-import { CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
+import type { CdnUrls } from '../cdn/cdn-urls.js';
+import { visibilityParam } from '../files/ownership.js';
+import { CDN_URLS, CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -35,6 +48,7 @@ export class ImagesController {
     @Inject(STORAGE) private readonly storage: StorageAdapter,
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(LIMITS) private readonly limits: ApiLimits,
+    @Inject(CDN_URLS) private readonly urls: CdnUrls,
   ) {}
 
   /** Queues an image job. With `Idempotency-Key`, a repeat returns the same job; a different body under the same key is 409. */
@@ -70,7 +84,14 @@ export class ImagesController {
       }
     }
     const requestHash = createHash('sha256')
-      .update(JSON.stringify([body.tool, body.sourceUrl ?? null, body.sourceKey ?? null]))
+      .update(
+        JSON.stringify([
+          body.tool,
+          body.sourceUrl ?? null,
+          body.sourceKey ?? null,
+          body.visibility ?? null,
+        ]),
+      )
       .digest('hex');
     const idempotencyKey = req.headers['idempotency-key'];
     let jobId: string;
@@ -86,6 +107,7 @@ export class ImagesController {
       id: jobId,
       userId: req.userId,
       tool: body.tool,
+      visibility: body.visibility ?? this.config.IMAGE_DEFAULT_VISIBILITY,
       ...(body.sourceUrl !== undefined
         ? { sourceUrl: body.sourceUrl }
         : { sourceKey: body.sourceKey! }),
@@ -133,19 +155,65 @@ export class ImagesController {
 
   @Get(':jobId')
   async status(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
-    if (!JOB_ID.test(jobId)) throw notFound();
-    // State first, then the job: a job that completes in between is then read with its result,
-    // never as "completed" with the result of an earlier read.
-    const state = await this.queue.getJobState(jobId);
-    const job = await this.queue.getJob(jobId);
-    if (!job || job.data?.userId !== req.userId) throw notFound();
+    const { job, state } = await this.#ownJob(req, jobId);
     const status = toImageJobStatus(state);
     return {
       jobId,
       status,
       progress: typeof job.progress === 'number' ? job.progress : 0,
-      ...(status === 'completed' ? { result: job.returnvalue } : {}),
+      ...(status === 'completed' ? { result: await this.#withUrls(job) } : {}),
       ...(status === 'failed' ? { error: publicFailure(job.failedReason) } : {}),
+    };
+  }
+
+  /** Makes every output of a job public or private, at once; later reads of the job sign its URLs if private. */
+  @Patch(':jobId')
+  async update(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
+    const body = (await readJsonBody(req)) as { visibility?: unknown } | null;
+    const visibility = visibilityParam(body?.visibility);
+    if (!visibility || Object.keys(body as object).length !== 1)
+      throw new ApiError('E_VALIDATION', 'Send { "visibility": "public" | "private" }');
+    const { job, state } = await this.#ownJob(req, jobId);
+    if (toImageJobStatus(state) !== 'completed')
+      throw new ApiError('E_VALIDATION', 'Only a completed job has outputs to change');
+    const result = job.returnvalue;
+    const keys = [
+      ...result.variants.map((v) => v.key),
+      ...(result.original ? [result.original.key] : []),
+    ];
+    for (const key of keys) await this.storage.setVisibility(key, visibility);
+    // The job's data holds the visibility in force (its result keeps what the worker wrote).
+    await job.updateData({ ...job.data, visibility });
+    return { jobId, status: 'completed', progress: 100, result: await this.#withUrls(job) };
+  }
+
+  async #ownJob(
+    req: AuthedRequest,
+    jobId: string,
+  ): Promise<{ job: Job<ImageJobData, ProcessResult>; state: string }> {
+    if (!JOB_ID.test(jobId)) throw notFound();
+    // State first, then the job: a job that completes in between is then read with its result,
+    // never as "completed" with the result of an earlier read.
+    const state = await this.queue.getJobState(jobId);
+    const job = (await this.queue.getJob(jobId)) as Job<ImageJobData, ProcessResult> | undefined;
+    if (!job || job.data?.userId !== req.userId) throw notFound();
+    return { job, state };
+  }
+
+  /** A job's result as it now stands; a private job's outputs come with signed URLs, fresh on every read. */
+  async #withUrls(job: Job<ImageJobData, ProcessResult>): Promise<ProcessResult> {
+    const stored = job.returnvalue;
+    if (!stored) return stored;
+    const result = { ...stored, visibility: job.data.visibility ?? stored.visibility ?? 'public' };
+    if (result.visibility !== 'private') return result;
+    const sign = async <T extends { key: string; url: string }>(item: T): Promise<T> => ({
+      ...item,
+      ...(await this.urls.signed(item.key)),
+    });
+    return {
+      ...result,
+      variants: await Promise.all(result.variants.map(sign)),
+      ...(result.original ? { original: await sign(result.original) } : {}),
     };
   }
 }

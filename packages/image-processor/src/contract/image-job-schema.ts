@@ -32,6 +32,11 @@ export const imageJobRequestShape = {
     .optional(),
   /** An object already in storage (e.g. an upload); not copied. */
   sourceKey: z.string().min(1).max(1024).optional(),
+  /**
+   * Who may read the outputs without a signed URL (default: the deployment's, `IMAGE_DEFAULT_VISIBILITY`, else
+   * the key layout's: public).
+   */
+  visibility: z.enum(['public', 'private']).optional(),
 };
 
 /** The body of a job submission (`POST /v1/images`): unknown fields are refused. */

@@ -21,4 +21,6 @@ export interface ProcessResult {
   original?: { key: string; url: string; format: string; bytes: number };
   /** One entry per preset, in preset order (`variants[0]` is `normal` by default). */
   variants: StoredVariant[];
+  /** Who may read the outputs without a signed URL. */
+  visibility: 'public' | 'private';
 }

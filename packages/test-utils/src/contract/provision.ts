@@ -31,10 +31,10 @@ export function provisionSuite(t: ContractContext): void {
       expect(await t.storage.exists('uploads/u/after.txt')).toBe(true);
     });
 
-    it('refuses bad folders with EINVAL, and public prefixes where the store cannot serve', async () => {
+    it('refuses bad folders with EINVAL, and public reads where the store cannot serve', async () => {
       await expectCode(t.storage.provision({ folders: ['../escape'] }), 'EINVAL');
       if (!t.storage.capabilities.publicReadPolicy)
-        await expectCode(t.storage.provision({ publicPrefixes: ['processed/'] }), 'ECONFIG');
+        await expectCode(t.storage.provision({ publicRead: true }), 'ECONFIG');
     });
 
     it('names objects at the store itself only where it serves them', () => {

@@ -47,6 +47,14 @@ const schema = z.object({
   API_SIGNED_URL_MAX_S: int(1).max(604_800).default(86_400),
   // Visibility of uploads and of job outputs when the request names none.
   API_UPLOAD_VISIBILITY: z.enum(['public', 'private']).default('private'),
+  // Direct uploads (POST /v1/uploads): how long an intent stays open, and how many a user may have open.
+  API_UPLOAD_INTENT_TTL_S: int(1).max(86_400).default(900),
+  API_MAX_OPEN_UPLOADS: int(1).default(100),
+  // Where clients reach this API (for the upload URLs it hands out); default: the CDN's origin + /api.
+  API_PUBLIC_URL: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .optional()
+    .transform((value) => value || undefined),
   IMAGE_DEFAULT_VISIBILITY: z.enum(['public', 'private']).default('public'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
   IMAGE_QUEUE_NAME: z

@@ -9,6 +9,7 @@ import { parseRange } from './files/http-range.js';
 import { ownsKey } from '@monorepo/storage';
 import { sanitizeFilename } from './files/ownership.js';
 import { SignedUrlsController } from './cdn/signed-urls.controller.js';
+import { UploadsController } from './uploads/uploads.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
@@ -131,6 +132,7 @@ describe('OpenAPI document', () => {
       ImagesController,
       HealthController,
       SignedUrlsController,
+      UploadsController,
     ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
@@ -141,7 +143,8 @@ describe('OpenAPI document', () => {
         const sub = String(Reflect.getMetadata(PATH_METADATA, handler as object));
         const route = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`
           .replace('*key', '{key}')
-          .replace(':jobId', '{jobId}');
+          .replace(':jobId', '{jobId}')
+          .replace(':id', '{id}');
         routes.add(`${RequestMethod[method].toLowerCase()} ${route}`);
       }
     }

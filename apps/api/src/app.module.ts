@@ -8,6 +8,7 @@ import type { ApiConfig } from './api-config.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { CdnUrls } from './cdn/cdn-urls.js';
 import { SignedUrlsController } from './cdn/signed-urls.controller.js';
+import { UploadsController } from './uploads/uploads.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ImagesController } from './images/images.controller.js';
@@ -30,7 +31,13 @@ export class AppModule {
   static forRoot(deps: ApiDependencies): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController, FilesController, ImagesController, SignedUrlsController],
+      controllers: [
+        HealthController,
+        FilesController,
+        ImagesController,
+        SignedUrlsController,
+        UploadsController,
+      ],
       providers: [
         ApiKeyGuard,
         RateLimitGuard,

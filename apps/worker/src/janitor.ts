@@ -2,7 +2,7 @@ import { maintenanceQueueName } from '@monorepo/image-queue';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { KEY_LAYOUT, keyOwner } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
-import type { UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
@@ -15,6 +15,8 @@ export interface JanitorReport {
   usageReconciled: number;
   /** Users with pending image jobs. */
   usersWithPendingJobs: number;
+  /** Direct uploads that expired uncompleted, whose objects were removed. */
+  intentsExpired: number;
 }
 
 /** What the janitor works on. */
@@ -22,6 +24,8 @@ export interface JanitorDeps {
   storage: StorageAdapter;
   ledger: UsageLedger;
   userJobs: UserJobs;
+  /** Direct uploads announced through the API. */
+  intents: UploadIntents;
   imageQueue: Queue;
   /** Leftovers younger than this may belong to a write still running (default 1 h). */
   staleAfterMs: number;
@@ -48,6 +52,11 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   const incompleteRemoved = await storage.sweepIncomplete({ olderThanMs: deps.staleAfterMs });
   monitoring.increment('janitor_removed_total', { kind: 'incomplete' }, incompleteRemoved);
 
+  // An intent never completed: whatever was sent for it is not a file of anyone's, and goes.
+  const expired = await deps.intents.takeExpired();
+  for (const intent of expired) await storage.delete(intent.key);
+  monitoring.increment('janitor_removed_total', { kind: 'intent' }, expired.length);
+
   const usage = new Map<string, { bytes: number; objects: number }>();
   for (const user of await ledger.users()) usage.set(user, { bytes: 0, objects: 0 });
   for await (const item of storage.listAll(KEY_LAYOUT.uploadsRoot)) {
@@ -69,7 +78,12 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   }
   await userJobs.reconcile(pending);
 
-  const report = { incompleteRemoved, usageReconciled, usersWithPendingJobs: pending.size };
+  const report = {
+    incompleteRemoved,
+    usageReconciled,
+    usersWithPendingJobs: pending.size,
+    intentsExpired: expired.length,
+  };
   monitoring.increment('janitor_runs_total');
   logger.info(report, 'janitor run');
   return report;

@@ -2,7 +2,7 @@ import { ImageProcessor, configureSharp } from '@monorepo/image-processor';
 import { imageJobOptions, limitsPrefix } from '@monorepo/image-queue';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
-import { UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     staleAfterMs: config.WORKER_JANITOR_STALE_MS,
     storage,
     ledger: new UsageLedger(limitsRedis, { prefix }),
+    intents: new UploadIntents(limitsRedis, { prefix }),
     userJobs,
     imageQueue: queue,
     monitoring,

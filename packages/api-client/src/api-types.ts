@@ -81,3 +81,16 @@ export interface ImageJob {
   /** With `status: 'failed'`: a stable code and a generic message. */
   error?: { code: string; message: string };
 }
+
+/** Where and how to send the bytes of an announced direct upload. */
+export type UploadTarget =
+  | { method: 'POST'; url: string; fields: Record<string, string>; fileField: string }
+  | { method: 'PUT'; url: string; headers: Record<string, string> };
+
+/** `201` of `POST /v1/uploads`. */
+export interface UploadIntentAnswer {
+  id: string;
+  key: string;
+  expiresAt: string;
+  upload: UploadTarget;
+}

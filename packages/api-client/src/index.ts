@@ -12,6 +12,8 @@ export type {
   ImageVariant,
   IssuedUrl,
   StoredFile,
+  UploadIntentAnswer,
+  UploadTarget,
   Visibility,
 } from './api-types.js';
 export { StorageApiClient } from './storage-api-client.js';

@@ -18,7 +18,7 @@ import type { SourcePolicy } from './contract/source-policy.js';
 import type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
 import { readWithinLimit } from './read-within-limit.js';
 import { safeFetch } from './safe-fetch.js';
-import { sniffImageFormat } from './sniff-format.js';
+import { sniffImageFormat } from './contract/sniff-format.js';
 import { storeOutputs } from './store-outputs.js';
 import type { OutputWrite } from './store-outputs.js';
 import { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';

@@ -20,6 +20,8 @@ import type {
   SignedUrlOptions,
   StorageAdapter,
   UploadOptions,
+  UploadPost,
+  UploadPostOptions,
   Visibility,
 } from './storage-adapter.js';
 import type { StorageDriver } from './storage-driver.js';
@@ -234,19 +236,39 @@ export class Disk implements StorageAdapter {
     return this.#driver.originUrl(key);
   }
 
+  createUploadPost(key: string, options: UploadPostOptions): Promise<UploadPost> {
+    return this.#run('createUploadPost', key, async () => {
+      this.#key(key, 'createUploadPost');
+      validateUploadOptions(
+        key,
+        options.contentType,
+        { contentLength: options.size },
+        this.backend,
+      );
+      const expiresIn = this.#lifetime(options.expiresIn, key, 'createUploadPost');
+      if (!this.#driver.uploadPost) throw this.#unsupported('createUploadPost', 'direct uploads');
+      return this.#driver.uploadPost(key, { ...options, expiresIn });
+    });
+  }
+
   getSignedUrl(key: string, options: SignedUrlOptions = {}): Promise<string> {
     return this.#run('getSignedUrl', key, async () => {
       this.#key(key, 'getSignedUrl');
-      const expiresIn = options.expiresIn ?? 900;
-      if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_SIGNED_URL_SECONDS)
-        throw new ConfigError(
-          `getSignedUrl: expiresIn must be an integer from 1 to ${MAX_SIGNED_URL_SECONDS} seconds`,
-          ['expiresIn'],
-          { key, operation: 'getSignedUrl', backend: this.backend },
-        );
+      const expiresIn = this.#lifetime(options.expiresIn, key, 'getSignedUrl');
       if (!this.#driver.signedUrl) throw this.#unsupported('getSignedUrl', 'signed URLs');
       return this.#driver.signedUrl(key, { ...options, expiresIn });
     });
+  }
+
+  #lifetime(value: number | undefined, key: string, operation: StorageOperation): number {
+    const expiresIn = value ?? 900;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_SIGNED_URL_SECONDS)
+      throw new ConfigError(
+        `${operation}: expiresIn must be an integer from 1 to ${MAX_SIGNED_URL_SECONDS} seconds`,
+        ['expiresIn'],
+        { key, operation, backend: this.backend },
+      );
+    return expiresIn;
   }
 
   #key(key: string, operation: StorageOperation): void {

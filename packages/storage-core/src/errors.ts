@@ -34,6 +34,7 @@ export type StorageOperation =
   | 'sweepIncomplete'
   | 'provision'
   | 'setVisibility'
+  | 'createUploadPost'
   | 'getOriginUrl'
   | 'config';
 

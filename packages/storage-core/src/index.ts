@@ -46,6 +46,8 @@ export type {
   SignedUrlOptions,
   StorageAdapter,
   UploadOptions,
+  UploadPost,
+  UploadPostOptions,
   Visibility,
 } from './storage-adapter.js';
 export type { StorageCapabilities } from './storage-capabilities.js';

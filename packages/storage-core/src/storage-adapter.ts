@@ -96,6 +96,23 @@ export interface SignedUrlOptions {
   contentType?: string;
 }
 
+/** Options for {@link StorageAdapter.createUploadPost}. */
+export interface UploadPostOptions {
+  /** The exact `Content-Type` the upload must declare. */
+  contentType: string;
+  /** The exact size in bytes the upload must have. */
+  size: number;
+  /** Lifetime in seconds (default 900, at most 604800). */
+  expiresIn?: number;
+}
+
+/** A form upload that goes straight to the store: POST `fields` then the file (as `file`) to `url`. */
+export interface UploadPost {
+  url: string;
+  fields: Record<string, string>;
+  expiresAt: Date;
+}
+
 /** Options for {@link StorageAdapter.provision}. */
 export interface ProvisionOptions {
   /** Top-level folders to create where folders exist (local: directories under the root). */
@@ -265,6 +282,15 @@ export interface StorageAdapter {
    * @throws {InvalidKeyError}
    */
   getOriginUrl?(key: string): string;
+
+  /**
+   * Optional capability (`capabilities.directUploads`): a presigned form upload of exactly `size` bytes of
+   * `contentType` to `key`, checked by the store itself; nothing else is accepted there. The object it makes
+   * has no visibility tag (private) until {@link setVisibility}.
+   *
+   * @throws {InvalidKeyError} @throws {ConfigError} options out of range, or no such capability.
+   */
+  createUploadPost?(key: string, options: UploadPostOptions): Promise<UploadPost>;
 
   /**
    * Optional capability (`capabilities.signedUrls`): a time-limited URL to `GET` (download) or `PUT`

@@ -11,6 +11,11 @@ export interface StorageCapabilities {
    * backend leaves serving to the web server in front of it, which reads the visibility markers.
    */
   readonly publicReadPolicy: boolean;
+  /**
+   * `createUploadPost` makes a presigned form upload that a browser or service sends straight to the store,
+   * with the key, type and exact size pinned by the store's own policy check (S3 presigned POST).
+   */
+  readonly directUploads: boolean;
   /** An overwrite replaces the object atomically: readers never see a mix of old and new content. */
   readonly atomicOverwrite: boolean;
   /** A key cannot also be a "directory" of other keys (`a` and `a/b`), as on a filesystem. */

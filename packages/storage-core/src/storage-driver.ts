@@ -7,6 +7,8 @@ import type {
   ProvisionOptions,
   SignedUrlOptions,
   UploadOptions,
+  UploadPost,
+  UploadPostOptions,
   Visibility,
 } from './storage-adapter.js';
 
@@ -61,6 +63,8 @@ export interface StorageDriver {
   provision(options: ProvisionOptions): Promise<{ created: boolean }>;
   /** With `capabilities.signedUrls`; `expiresIn` already checked. */
   signedUrl?(key: string, options: SignedUrlOptions & { expiresIn: number }): Promise<string>;
+  /** With `capabilities.directUploads`; options already checked. */
+  uploadPost?(key: string, options: UploadPostOptions & { expiresIn: number }): Promise<UploadPost>;
   /** With `capabilities.publicReadPolicy`. */
   originUrl?(key: string): string;
 }

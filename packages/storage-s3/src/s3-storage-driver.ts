@@ -9,6 +9,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl as presign } from '@aws-sdk/s3-request-presigner';
 import {
   ConfigError,
@@ -33,6 +34,8 @@ import type {
   StorageDriver,
   StorageOperation,
   UploadOptions,
+  UploadPost,
+  UploadPostOptions,
   Visibility,
 } from '@monorepo/storage-core';
 import { lengthGuard } from './length-guard.js';
@@ -54,6 +57,7 @@ const MiB = 1024 * 1024;
 
 const CAPABILITIES: StorageCapabilities = Object.freeze({
   signedUrls: true,
+  directUploads: true,
   publicReadPolicy: true,
   atomicOverwrite: true,
   keyPrefixConflicts: false,
@@ -243,6 +247,24 @@ export class S3StorageDriver implements StorageDriver {
       expiresIn: options.expiresIn,
       signableHeaders,
     });
+  }
+
+  async uploadPost(
+    key: string,
+    options: UploadPostOptions & { expiresIn: number },
+  ): Promise<UploadPost> {
+    // The store checks the policy: this key, exactly this type, exactly this many bytes.
+    const { url, fields } = await createPresignedPost(this.#signingClient(), {
+      Bucket: this.#place.bucket,
+      Key: this.#full(key),
+      Conditions: [
+        ['eq', '$Content-Type', options.contentType],
+        ['content-length-range', options.size, options.size],
+      ],
+      Fields: { 'Content-Type': options.contentType },
+      Expires: options.expiresIn,
+    });
+    return { url, fields, expiresAt: new Date(Date.now() + options.expiresIn * 1000) };
   }
 
   async checkHealth(): Promise<void> {

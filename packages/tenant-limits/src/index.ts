@@ -6,3 +6,5 @@ export type { Usage, UsageLedgerOptions } from './usage-ledger.js';
 export { LimitExceededError, UploadReservation, UsageLedger } from './usage-ledger.js';
 export type { UserJobsOptions } from './user-jobs.js';
 export { UserJobs } from './user-jobs.js';
+export { UploadIntents } from './upload-intents.js';
+export type { UploadIntent, UploadIntentsOptions } from './upload-intents.js';

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { StorageApiClient } from '@monorepo/api-client';
+import { ApiError, StorageApiClient } from '@monorepo/api-client';
+import { StorageFactory } from '@monorepo/storage';
+import type { StorageAdapter } from '@monorepo/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
@@ -24,6 +26,7 @@ function describeVisibility(storageType: 'local' | 's3'): void {
     let stack: Stack;
     let client: StorageApiClient;
     let bucketUrl: (key: string) => string;
+    let storage: StorageAdapter;
 
     beforeAll(async () => {
       dataDir = await mkdtemp(path.join(os.tmpdir(), `visibility-${storageType}-`));
@@ -31,9 +34,15 @@ function describeVisibility(storageType: 'local' | 's3'): void {
         dataDir,
         storageType,
         apiKeys: { [KEY]: 'user-v', [OTHER]: 'user-w' },
-        env: { LOG_LEVEL: 'warn' },
+        // Short-lived direct-upload intents and a busy janitor, so expiry is seen within the test.
+        env: {
+          LOG_LEVEL: 'warn',
+          API_UPLOAD_INTENT_TTL_S: '6',
+          WORKER_JANITOR_INTERVAL_MS: '1000',
+        },
       });
       client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
+      storage = StorageFactory.fromEnv(stack.storageEnv);
       bucketUrl = (key) =>
         `${stack.storageEnv.S3_ENDPOINT}/${stack.storageEnv.S3_BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
     }, 120_000);
@@ -127,6 +136,79 @@ function describeVisibility(storageType: 'local' | 's3'): void {
       }
       expect((await client.getImageJob(jobId)).result!.visibility).toBe('public');
     }, 90_000);
+
+    it('takes direct uploads: bytes straight to the store, checked on completion, nothing else accepted', async () => {
+      const photo = await sharp({
+        create: { width: 64, height: 48, channels: 3, background: '#913' },
+      })
+        .png()
+        .toBuffer();
+      const file = await client.uploadDirect(photo, {
+        name: 'direct.png',
+        contentType: 'image/png',
+      });
+      expect(file).toMatchObject({
+        size: photo.length,
+        contentType: 'image/png',
+        visibility: 'private',
+      });
+      expect(Buffer.from(await (await fetch(file.url)).arrayBuffer()).equals(photo)).toBe(true);
+      expect((await client.listFiles()).items.map((item) => item.key)).toContain(file.key);
+      // The target checks type and size itself: nothing is stored for a refused send.
+      const intent = await client.createUpload({
+        name: 'x.png',
+        contentType: 'image/png',
+        size: 5,
+      });
+      expect(intent.upload.method).toBe(storageType === 's3' ? 'POST' : 'PUT');
+      expect(intent.upload.url).not.toContain(stack.apiUrl); // through the gateway or to the bucket
+      await expect(client.sendUpload(intent, 'more than five bytes')).rejects.toBeInstanceOf(
+        ApiError,
+      );
+      expect(await storage.exists(intent.key)).toBe(false);
+      await expect(client.completeUpload(intent.id)).rejects.toMatchObject({
+        code: 'E_VALIDATION',
+      });
+      if (storageType === 'local') {
+        // The single-use URL is spent by the refused attempt.
+        await expect(client.sendUpload(intent, '12345')).rejects.toMatchObject({ status: 401 });
+      }
+      // Bytes that are not what was announced are removed on completion.
+      const fake = await client.createUpload({
+        name: 'fake.png',
+        contentType: 'image/png',
+        size: 10,
+      });
+      await client.sendUpload(fake, '<svg></svg');
+      await expect(client.completeUpload(fake.id)).rejects.toMatchObject({ code: 'E_VALIDATION' });
+      expect(await storage.exists(fake.key)).toBe(false);
+      // Another user cannot complete yours.
+      const mine = await client.createUpload({
+        name: 'mine.txt',
+        contentType: 'text/plain',
+        size: 4,
+      });
+      await client.sendUpload(mine, 'mine');
+      await expect(
+        new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: OTHER }).completeUpload(mine.id),
+      ).rejects.toMatchObject({ status: 404 });
+      expect((await client.completeUpload(mine.id)).key).toBe(mine.key);
+    }, 60_000);
+
+    it('removes what was sent for an intent never completed, once it expires', async () => {
+      const intent = await client.createUpload({
+        name: 'left.txt',
+        contentType: 'text/plain',
+        size: 4,
+      });
+      await client.sendUpload(intent, 'left');
+      expect(await storage.exists(intent.key)).toBe(true);
+      for (const deadline = Date.now() + 30_000; await storage.exists(intent.key);) {
+        if (Date.now() > deadline) throw new Error('the janitor did not remove the expired upload');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      await expect(client.completeUpload(intent.id)).rejects.toMatchObject({ status: 404 });
+    }, 60_000);
   });
 }
 

@@ -1,5 +1,5 @@
 import { limitsPrefix } from '@monorepo/image-queue';
-import { RequestRateLimiter, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import { RequestRateLimiter, UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../api-config.js';
 
@@ -9,6 +9,8 @@ export interface ApiLimits {
   rate: RequestRateLimiter;
   /** Storage quota and concurrent uploads per user. */
   usage: UsageLedger;
+  /** Direct uploads announced and not yet completed, per user. */
+  intents: UploadIntents;
   /** Pending image jobs per user, and their fair priorities. */
   jobs: UserJobs;
 }
@@ -22,6 +24,7 @@ export function createApiLimits(redis: Redis, config: ApiConfig): ApiLimits {
       limit: config.API_RATE_LIMIT,
       windowSeconds: config.API_RATE_LIMIT_WINDOW_S,
     }),
+    intents: new UploadIntents(redis, { prefix, maxOpenPerUser: config.API_MAX_OPEN_UPLOADS }),
     usage: new UsageLedger(redis, {
       prefix,
       quotaFor: config.quotaFor,

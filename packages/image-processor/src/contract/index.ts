@@ -18,3 +18,4 @@ export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
 export type { SourcePolicy } from './source-policy.js';
 export { sourcePolicyEnvShape } from './source-policy-env.js';
 export { checkSourceUrl } from './source-url.js';
+export { sniffImageFormat } from './sniff-format.js';

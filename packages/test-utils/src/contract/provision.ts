@@ -9,6 +9,7 @@ export function provisionSuite(t: ContractContext): void {
       const { capabilities } = t.storage;
       for (const flag of [
         'signedUrls',
+        'directUploads',
         'publicReadPolicy',
         'atomicOverwrite',
         'keyPrefixConflicts',

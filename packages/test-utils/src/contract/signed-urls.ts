@@ -41,5 +41,36 @@ export function signedUrlSuite(t: ContractContext): void {
       if (t.storage.capabilities.signedUrls) return ctx.skip();
       await expectCode(t.storage.getSignedUrl!('signed/a.txt'), 'ECONFIG');
     });
+
+    it('makes direct form uploads that the store checks: exact type and size, nothing else', async (ctx) => {
+      if (!t.storage.capabilities.directUploads) {
+        await expectCode(
+          t.storage.createUploadPost!('direct/a.txt', { contentType: 'text/plain', size: 5 }),
+          'ECONFIG',
+        );
+        return ctx.skip();
+      }
+      const post = await t.storage.createUploadPost!('direct/a.txt', {
+        contentType: 'text/plain',
+        size: 5,
+        expiresIn: 60,
+      });
+      expect(post.expiresAt.getTime()).toBeGreaterThan(Date.now());
+      expect(new URL(post.url).protocol).toMatch(/^https?:$/);
+      if (!t.options.fetchSignedUrls) return;
+      const send = (body: string, type: string) => {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+        form.set('Content-Type', type);
+        form.append('file', new Blob([body], { type }), 'a.txt');
+        return fetch(post.url, { method: 'POST', body: form });
+      };
+      expect((await send('far too long', 'text/plain')).status).toBe(400);
+      expect((await send('hello', 'text/html')).status).toBe(403);
+      expect(await t.storage.exists('direct/a.txt')).toBe(false);
+      expect((await send('hello', 'text/plain')).status).toBe(204);
+      expect((await t.storage.download('direct/a.txt')).toString()).toBe('hello');
+      expect((await t.storage.stat('direct/a.txt')).contentType).toBe('text/plain');
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
-import { ImageProcessingError } from './contract/image-processing-error.js';
+import { ImageProcessingError } from './image-processing-error.js';
 
 /** Raster formats accepted as sources, by their file-type `ext`. */
 const ACCEPTED: Readonly<Record<string, string>> = {

@@ -57,9 +57,18 @@ export function buildProgram(): Command {
       'create the directory layout (uploads, generated, processed), or the bucket with a policy that lets anyone read public objects (job outputs by default) and nobody private ones (uploads by default), and check it',
     )
     .option(...storageOption)
-    .action(async (opts: { storage: string }) => {
+    .option(
+      '--cors-origin <origins...>',
+      'S3: web origins whose pages may upload straight to the bucket (default: STORAGE_CORS_ORIGINS, comma-separated)',
+    )
+    .action(async (opts: { storage: string; corsOrigin?: string[] }) => {
       const { config, storage } = open(opts.storage, 'write');
-      const report = await initStorage(storage);
+      const fromEnv = (process.env.STORAGE_CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      const corsOrigins = opts.corsOrigin ?? (fromEnv.length ? fromEnv : undefined);
+      const report = await initStorage(storage, corsOrigins ? { corsOrigins } : {});
       if (config.type === 'local') {
         out(`initialised ${describeBackend(config)} (${KEY_LAYOUT.folders.join(', ')})`);
       } else {

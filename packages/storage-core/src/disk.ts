@@ -224,8 +224,23 @@ export class Disk implements StorageAdapter {
   provision(options: ProvisionOptions = {}): Promise<{ created: boolean }> {
     return this.#run('provision', undefined, async () => {
       for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
-      if (options.publicRead !== undefined && !this.capabilities.publicReadPolicy)
-        throw this.#unsupported('provision', 'publicRead (capabilities.publicReadPolicy)');
+      if (
+        (options.publicRead !== undefined || options.corsOrigins !== undefined) &&
+        !this.capabilities.publicReadPolicy
+      )
+        throw this.#unsupported(
+          'provision',
+          'publicRead and corsOrigins (capabilities.publicReadPolicy)',
+        );
+      for (const origin of options.corsOrigins ?? [])
+        if (!/^https?:\/\/[^/\s]+$/.test(origin))
+          throw new InvalidKeyError(
+            `Invalid CORS origin ${JSON.stringify(origin)}: scheme://host[:port]`,
+            {
+              operation: 'provision',
+              backend: this.backend,
+            },
+          );
       return this.#driver.provision(options);
     });
   }

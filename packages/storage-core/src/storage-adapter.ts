@@ -122,6 +122,11 @@ export interface ProvisionOptions {
    * `public` at the store itself, `false` lets nobody read anonymously. Omitted: the policy is left as it is.
    */
   publicRead?: boolean;
+  /**
+   * With `capabilities.publicReadPolicy`: web origins (`https://app.example.com`) whose pages may send direct
+   * uploads to the store and read from it (CORS); `[]` allows none. Omitted: left as it is.
+   */
+  corsOrigins?: readonly string[];
 }
 
 /**

@@ -1,9 +1,11 @@
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  DeleteBucketCorsCommand,
   DeleteBucketPolicyCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
+  PutBucketCorsCommand,
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { StorageError } from '@monorepo/storage-core';
@@ -68,6 +70,40 @@ export async function setPublicRead(
     };
     await client.send(
       new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
+    );
+  } catch (error) {
+    throw mapS3Error(error, 'provision', '', bucket);
+  }
+}
+
+/**
+ * Lets pages from `origins` send direct uploads (presigned POST/PUT) to the bucket and read from it; `[]` removes
+ * the CORS configuration.
+ */
+export async function setCorsOrigins(
+  { client, bucket }: S3Place,
+  origins: readonly string[],
+): Promise<void> {
+  try {
+    if (origins.length === 0) {
+      await client.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
+      return;
+    }
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: [...origins],
+              AllowedMethods: ['GET', 'HEAD', 'PUT', 'POST'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['ETag'],
+              MaxAgeSeconds: 3600,
+            },
+          ],
+        },
+      }),
     );
   } catch (error) {
     throw mapS3Error(error, 'provision', '', bucket);

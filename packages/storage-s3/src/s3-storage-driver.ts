@@ -43,7 +43,12 @@ import { BodyStreamError, uploadStream } from './multipart-upload.js';
 import { withOperationTimeout } from './operation-timeout.js';
 import { readFully } from './read-fully.js';
 import { deleteUnder } from './s3-batch-delete.js';
-import { abortIncompleteUploads, ensureBucket, setPublicRead } from './s3-bucket.js';
+import {
+  abortIncompleteUploads,
+  ensureBucket,
+  setCorsOrigins,
+  setPublicRead,
+} from './s3-bucket.js';
 import type { S3Place } from './s3-bucket.js';
 import { bucketUrl, buildS3Client } from './s3-client-factory.js';
 import type { S3ClientLike } from './s3-client-like.js';
@@ -283,6 +288,7 @@ export class S3StorageDriver implements StorageDriver {
   async provision(options: ProvisionOptions): Promise<{ created: boolean }> {
     const created = await ensureBucket(this.#place);
     if (options.publicRead !== undefined) await setPublicRead(this.#place, options.publicRead);
+    if (options.corsOrigins !== undefined) await setCorsOrigins(this.#place, options.corsOrigins);
     return { created };
   }
 

@@ -89,6 +89,10 @@ export class MockS3Client {
         if (!this.#buckets.has(String(i.Bucket))) this.#buckets.set(String(i.Bucket), new Map());
         return {};
       },
+      PutBucketCors: async (i) => (this.#bucket(i.Bucket), {}),
+      DeleteBucketCors: async (i) => (this.#bucket(i.Bucket), {}),
+      PutBucketPolicy: async (i) => (this.#bucket(i.Bucket), {}),
+      DeleteBucketPolicy: async (i) => (this.#bucket(i.Bucket), {}),
       PutObject: (i) => this.#putObject(i),
       GetObject: (i) => this.#getObject(i),
       HeadObject: (i) => this.#headObject(i),

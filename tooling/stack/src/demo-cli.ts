@@ -64,6 +64,10 @@ async function main(): Promise<void> {
       if (!res.ok || bytes !== variant.bytes)
         throw new Error(`variant ${variant.name} not served correctly`);
     }
+    if (!stack)
+      console.log(
+        `\nTry it in a browser: ${new URL(result.variants[0]!.url).origin}/console/ (API key: ${target.apiKey})`,
+      );
   } finally {
     await stack?.stop();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });

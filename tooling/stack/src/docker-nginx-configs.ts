@@ -17,6 +17,9 @@ const common: Omit<NginxRenderOptions, 'origin'> = {
   userDirective: 'user nginx;',
   // Written at container start from CDN_SIGNING_KEYS by docker/nginx/cdn-signing.sh (never committed).
   signingInclude: '/etc/nginx/cdn-signing.conf',
+  // Mounted from docker/console. Over S3 the bucket must be reachable from browsers for direct uploads
+  // (S3_PUBLIC_ENDPOINT); inside compose it is not, so the console there uploads to local storage only.
+  console: { root: '/usr/share/nginx/console' },
 };
 
 /** The nginx configs docker-compose mounts: the template rendered for the containers' hosts and paths. */

@@ -31,6 +31,11 @@ export interface NginxRenderOptions {
   connectionsPerIp?: number;
   /** Path of the include written by {@link renderSigningInclude} (or by docker's entrypoint). */
   signingInclude: string;
+  /**
+   * The console page: its directory, and the origins its Content-Security-Policy allows beyond its own — images
+   * (the CDN's origin when it is named differently) and uploads (the bucket's endpoint, over S3).
+   */
+  console: { root: string; imgOrigins?: readonly string[]; connectOrigins?: readonly string[] };
 }
 
 /**
@@ -140,6 +145,9 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
     STATIC_SOURCE_ANY: staticSource(origin, ''),
     CDN_SIGNING_INCLUDE: options.signingInclude,
+    CONSOLE_ROOT: options.console.root.replace(/\/*$/, '/'),
+    CONSOLE_IMG_SRC: (options.console.imgOrigins ?? []).join(' '),
+    CONSOLE_CONNECT_SRC: (options.console.connectOrigins ?? []).join(' '),
     STATIC_ACCESS_PUBLIC_BY_DEFAULT: staticAccess(origin, 'public'),
     STATIC_ACCESS_PRIVATE_BY_DEFAULT: staticAccess(origin, 'private'),
     STATIC_CACHE_STATUS:

@@ -157,6 +157,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               type: 's3',
               s3: { ...s3, region: server.region },
             }),
+            // The console page (served by nginx) uploads straight to the bucket.
+            { corsOrigins: [`http://localhost:${cdnPort}`, `http://127.0.0.1:${cdnPort}`] },
           );
       }
       storageEnv = {
@@ -268,6 +270,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         accessLog: path.join(logDir, 'nginx-access.log'),
         userDirective: await nginxUserDirective(storageRoot),
         signingInclude,
+        console: {
+          root: path.join(root, 'docker', 'console'),
+          imgOrigins: [new URL(storageBaseUrl).origin],
+          connectOrigins: storageEnv.S3_ENDPOINT ? [new URL(storageEnv.S3_ENDPOINT).origin] : [],
+        },
       }),
     );
     const nginx = new ManagedProcess(

@@ -85,6 +85,7 @@ async function main(): Promise<void> {
    API (via nginx)   ${stack.gatewayUrl}/v1/...        OpenAPI: ${stack.apiUrl}/openapi.json
    API (direct)      ${stack.apiUrl}
    CDN               ${stack.cdnUrl}/static/...
+   Console           ${new URL(stack.storageEnv.STORAGE_BASE_URL!).origin}/console/   (paste the API key below)
    Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics
    Redis             ${stack.redisUrl}
    Logs              ${path.join(dataDir, 'logs')}

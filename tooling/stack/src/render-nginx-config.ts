@@ -36,6 +36,8 @@ export interface NginxRenderOptions {
    * (the CDN's origin when it is named differently) and uploads (the bucket's endpoint, over S3).
    */
   console: { root: string; imgOrigins?: readonly string[]; connectOrigins?: readonly string[] };
+  /** Web origins whose pages may call the API from a browser (CORS); default none. */
+  corsOrigins?: readonly string[];
 }
 
 /**
@@ -145,6 +147,13 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
     STATIC_SOURCE_ANY: staticSource(origin, ''),
     CDN_SIGNING_INCLUDE: options.signingInclude,
+    CORS_ORIGIN_MAP: (options.corsOrigins ?? [])
+      .map((origin) => {
+        if (!/^https?:\/\/[A-Za-z0-9.:[\]-]+$/.test(origin))
+          throw new Error(`CORS origin ${JSON.stringify(origin)} must be scheme://host[:port]`);
+        return `    "${origin}" $http_origin;`;
+      })
+      .join('\n'),
     CONSOLE_ROOT: options.console.root.replace(/\/*$/, '/'),
     CONSOLE_IMG_SRC: (options.console.imgOrigins ?? []).join(' '),
     CONSOLE_CONNECT_SRC: (options.console.connectOrigins ?? []).join(' '),

@@ -41,6 +41,8 @@ export interface StackOptions {
   maxUploadBytes?: number;
   /** Public base URL of stored objects (default `http://localhost:<cdnPort>/static`). */
   storageBaseUrl?: string;
+  /** Web origins whose pages may call the API and upload from a browser (nginx and bucket CORS). */
+  corsOrigins?: readonly string[];
   /** Extra environment for the API and the workers. */
   env?: NodeJS.ProcessEnv;
   /** Echo service output to this process's stdout. */
@@ -158,7 +160,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
               s3: { ...s3, region: server.region },
             }),
             // The console page (served by nginx) uploads straight to the bucket.
-            { corsOrigins: [`http://localhost:${cdnPort}`, `http://127.0.0.1:${cdnPort}`] },
+            {
+              corsOrigins: [
+                `http://localhost:${cdnPort}`,
+                `http://127.0.0.1:${cdnPort}`,
+                ...(options.corsOrigins ?? []),
+              ],
+            },
           );
       }
       storageEnv = {
@@ -270,6 +278,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         accessLog: path.join(logDir, 'nginx-access.log'),
         userDirective: await nginxUserDirective(storageRoot),
         signingInclude,
+        corsOrigins: options.corsOrigins ?? [],
         console: {
           root: path.join(root, 'docker', 'console'),
           imgOrigins: [new URL(storageBaseUrl).origin],

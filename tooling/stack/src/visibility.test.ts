@@ -34,6 +34,7 @@ function describeVisibility(storageType: 'local' | 's3'): void {
         dataDir,
         storageType,
         apiKeys: { [KEY]: 'user-v', [OTHER]: 'user-w' },
+        corsOrigins: ['https://app.example'],
         // Short-lived direct-upload intents and a busy janitor, so expiry is seen within the test.
         env: {
           LOG_LEVEL: 'warn',
@@ -209,6 +210,31 @@ function describeVisibility(storageType: 'local' | 's3'): void {
       }
       await expect(client.completeUpload(intent.id)).rejects.toMatchObject({ status: 404 });
     }, 60_000);
+
+    it('answers CORS only for the configured origins, at the gateway and at the bucket', async () => {
+      const preflight = (url: string, origin: string, method: string) =>
+        fetch(url, {
+          method: 'OPTIONS',
+          headers: {
+            origin,
+            'access-control-request-method': method,
+            'access-control-request-headers': 'content-type',
+          },
+        });
+      const api = `${stack.gatewayUrl}/v1/uploads`;
+      const allowed = await preflight(api, 'https://app.example', 'POST');
+      expect(allowed.status).toBe(204);
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      const other = await preflight(api, 'https://evil.example', 'POST');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      if (storageType === 's3') {
+        const bucket = `${stack.storageEnv.S3_ENDPOINT}/${stack.storageEnv.S3_BUCKET}`;
+        const ok = await preflight(bucket, 'https://app.example', 'POST');
+        expect(ok.headers.get('access-control-allow-origin')).toBe('https://app.example');
+        const refused = await preflight(bucket, 'https://evil.example', 'POST');
+        expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      }
+    });
   });
 }
 

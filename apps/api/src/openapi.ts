@@ -4,6 +4,19 @@ const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: error } },
 });
 const auth = [{ bearer: [] }];
+const visibilityBody = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['visibility'],
+        properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
+      },
+    },
+  },
+};
 const keyParam = {
   name: 'key',
   in: 'path',
@@ -223,19 +236,7 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Make a file public or private, at once',
         security: auth,
         parameters: [keyParam],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['visibility'],
-                properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
-              },
-            },
-          },
-        },
+        requestBody: visibilityBody,
         responses: {
           '200': {
             description: 'The key, its visibility and a URL that works now',
@@ -386,19 +387,7 @@ export const OPENAPI_DOCUMENT = {
         summary: "Make a completed job's outputs public or private, at once",
         security: auth,
         parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['visibility'],
-                properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
-              },
-            },
-          },
-        },
+        requestBody: visibilityBody,
         responses: {
           '200': {
             description: 'The job, with signed URLs when private',

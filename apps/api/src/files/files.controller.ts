@@ -22,12 +22,11 @@ import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { ApiError } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { CDN_URLS, CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
 import { parseRange } from './http-range.js';
 import { isPublicKey, uploadPrefix } from '@monorepo/storage';
-import { ownedKeyOf, sanitizeFilename, visibilityParam } from './ownership.js';
+import { ownedKeyOf, readVisibilityBody, sanitizeFilename, visibilityParam } from './ownership.js';
 import { incomingFile, sizeLimit, tooLarge } from './upload-body.js';
 
 const PREFIX = '/v1/files/';
@@ -179,10 +178,7 @@ export class FilesController {
   @Patch('*key')
   async update(@Req() req: AuthedRequest): Promise<unknown> {
     const key = this.#ownedKey(req);
-    const body = await readJsonBody(req);
-    const visibility = visibilityParam((body as { visibility?: unknown } | null)?.visibility);
-    if (!visibility || Object.keys(body as object).length !== 1)
-      throw new ApiError('E_VALIDATION', 'Send { "visibility": "public" | "private" }');
+    const visibility = await readVisibilityBody(req);
     await this.storage.setVisibility(key, visibility);
     return { key, visibility, ...(await this.urls.urlFor(key, visibility)) };
   }

@@ -2,6 +2,7 @@ import { ownsKey, validateKey } from '@monorepo/storage';
 import type { Visibility } from '@monorepo/storage';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError, notFound } from '../http/api-error.js';
+import { readJsonBody } from '../http/json-body.js';
 
 /**
  * The key a request's path names after `prefix` (each segment percent-decoded), when it is valid and the
@@ -18,6 +19,19 @@ export function ownedKeyOf(req: AuthedRequest, prefix: string): string {
   validateKey(key);
   if (!ownsKey(req.userId, key)) throw notFound();
   return key;
+}
+
+/**
+ * The body of a visibility change, `{ "visibility": "public" | "private" }` and nothing else.
+ *
+ * @throws {ApiError} `E_VALIDATION` for anything else.
+ */
+export async function readVisibilityBody(req: AuthedRequest): Promise<Visibility> {
+  const body = (await readJsonBody(req)) as { visibility?: unknown } | null;
+  const visibility = visibilityParam(body?.visibility);
+  if (!visibility || Object.keys(body as object).length !== 1)
+    throw new ApiError('E_VALIDATION', 'Send { "visibility": "public" | "private" }');
+  return visibility;
 }
 
 /**

@@ -34,7 +34,7 @@ import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
-import { visibilityParam } from '../files/ownership.js';
+import { readVisibilityBody } from '../files/ownership.js';
 import { CDN_URLS, CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
@@ -169,10 +169,7 @@ export class ImagesController {
   /** Makes every output of a job public or private, at once; later reads of the job sign its URLs if private. */
   @Patch(':jobId')
   async update(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
-    const body = (await readJsonBody(req)) as { visibility?: unknown } | null;
-    const visibility = visibilityParam(body?.visibility);
-    if (!visibility || Object.keys(body as object).length !== 1)
-      throw new ApiError('E_VALIDATION', 'Send { "visibility": "public" | "private" }');
+    const visibility = await readVisibilityBody(req);
     const { job, state } = await this.#ownJob(req, jobId);
     if (toImageJobStatus(state) !== 'completed')
       throw new ApiError('E_VALIDATION', 'Only a completed job has outputs to change');

@@ -125,6 +125,11 @@ export const OPENAPI_DOCUMENT = {
             $ref: '#/components/schemas/Visibility',
             description: 'Of the outputs (default IMAGE_DEFAULT_VISIBILITY, public)',
           },
+          model: {
+            type: 'string',
+            maxLength: 128,
+            description: "The generating model, written into the outputs' XMP and metadata",
+          },
         },
         oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
       },
@@ -138,7 +143,7 @@ export const OPENAPI_DOCUMENT = {
           result: {
             type: 'object',
             description:
-              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}]',
+              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}], visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}',
           },
           error: {
             type: 'object',
@@ -374,7 +379,16 @@ export const OPENAPI_DOCUMENT = {
       get: {
         summary: 'Job status and result',
         security: auth,
-        parameters: [{ name: 'jobId', in: 'path', required: true, schema: { type: 'string' } }],
+        parameters: [
+          { name: 'jobId', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'wait',
+            in: 'query',
+            description:
+              'Hold the answer until the job completes or fails, at most this many seconds',
+            schema: { type: 'integer', minimum: 1, maximum: 30 },
+          },
+        ],
         responses: {
           '200': {
             description: 'Status',

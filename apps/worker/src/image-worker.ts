@@ -44,7 +44,7 @@ export async function runImageJob(
       formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')),
     );
   }
-  const { id, tool, userId, sourceUrl, sourceKey, submittedAt, visibility } = parsed.data;
+  const { id, tool, userId, sourceUrl, sourceKey, submittedAt, visibility, model } = parsed.data;
   // A job written straight into Redis gets no more than the API would allow: its own user's uploads only.
   if (sourceKey !== undefined && !sourceKey.startsWith(uploadPrefix(userId))) {
     throw new UnrecoverableError(
@@ -66,6 +66,7 @@ export async function runImageJob(
         userId,
         ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
         ...(visibility ? { visibility } : {}),
+        ...(model ? { model } : {}),
       },
       {
         onProgress: (percent) => void job.updateProgress(percent).catch(() => {}),

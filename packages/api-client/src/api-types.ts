@@ -42,6 +42,8 @@ export type ImageJobRequest = (
 ) & {
   /** Who may read the outputs without a signed URL (default: the deployment's, usually public). */
   visibility?: Visibility;
+  /** The generating model, recorded in the outputs' XMP and metadata. */
+  model?: string;
 };
 
 /** A stored output of a job. */
@@ -66,6 +68,15 @@ export interface ImageJobResult {
   variants: ImageVariant[];
   /** Who may read the outputs without a signed URL; a private job's URLs in `GET` answers are signed. */
   visibility: Visibility;
+  /** Where the outputs came from, as written into their XMP (IPTC DigitalSourceType) and metadata. */
+  provenance: {
+    digitalSourceType: string;
+    creatorTool: string;
+    model?: string;
+    sourceSha256: string;
+    /** Whether the source carried a C2PA manifest (kept untouched in the stored source). */
+    c2pa: 'present' | 'absent';
+  };
 }
 
 /** Public status of a job. */

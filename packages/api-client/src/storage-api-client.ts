@@ -275,9 +275,15 @@ export class StorageApiClient {
     return (await response.json()) as { jobId: string; status: 'queued' };
   }
 
-  /** A job's status, with its result once completed or its error once failed. */
-  async getImageJob(jobId: string): Promise<ImageJob> {
-    return (await (await this.#call('getImageJob', { jobId })).json()) as ImageJob;
+  /**
+   * A job's status, with its result once completed or its error once failed. With `waitSeconds` (1-30) the API
+   * holds the answer until the job finishes or that time passes.
+   */
+  async getImageJob(jobId: string, options: { waitSeconds?: number } = {}): Promise<ImageJob> {
+    const query: Record<string, string> = options.waitSeconds
+      ? { wait: String(Math.min(30, Math.max(1, Math.round(options.waitSeconds)))) }
+      : {};
+    return (await (await this.#call('getImageJob', { jobId }, { query })).json()) as ImageJob;
   }
 
   /**
@@ -296,7 +302,12 @@ export class StorageApiClient {
     for (;;) {
       let waitMs = pollMs;
       try {
-        const job = await this.getImageJob(jobId);
+        // Long polls: each request waits on the server for up to 20 s (or what is left of the deadline).
+        const left = Math.floor((deadline - Date.now()) / 1000);
+        const job = await this.getImageJob(
+          jobId,
+          left >= 1 ? { waitSeconds: Math.min(left, 20) } : {},
+        );
         if (job.status === 'completed' || job.status === 'failed') return job;
       } catch (error) {
         if (!(error instanceof ApiError) || !isTransient(error)) throw error;

@@ -64,6 +64,7 @@ export async function encodeVariant(
   decoded: Decoded,
   preset: VariantPreset,
   settings: CodecSettings,
+  xmp?: string,
 ): Promise<Encoded> {
   const { width, height, channels } = decoded.info;
   let pipeline = sharp(decoded.data, {
@@ -76,6 +77,8 @@ export async function encodeVariant(
       withoutEnlargement: true,
     })
     .timeout({ seconds: settings.timeoutSeconds });
+  // Only this XMP is written: the source's EXIF, GPS and other metadata never reach an output.
+  if (xmp) pipeline = pipeline.withXmp(xmp);
   switch (preset.format) {
     case 'jpeg':
       pipeline = pipeline

@@ -14,6 +14,8 @@ import type { ImageJob } from './contract/image-job-schema.js';
 import { ImageProcessingError } from './contract/image-processing-error.js';
 import { isImageTool } from './contract/image-tool.js';
 import { checkSourceUrl } from './contract/source-url.js';
+import { AI_DIGITAL_SOURCE_TYPE, hasC2paManifest, provenanceXmp } from './contract/provenance.js';
+import type { Provenance } from './contract/provenance.js';
 import type { SourcePolicy } from './contract/source-policy.js';
 import type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
 import { readWithinLimit } from './read-within-limit.js';
@@ -126,15 +128,23 @@ export class ImageProcessor {
     signal?.throwIfAborted();
     progress(45);
 
+    const digest = createHash('sha256').update(source).digest('hex');
+    const provenance: Provenance = {
+      digitalSourceType: AI_DIGITAL_SOURCE_TYPE,
+      creatorTool: job.tool,
+      ...(job.model ? { model: job.model } : {}),
+      sourceSha256: digest,
+      c2pa: hasC2paManifest(source) ? 'present' : 'absent',
+    };
+    const xmp = provenanceXmp(provenance);
     const encoded = await Promise.all(
       this.#variants.map((preset) =>
-        this.#stage('encode', () => encodeVariant(decoded, preset, this.#codec), preset.name),
+        this.#stage('encode', () => encodeVariant(decoded, preset, this.#codec, xmp), preset.name),
       ),
     );
     signal?.throwIfAborted();
     progress(80);
 
-    const digest = createHash('sha256').update(source).digest('hex');
     const outputs = jobOutputPrefix(job.tool, job.userId, job.id);
     const visibility = job.visibility ?? this.#visibility;
     const writes: OutputWrite[] = encoded.map((e) => ({
@@ -149,7 +159,12 @@ export class ImageProcessor {
 
     await this.#stage('store', () =>
       storeOutputs(this.#storage, writes, outputs, {
-        metadata: { 'job-id': job.id, tool: String(job.tool) },
+        metadata: {
+          'job-id': job.id,
+          tool: String(job.tool),
+          ...(job.model ? { model: job.model } : {}),
+          'source-sha256': digest,
+        },
         cacheControl: this.#cacheControl,
         visibility,
         signal,
@@ -189,6 +204,7 @@ export class ImageProcessor {
         : {}),
       variants,
       visibility,
+      provenance,
     };
   }
 

@@ -75,6 +75,8 @@ const S3_HIDDEN = [
   'x-amz-meta-owner',
   'x-amz-meta-job-id',
   'x-amz-meta-tool',
+  'x-amz-meta-model',
+  'x-amz-meta-source-sha256',
   'Set-Cookie',
 ];
 

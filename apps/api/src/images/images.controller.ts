@@ -38,6 +38,7 @@ import { readVisibilityBody } from '../files/ownership.js';
 import { CDN_URLS, CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
+const FINISHED = new Set(['completed', 'failed']);
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 @Controller('v1/images')
@@ -90,6 +91,7 @@ export class ImagesController {
           body.sourceUrl ?? null,
           body.sourceKey ?? null,
           body.visibility ?? null,
+          body.model ?? null,
         ]),
       )
       .digest('hex');
@@ -108,6 +110,7 @@ export class ImagesController {
       userId: req.userId,
       tool: body.tool,
       visibility: body.visibility ?? this.config.IMAGE_DEFAULT_VISIBILITY,
+      ...(body.model !== undefined ? { model: body.model } : {}),
       ...(body.sourceUrl !== undefined
         ? { sourceUrl: body.sourceUrl }
         : { sourceKey: body.sourceKey! }),
@@ -153,9 +156,23 @@ export class ImagesController {
     return { jobId, status: 'queued' };
   }
 
+  /**
+   * The job's status. With `?wait=N` (1-30 s) the answer is held until the job completes or fails, or N seconds
+   * pass, so a client needs one request where it would otherwise poll.
+   */
   @Get(':jobId')
   async status(@Req() req: AuthedRequest, @Param('jobId') jobId: string): Promise<unknown> {
-    const { job, state } = await this.#ownJob(req, jobId);
+    const wait = req.query.wait;
+    if (wait !== undefined && (typeof wait !== 'string' || !/^([1-9]|[12]\d|30)$/.test(wait)))
+      throw new ApiError('E_VALIDATION', 'wait must be a whole number of seconds from 1 to 30');
+    let { job, state } = await this.#ownJob(req, jobId);
+    const until = Date.now() + Number(wait ?? 0) * 1000;
+    let closed = false;
+    req.once('close', () => (closed = true));
+    while (!FINISHED.has(state) && Date.now() < until && !closed) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ({ job, state } = await this.#ownJob(req, jobId));
+    }
     const status = toImageJobStatus(state);
     return {
       jobId,

@@ -37,6 +37,13 @@ export const imageJobRequestShape = {
    * the key layout's: public).
    */
   visibility: z.enum(['public', 'private']).optional(),
+  /** The generating model, recorded in the outputs' XMP and metadata (printable ASCII). */
+  model: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\x20-\x7e]+$/)
+    .optional(),
 };
 
 /** The body of a job submission (`POST /v1/images`): unknown fields are refused. */

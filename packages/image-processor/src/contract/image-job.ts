@@ -1,3 +1,5 @@
+import type { Provenance } from './provenance.js';
+
 /** A stored output. */
 export interface StoredVariant {
   name: string;
@@ -23,4 +25,6 @@ export interface ProcessResult {
   variants: StoredVariant[];
   /** Who may read the outputs without a signed URL. */
   visibility: 'public' | 'private';
+  /** Where the outputs came from, as written into their XMP and metadata. */
+  provenance: Provenance;
 }

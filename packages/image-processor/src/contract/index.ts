@@ -19,3 +19,5 @@ export type { SourcePolicy } from './source-policy.js';
 export { sourcePolicyEnvShape } from './source-policy-env.js';
 export { checkSourceUrl } from './source-url.js';
 export { sniffImageFormat } from './sniff-format.js';
+export { AI_DIGITAL_SOURCE_TYPE, hasC2paManifest, provenanceXmp } from './provenance.js';
+export type { Provenance } from './provenance.js';

@@ -1,38 +1,6 @@
-const error = { $ref: '#/components/schemas/Error' };
-const errorResponse = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: error } },
-});
-const auth = [{ bearer: [] }];
-const visibilityBody = {
-  required: true,
-  content: {
-    'application/json': {
-      schema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['visibility'],
-        properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
-      },
-    },
-  },
-};
-const keyParam = {
-  name: 'key',
-  in: 'path',
-  required: true,
-  description: 'Object key, each segment percent-encoded',
-  schema: { type: 'string' },
-};
-const common = {
-  '401': errorResponse('Missing or unknown API key'),
-  '404': errorResponse('No such object, or not yours'),
-  '429': errorResponse(
-    'E_RATE_LIMITED: this key passed API_RATE_LIMIT requests in the window (see Retry-After and RateLimit-* headers)',
-  ),
-};
+import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
+import { UPLOAD_PATHS } from './openapi-upload-paths.js';
 
-/** The API's OpenAPI 3.1 document, served at `/openapi.json`. A test keeps it in step with the routes. */
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   info: {
@@ -252,103 +220,7 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
-    '/v1/uploads': {
-      post: {
-        summary:
-          'Announce a direct upload: the answer says where to send the bytes (S3: a presigned POST pinning key, type and exact size; local: a single-use PUT URL), until expiresAt',
-        security: auth,
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['name', 'contentType', 'size'],
-                properties: {
-                  name: { type: 'string' },
-                  contentType: { type: 'string' },
-                  size: { type: 'integer', minimum: 0 },
-                  visibility: { $ref: '#/components/schemas/Visibility' },
-                },
-              },
-            },
-          },
-        },
-        responses: {
-          '201': {
-            description:
-              '{ id, key, expiresAt, upload: { method: "POST", url, fields, fileField } | { method: "PUT", url, headers } }',
-          },
-          '400': errorResponse('E_VALIDATION'),
-          '413': errorResponse('E_TOO_LARGE or E_QUOTA_EXCEEDED'),
-          ...common,
-          '429': errorResponse('E_RATE_LIMITED, or E_TOO_MANY_UPLOADS: API_MAX_OPEN_UPLOADS open'),
-        },
-      },
-    },
-    '/v1/uploads/{id}/body': {
-      put: {
-        summary:
-          'The bytes of an announced upload (local storage): no API key, the single-use token of its URL; exactly the announced type and size',
-        parameters: [
-          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-          { name: 'token', in: 'query', required: true, schema: { type: 'string' } },
-        ],
-        requestBody: { required: true, content: { '*/*': {} } },
-        responses: {
-          '204': { description: 'Stored; complete it next' },
-          '400': errorResponse('E_VALIDATION: not the announced size'),
-          '401': errorResponse('E_UNAUTHORIZED: the token is wrong or spent'),
-          '404': errorResponse('No such open intent'),
-          '415': errorResponse('E_UNSUPPORTED_MEDIA_TYPE: not the announced type'),
-        },
-      },
-    },
-    '/v1/uploads/{id}/complete': {
-      post: {
-        summary:
-          'Make the upload one of your files: exactly the announced size, for images bytes of the announced type, within your quota; otherwise it is removed',
-        security: auth,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: {
-          '201': {
-            description: 'The file',
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/StoredFile' } },
-            },
-          },
-          '400': errorResponse(
-            'E_VALIDATION: nothing uploaded yet, wrong size or type (then removed)',
-          ),
-          '413': errorResponse('E_QUOTA_EXCEEDED (then removed)'),
-          ...common,
-        },
-      },
-    },
-    '/v1/signed-urls/{key}': {
-      get: {
-        summary: 'A signed CDN URL for one of your files (public or private)',
-        security: auth,
-        parameters: [
-          keyParam,
-          {
-            name: 'expiresIn',
-            in: 'query',
-            description: 'Seconds, 1 to API_SIGNED_URL_MAX_S (default API_SIGNED_URL_TTL_S, 900)',
-            schema: { type: 'integer', minimum: 1 },
-          },
-        ],
-        responses: {
-          '200': {
-            description: 'The URL and when it expires; the CDN checks it without calling the API',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuedUrl' } } },
-          },
-          '400': errorResponse('E_VALIDATION: expiresIn out of range'),
-          ...common,
-        },
-      },
-    },
+    ...UPLOAD_PATHS,
     '/v1/images': {
       post: {
         summary: 'Queue an image job',

@@ -1,6 +1,5 @@
 import { ApiError } from './api-error.js';
-import { API_ROUTES } from './api-routes.js';
-import type { ApiOperation } from './api-routes.js';
+import { ApiTransport, isTransient } from './api-transport.js';
 import type {
   FileList,
   FileListItem,
@@ -37,30 +36,24 @@ export interface StorageApiClientOptions {
 export type UploadBody =
   Uint8Array | string | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
 
-/** No answer, a 5xx or a 429: worth asking again later. */
-const isTransient = (error: ApiError) =>
-  error.status === 0 || error.status === 429 || error.status >= 500;
-
-const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
-
 /**
  * The storage platform API, typed. Every method throws {@link ApiError} with the API's `code` when the call is
  * refused (`E_QUOTA_EXCEEDED`, `E_RATE_LIMITED` with `retryAfterSeconds`, ...), and `E_NETWORK` when no answer
  * arrived.
  */
 export class StorageApiClient {
-  readonly #base: string;
-  readonly #auth: string;
-  readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
-  readonly #retries: number;
+  readonly #transport: ApiTransport;
 
   constructor(options: StorageApiClientOptions) {
-    this.#base = options.baseUrl.replace(/\/+$/, '');
-    this.#auth = `Bearer ${options.apiKey}`;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#fetch = options.fetch ?? fetch;
-    this.#retries = options.retries ?? 3;
+    this.#transport = new ApiTransport({
+      base: options.baseUrl.replace(/\/+$/, ''),
+      auth: `Bearer ${options.apiKey}`,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      retries: options.retries ?? 3,
+      fetch: this.#fetch,
+    });
   }
 
   /** Uploads a file under `uploads/<you>/<uuid>/<name>`; the body is streamed to storage. */
@@ -70,7 +63,7 @@ export class StorageApiClient {
   ): Promise<StoredFile> {
     const streamed =
       typeof body === 'object' && !(body instanceof Uint8Array) && !(body instanceof Blob);
-    const response = await this.#call(
+    const response = await this.#transport.call(
       'uploadFile',
       {},
       {
@@ -96,7 +89,7 @@ export class StorageApiClient {
     if (options.prefix) query.prefix = options.prefix;
     if (options.limit !== undefined) query.limit = String(options.limit);
     if (options.cursor) query.cursor = options.cursor;
-    return (await (await this.#call('listFiles', {}, { query })).json()) as FileList;
+    return (await (await this.#transport.call('listFiles', {}, { query })).json()) as FileList;
   }
 
   /** Every upload under `prefix`, page after page. */
@@ -116,13 +109,13 @@ export class StorageApiClient {
   ): Promise<Response> {
     const headers: Record<string, string> = {};
     if (options.range) headers.range = `bytes=${options.range.start}-${options.range.end ?? ''}`;
-    return this.#call('downloadFile', { key }, { headers });
+    return this.#transport.call('downloadFile', { key }, { headers });
   }
 
   /** True when the file exists and is yours. */
   async fileExists(key: string): Promise<boolean> {
     try {
-      await this.#call('headFile', { key }, { method: 'HEAD' });
+      await this.#transport.call('headFile', { key }, { method: 'HEAD' });
       return true;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return false;
@@ -132,7 +125,7 @@ export class StorageApiClient {
 
   /** Deletes a file (deleting a missing one is not an error). */
   async deleteFile(key: string): Promise<void> {
-    await this.#call('deleteFile', { key }, { method: 'DELETE' });
+    await this.#transport.call('deleteFile', { key }, { method: 'DELETE' });
   }
 
   /**
@@ -145,7 +138,7 @@ export class StorageApiClient {
     size: number;
     visibility?: Visibility;
   }): Promise<UploadIntentAnswer> {
-    const response = await this.#call(
+    const response = await this.#transport.call(
       'createUpload',
       {},
       {
@@ -195,7 +188,7 @@ export class StorageApiClient {
 
   /** Makes a sent upload one of your files (checked: size, type for images, quota). */
   async completeUpload(id: string): Promise<StoredFile> {
-    const response = await this.#call('completeUpload', { id }, { method: 'POST' });
+    const response = await this.#transport.call('completeUpload', { id }, { method: 'POST' });
     return (await response.json()) as StoredFile;
   }
 
@@ -220,7 +213,7 @@ export class StorageApiClient {
     key: string,
     visibility: Visibility,
   ): Promise<IssuedUrl & { key: string; visibility: Visibility }> {
-    const response = await this.#call(
+    const response = await this.#transport.call(
       'setFileVisibility',
       { key },
       {
@@ -236,14 +229,16 @@ export class StorageApiClient {
   async signedUrl(key: string, expiresIn?: number): Promise<IssuedUrl & { key: string }> {
     const query: Record<string, string> =
       expiresIn === undefined ? {} : { expiresIn: String(expiresIn) };
-    return (await (await this.#call('signedUrl', { key }, { query })).json()) as IssuedUrl & {
+    return (await (
+      await this.#transport.call('signedUrl', { key }, { query })
+    ).json()) as IssuedUrl & {
       key: string;
     };
   }
 
   /** Makes every output of a job public or private, at once. */
   async setImageJobVisibility(jobId: string, visibility: Visibility): Promise<ImageJob> {
-    const response = await this.#call(
+    const response = await this.#transport.call(
       'setImageJobVisibility',
       { jobId },
       {
@@ -260,7 +255,7 @@ export class StorageApiClient {
     request: ImageJobRequest,
     options: { idempotencyKey?: string } = {},
   ): Promise<{ jobId: string; status: 'queued' }> {
-    const response = await this.#call(
+    const response = await this.#transport.call(
       'submitImageJob',
       {},
       {
@@ -283,7 +278,9 @@ export class StorageApiClient {
     const query: Record<string, string> = options.waitSeconds
       ? { wait: String(Math.min(30, Math.max(1, Math.round(options.waitSeconds)))) }
       : {};
-    return (await (await this.#call('getImageJob', { jobId }, { query })).json()) as ImageJob;
+    return (await (
+      await this.#transport.call('getImageJob', { jobId }, { query })
+    ).json()) as ImageJob;
   }
 
   /**
@@ -316,74 +313,6 @@ export class StorageApiClient {
       if (Date.now() + waitMs > deadline)
         throw new ApiError(0, 'E_TIMEOUT', `Job ${jobId} did not finish in time`);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
-    }
-  }
-
-  async #call(
-    operation: ApiOperation,
-    params: Record<string, string>,
-    init: RequestInit & { query?: Record<string, string>; duplex?: 'half' } = {},
-  ): Promise<Response> {
-    const { query, headers, ...rest } = init;
-    let route: string = API_ROUTES[operation].path;
-    for (const [name, value] of Object.entries(params))
-      route = route.replace(
-        `{${name}}`,
-        name === 'key' ? encodeKey(value) : encodeURIComponent(value),
-      );
-    const search = query && Object.keys(query).length ? `?${new URLSearchParams(query)}` : '';
-    const method = API_ROUTES[operation].method.toUpperCase();
-    // A 429 means the request was not processed: any request whose body can be sent again is retried after
-    // Retry-After. Reads, deletes and visibility changes are also retried on 502/503/504 and when no answer came.
-    const replayable = rest.duplex !== 'half';
-    const idempotent = ['GET', 'HEAD', 'DELETE', 'PATCH'].includes(method);
-    for (let attempt = 0; ; attempt++) {
-      let failure: ApiError;
-      try {
-        const response = await this.#send(operation, `${this.#base}${route}${search}`, {
-          method,
-          ...rest,
-          headers: { ...(headers as Record<string, string>), authorization: this.#auth },
-        });
-        if (response.ok || response.status === 304) return response;
-        failure = await ApiError.from(response);
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        failure = error;
-      }
-      const retry =
-        attempt < this.#retries &&
-        replayable &&
-        (failure.status === 429 ||
-          (idempotent && (failure.status === 0 || [502, 503, 504].includes(failure.status))));
-      if (!retry || rest.signal?.aborted) throw failure;
-      const backoff = Math.min(5000, 100 * 2 ** attempt);
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(backoff, (failure.retryAfterSeconds ?? 0) * 1000)),
-      );
-    }
-  }
-
-  /** One request. The time limit runs until the answer's headers arrive, never while a body is read. */
-  async #send(operation: ApiOperation, url: string, init: RequestInit): Promise<Response> {
-    const timeout = new AbortController();
-    const limitMs = operation === 'uploadFile' ? this.#timeoutMs * 10 : this.#timeoutMs;
-    const timer = setTimeout(
-      () => timeout.abort(new Error(`no answer within ${limitMs} ms`)),
-      limitMs,
-    );
-    try {
-      return await this.#fetch(url, {
-        ...init,
-        signal: init.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal,
-      });
-    } catch (error) {
-      if (init.signal?.aborted) throw error;
-      throw new ApiError(0, 'E_NETWORK', `${operation}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -1,14 +1,12 @@
-import { Transform, pipeline } from 'node:stream';
-import type { Readable } from 'node:stream';
 import type { Body } from './body.js';
 import { bodyToBuffer, isStreamBody } from './body.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { ConfigError, InvalidKeyError, StorageError, isStorageError } from './errors.js';
+import { ConfigError, InvalidKeyError, StorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
 import { defaultVisibility } from './key-layout.js';
 import { validateDeletePrefix, validateKey, validatePrefix } from './keys.js';
-import { noopMonitoring } from './monitoring.js';
 import type { Monitoring } from './monitoring.js';
+import { OperationMeter, noteBodyError } from './operation-meter.js';
 import { resolveListLimit, validateRange, validateUploadOptions } from './options.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 import type {
@@ -38,12 +36,6 @@ export interface DiskOptions {
 
 const MAX_SIGNED_URL_SECONDS = 604_800;
 
-/** Errors a caller's body stream emitted: the caller's own, passed on unchanged rather than wrapped. */
-const bodyErrors = new WeakSet<object>();
-const noteBodyError = (error: unknown) => {
-  if (typeof error === 'object' && error !== null) bodyErrors.add(error);
-};
-
 /**
  * The front layer every adapter is built from: it validates keys, prefixes, options and ranges once, before
  * any I/O; guarantees that failures are {@link StorageError}s (an aborted call passes its abort reason on, and
@@ -52,13 +44,11 @@ const noteBodyError = (error: unknown) => {
  */
 export class Disk implements StorageAdapter {
   readonly #driver: StorageDriver;
-  readonly #monitoring: Monitoring;
-  readonly #measured: boolean;
+  readonly #meter: OperationMeter;
 
   constructor(driver: StorageDriver, options: DiskOptions = {}) {
     this.#driver = driver;
-    this.#monitoring = options.monitoring ?? noopMonitoring;
-    this.#measured = this.#monitoring !== noopMonitoring;
+    this.#meter = new OperationMeter(options.monitoring, driver.backend);
   }
 
   get backend(): string {
@@ -75,7 +65,7 @@ export class Disk implements StorageAdapter {
     contentType: string,
     options: UploadOptions = {},
   ): Promise<string> {
-    return this.#run('upload', key, async () => {
+    return this.#meter.run('upload', key, async () => {
       this.#key(key, 'upload');
       validateUploadOptions(key, contentType, options, this.backend);
       const bytes = bodyToBuffer(body);
@@ -94,7 +84,7 @@ export class Disk implements StorageAdapter {
       stream?.on('error', noteBodyError);
       try {
         const visibility = options.visibility ?? defaultVisibility(key);
-        this.#bytes(
+        this.#meter.bytes(
           'upload',
           await this.#driver.upload(key, body, contentType, { ...options, visibility }),
         );
@@ -106,32 +96,32 @@ export class Disk implements StorageAdapter {
   }
 
   download(key: string): Promise<Buffer> {
-    return this.#run('download', key, async () => {
+    return this.#meter.run('download', key, async () => {
       this.#key(key, 'download');
       const data = await this.#driver.download(key);
-      this.#bytes('download', data.length);
+      this.#meter.bytes('download', data.length);
       return data;
     });
   }
 
   downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
-    return this.#run('downloadStream', key, async () => {
+    return this.#meter.run('downloadStream', key, async () => {
       this.#key(key, 'downloadStream');
       if (range) validateRange(range, { key, backend: this.backend });
       const stream = await this.#driver.downloadStream(key, range);
-      return this.#measured ? this.#counted(stream) : stream;
+      return this.#meter.measured ? this.#meter.counted(stream) : stream;
     });
   }
 
   exists(key: string): Promise<boolean> {
-    return this.#run('exists', key, async () => {
+    return this.#meter.run('exists', key, async () => {
       this.#key(key, 'exists');
       return this.#driver.exists(key);
     });
   }
 
   delete(key: string): Promise<void> {
-    return this.#run('delete', key, async () => {
+    return this.#meter.run('delete', key, async () => {
       this.#key(key, 'delete');
       await this.#driver.delete(key);
     });
@@ -143,14 +133,14 @@ export class Disk implements StorageAdapter {
   }
 
   stat(key: string): Promise<ObjectInfo> {
-    return this.#run('stat', key, async () => {
+    return this.#meter.run('stat', key, async () => {
       this.#key(key, 'stat');
       return this.#driver.stat(key);
     });
   }
 
   list(prefix = '', options: ListOptions = {}): Promise<ListPage> {
-    return this.#run('list', prefix, async () => {
+    return this.#meter.run('list', prefix, async () => {
       this.#prefix(prefix, 'list');
       const limit = resolveListLimit(options.limit, this.backend);
       const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
@@ -169,12 +159,12 @@ export class Disk implements StorageAdapter {
       this.#prefix(prefix, 'listAll');
       yield* this.#driver.listAll(prefix);
     } catch (error) {
-      throw this.#wrap(error, 'listAll', prefix);
+      throw this.#meter.wrap(error, 'listAll', prefix);
     }
   }
 
   copy(fromKey: string, toKey: string): Promise<void> {
-    return this.#run('copy', fromKey, async () => {
+    return this.#meter.run('copy', fromKey, async () => {
       this.#key(fromKey, 'copy');
       this.#key(toKey, 'copy');
       await this.#driver.copy(fromKey, toKey);
@@ -182,7 +172,7 @@ export class Disk implements StorageAdapter {
   }
 
   move(fromKey: string, toKey: string): Promise<void> {
-    return this.#run('move', fromKey, async () => {
+    return this.#meter.run('move', fromKey, async () => {
       this.#key(fromKey, 'move');
       this.#key(toKey, 'move');
       if (fromKey === toKey) await this.#driver.stat(fromKey);
@@ -191,7 +181,7 @@ export class Disk implements StorageAdapter {
   }
 
   deletePrefix(prefix: string): Promise<number> {
-    return this.#run('deletePrefix', prefix, async () => {
+    return this.#meter.run('deletePrefix', prefix, async () => {
       validateDeletePrefix(prefix, this.backend);
       this.#prefix(prefix, 'deletePrefix');
       return this.#driver.deletePrefix(prefix);
@@ -199,7 +189,7 @@ export class Disk implements StorageAdapter {
   }
 
   setVisibility(key: string, visibility: Visibility): Promise<void> {
-    return this.#run('setVisibility', key, async () => {
+    return this.#meter.run('setVisibility', key, async () => {
       this.#key(key, 'setVisibility');
       if (visibility !== 'public' && visibility !== 'private')
         throw new InvalidKeyError(`Invalid visibility ${JSON.stringify(visibility)}`, {
@@ -212,17 +202,17 @@ export class Disk implements StorageAdapter {
   }
 
   checkHealth(): Promise<void> {
-    return this.#run('checkHealth', undefined, () => this.#driver.checkHealth());
+    return this.#meter.run('checkHealth', undefined, () => this.#driver.checkHealth());
   }
 
   sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
-    return this.#run('sweepIncomplete', undefined, () =>
+    return this.#meter.run('sweepIncomplete', undefined, () =>
       this.#driver.sweepIncomplete(options.olderThanMs),
     );
   }
 
   provision(options: ProvisionOptions = {}): Promise<{ created: boolean }> {
-    return this.#run('provision', undefined, async () => {
+    return this.#meter.run('provision', undefined, async () => {
       for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
       if (
         (options.publicRead !== undefined || options.corsOrigins !== undefined) &&
@@ -252,7 +242,7 @@ export class Disk implements StorageAdapter {
   }
 
   createUploadPost(key: string, options: UploadPostOptions): Promise<UploadPost> {
-    return this.#run('createUploadPost', key, async () => {
+    return this.#meter.run('createUploadPost', key, async () => {
       this.#key(key, 'createUploadPost');
       validateUploadOptions(
         key,
@@ -267,7 +257,7 @@ export class Disk implements StorageAdapter {
   }
 
   getSignedUrl(key: string, options: SignedUrlOptions = {}): Promise<string> {
-    return this.#run('getSignedUrl', key, async () => {
+    return this.#meter.run('getSignedUrl', key, async () => {
       this.#key(key, 'getSignedUrl');
       const expiresIn = this.#lifetime(options.expiresIn, key, 'getSignedUrl');
       if (!this.#driver.signedUrl) throw this.#unsupported('getSignedUrl', 'signed URLs');
@@ -301,83 +291,5 @@ export class Disk implements StorageAdapter {
       operation,
       backend: this.backend,
     });
-  }
-
-  async #run<T>(
-    operation: StorageOperation,
-    key: string | undefined,
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    const started = this.#measured ? performance.now() : 0;
-    let outcome = 'error';
-    try {
-      const result = await fn();
-      outcome = 'ok';
-      return result;
-    } catch (error) {
-      const wrapped = this.#wrap(error, operation, key);
-      if (this.#measured && isStorageError(wrapped)) {
-        if (wrapped.code === 'ENOENT') outcome = 'not_found';
-        this.#monitoring.increment('storage_errors_total', {
-          backend: this.backend,
-          operation,
-          code: wrapped.code,
-        });
-      }
-      throw wrapped;
-    } finally {
-      if (this.#measured) {
-        const labels = { backend: this.backend, operation, outcome };
-        this.#monitoring.increment('storage_operations_total', labels);
-        this.#monitoring.timing('storage_operation_ms', performance.now() - started, labels);
-      }
-    }
-  }
-
-  #wrap(error: unknown, operation: StorageOperation, key: string | undefined): unknown {
-    if (isStorageError(error) || (error as Error)?.name === 'AbortError') return error;
-    if (typeof error === 'object' && error !== null && bodyErrors.has(error)) return error;
-    return new StorageError(
-      'EIO',
-      `${operation} failed: ${(error as Error)?.message ?? String(error)}`,
-      {
-        key,
-        operation,
-        backend: this.backend,
-        cause: error,
-      },
-    );
-  }
-
-  #bytes(operation: StorageOperation, bytes: number): void {
-    if (this.#measured && bytes > 0)
-      this.#monitoring.increment(
-        'storage_bytes_total',
-        { backend: this.backend, operation },
-        bytes,
-      );
-  }
-
-  /** Passes the stream through a counter that reports the bytes read once the stream ends or fails. */
-  #counted(stream: NodeJS.ReadableStream): NodeJS.ReadableStream {
-    let bytes = 0;
-    let reported = false;
-    const report = () => {
-      if (!reported) this.#bytes('downloadStream', bytes);
-      reported = true;
-    };
-    const counter = new Transform({
-      highWaterMark: 256 * 1024,
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        done(null, chunk);
-      },
-      flush(done) {
-        report();
-        done();
-      },
-    });
-    pipeline(stream as Readable, counter, report);
-    return counter;
   }
 }

@@ -1,12 +1,13 @@
 import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { lstat, open, rmdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { contentTypeFromKey } from '@monorepo/storage-core';
-import type { ObjectInfo } from '@monorepo/storage-core';
-import { errnoCode } from './fs-errors.js';
+import type { ObjectInfo, StorageOperation } from '@monorepo/storage-core';
+import { errnoCode, mapFsError } from './fs-errors.js';
 import type { KeyLock } from './key-lock.js';
-import type { SafeRoot } from './safe-root.js';
+import type { Location, SafeRoot } from './safe-root.js';
 import { fingerprint } from './sidecar.js';
 import type { Sidecars, StoredMeta } from './sidecar.js';
 
@@ -99,5 +100,25 @@ export async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/** Opens the regular file at `key` for reading (no link followed) with its stats; anything else is an error. */
+export async function openFile(
+  files: LocalFiles,
+  key: string,
+  operation: StorageOperation,
+): Promise<{ handle: FileHandle; stats: BigIntStats; loc: Location }> {
+  let handle: FileHandle | undefined;
+  try {
+    const opened = await files.root.openForRead(key, operation);
+    handle = opened.handle;
+    const stats = await handle.stat({ bigint: true });
+    if (!stats.isFile())
+      throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'open' });
+    return { handle, stats, loc: opened.loc };
+  } catch (error) {
+    await handle?.close();
+    throw mapFsError(error, operation, key);
   }
 }

@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
-import type { BigIntStats } from 'node:fs';
-import { copyFile, lstat, mkdir, open, unlink } from 'node:fs/promises';
+import { copyFile, lstat, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -26,18 +25,17 @@ import type {
 import { commit, finishTemp, writeTemp } from './atomic-write.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { KeyLock } from './key-lock.js';
-import { defaultMeta, needsSidecar, objectInfo, prune, syncDir } from './local-files.js';
+import { defaultMeta, needsSidecar, objectInfo, openFile, prune, syncDir } from './local-files.js';
 import type { FileEntry, LocalFiles } from './local-files.js';
 import type { LocalStorageConfig } from './local-storage-config.js';
 import { walk } from './ordered-walk.js';
 import { tempName } from './reserved-names.js';
 import { SafeRoot } from './safe-root.js';
-import type { Location } from './safe-root.js';
 import { Sidecars, fingerprint } from './sidecar.js';
 import type { StoredMeta } from './sidecar.js';
 import { sweep } from './sweeper.js';
 import { readVisibility, removeVisibility, writeVisibility } from './visibility-markers.js';
-import { checkVolumes } from './volumes.js';
+import { checkVolumes, provisionRoot } from './volumes.js';
 
 const BACKEND = 'local';
 
@@ -146,7 +144,7 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   async downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
-    const { handle, stats } = await this.#openRead(key, 'downloadStream');
+    const { handle, stats } = await openFile(this.#files, key, 'downloadStream');
     try {
       const span = range
         ? resolveRange(range, Number(stats.size), { key, backend: BACKEND })
@@ -239,7 +237,7 @@ export class LocalStorageDriver implements StorageDriver {
   }
 
   async copy(fromKey: string, toKey: string): Promise<void> {
-    const { handle, stats: srcStats, loc: src } = await this.#openRead(fromKey, 'copy');
+    const { handle, stats: srcStats, loc: src } = await openFile(this.#files, fromKey, 'copy');
     let tmp: string | undefined;
     try {
       const meta = await this.#files.sidecars.read(src.dir, src.name, fingerprint(srcStats));
@@ -342,35 +340,7 @@ export class LocalStorageDriver implements StorageDriver {
     return sweep(this.#files, olderThanMs ?? this.#files.staleTempAfterMs);
   }
 
-  async provision(options: ProvisionOptions): Promise<{ created: boolean }> {
-    const base = path.resolve(this.#config.localBasePath);
-    try {
-      const created =
-        (await mkdir(base, { recursive: true, mode: this.#config.dirMode ?? 0o755 })) !== undefined;
-      const root = await this.#files.root.root();
-      for (const folder of options.folders ?? [])
-        await this.#files.root.directory(root, folder.split('/'), folder, 'provision', true);
-      return { created };
-    } catch (error) {
-      throw mapFsError(error, 'provision', '');
-    }
-  }
-
-  async #openRead(
-    key: string,
-    operation: StorageOperation,
-  ): Promise<{ handle: FileHandle; stats: BigIntStats; loc: Location }> {
-    let handle: FileHandle | undefined;
-    try {
-      const opened = await this.#files.root.openForRead(key, operation);
-      handle = opened.handle;
-      const stats = await handle.stat({ bigint: true });
-      if (!stats.isFile())
-        throw Object.assign(new Error('EISDIR'), { code: 'EISDIR', syscall: 'open' });
-      return { handle, stats, loc: opened.loc };
-    } catch (error) {
-      await handle?.close();
-      throw mapFsError(error, operation, key);
-    }
+  provision(options: ProvisionOptions): Promise<{ created: boolean }> {
+    return provisionRoot(this.#files, this.#config, options.folders ?? []);
   }
 }

@@ -1,8 +1,9 @@
-import { lstat, open, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageUnavailableError } from '@monorepo/storage-core';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import type { LocalFiles } from './local-files.js';
+import type { LocalStorageConfig } from './local-storage-config.js';
 import { tempName } from './reserved-names.js';
 
 const BACKEND = 'local';
@@ -41,5 +42,23 @@ export async function checkVolumes(
         });
       throw mapFsError(error, 'checkHealth', folder);
     }
+  }
+}
+
+/** Creates the root (reporting whether it was missing) and each of `folders` under it, following no link. */
+export async function provisionRoot(
+  files: LocalFiles,
+  config: Pick<LocalStorageConfig, 'localBasePath' | 'dirMode'>,
+  folders: readonly string[],
+): Promise<{ created: boolean }> {
+  const base = path.resolve(config.localBasePath);
+  try {
+    const made = await mkdir(base, { recursive: true, mode: config.dirMode ?? 0o755 });
+    const root = await files.root.root();
+    for (const folder of folders)
+      await files.root.directory(root, folder.split('/'), folder, 'provision', true);
+    return { created: made !== undefined };
+  } catch (error) {
+    throw mapFsError(error, 'provision', '');
   }
 }

@@ -87,12 +87,15 @@ async function othersCanTraverse(dir: string): Promise<boolean> {
 
 /**
  * The `user` directive for nginx. Started by root, nginx runs its workers as `nobody`, which must be able to
- * reach the served tree; a checkout in a private home (`/root`, mode 0700) is not reachable, so the workers
- * then run as the owner of the data directory instead of answering every CDN request with 403.
+ * reach every served tree (the data directory, the console page of the checkout); a checkout or data directory
+ * in a private home (`/root`, mode 0700) is not reachable, so the workers then run as the owner of the first
+ * such tree instead of answering every request for it with 403.
  */
-export async function nginxUserDirective(servedDir: string): Promise<string> {
+export async function nginxUserDirective(...servedDirs: string[]): Promise<string> {
   if (os.userInfo().uid !== 0) return '';
-  if (await othersCanTraverse(servedDir)) return 'user nobody nogroup;';
+  let servedDir: string | undefined;
+  for (const dir of servedDirs) if (!(await othersCanTraverse(dir))) servedDir ??= dir;
+  if (!servedDir) return 'user nobody nogroup;';
   const { uid, gid } = await stat(servedDir);
   // nginx takes names, not numbers.
   const name = (db: string, id: number) =>
@@ -276,7 +279,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         maxUploadBytes,
         errorLog: path.join(logDir, 'nginx-error.log'),
         accessLog: path.join(logDir, 'nginx-access.log'),
-        userDirective: await nginxUserDirective(storageRoot),
+        userDirective: await nginxUserDirective(storageRoot, path.join(root, 'docker', 'console')),
         signingInclude,
         corsOrigins: options.corsOrigins ?? [],
         console: {

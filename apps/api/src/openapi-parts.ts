@@ -1,0 +1,36 @@
+/** Pieces the OpenAPI document repeats: error answers, auth, the key parameter, the visibility body. */
+const error = { $ref: '#/components/schemas/Error' };
+export const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: error } },
+});
+export const auth = [{ bearer: [] }];
+export const visibilityBody = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['visibility'],
+        properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
+      },
+    },
+  },
+};
+export const keyParam = {
+  name: 'key',
+  in: 'path',
+  required: true,
+  description: 'Object key, each segment percent-encoded',
+  schema: { type: 'string' },
+};
+export const common = {
+  '401': errorResponse('Missing or unknown API key'),
+  '404': errorResponse('No such object, or not yours'),
+  '429': errorResponse(
+    'E_RATE_LIMITED: this key passed API_RATE_LIMIT requests in the window (see Retry-After and RateLimit-* headers)',
+  ),
+};
+
+/** The API's OpenAPI 3.1 document, served at `/openapi.json`. A test keeps it in step with the routes. */

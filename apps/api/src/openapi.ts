@@ -111,7 +111,7 @@ export const OPENAPI_DOCUMENT = {
           result: {
             type: 'object',
             description:
-              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}], visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}',
+              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}], visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}, placeholder{blurhash,lqip,dominantColor}',
           },
           error: {
             type: 'object',

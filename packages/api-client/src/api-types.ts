@@ -77,6 +77,8 @@ export interface ImageJobResult {
     /** Whether the source carried a C2PA manifest (kept untouched in the stored source). */
     c2pa: 'present' | 'absent';
   };
+  /** What to show while the image loads: a BlurHash, a tiny WebP data URI (≤ 1 KB), the dominant colour. */
+  placeholder: { blurhash: string; lqip: string; dominantColor: string };
 }
 
 /** Public status of a job. */

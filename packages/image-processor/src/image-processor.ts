@@ -21,6 +21,7 @@ import type { ImageProcessorOptions, ProcessOptions } from './image-processor-op
 import { readWithinLimit } from './read-within-limit.js';
 import { safeFetch } from './safe-fetch.js';
 import { sniffImageFormat } from './contract/sniff-format.js';
+import { placeholders } from './placeholders.js';
 import { storeOutputs } from './store-outputs.js';
 import type { OutputWrite } from './store-outputs.js';
 import { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
@@ -137,11 +138,12 @@ export class ImageProcessor {
       c2pa: hasC2paManifest(source) ? 'present' : 'absent',
     };
     const xmp = provenanceXmp(provenance);
-    const encoded = await Promise.all(
-      this.#variants.map((preset) =>
+    const [placeholder, ...encoded] = await Promise.all([
+      this.#stage('placeholder', () => placeholders(decoded)),
+      ...this.#variants.map((preset) =>
         this.#stage('encode', () => encodeVariant(decoded, preset, this.#codec, xmp), preset.name),
       ),
-    );
+    ]);
     signal?.throwIfAborted();
     progress(80);
 
@@ -205,6 +207,7 @@ export class ImageProcessor {
       variants,
       visibility,
       provenance,
+      placeholder,
     };
   }
 

@@ -1,5 +1,15 @@
 import type { Provenance } from './provenance.js';
 
+/** What a page shows while an image loads, computed from the pixels already decoded (no second decode). */
+export interface Placeholder {
+  /** A BlurHash (4×3 components) of the image. */
+  blurhash: string;
+  /** A tiny WebP as a data URI (at most 1 KB), for low-quality image placeholders. */
+  lqip: string;
+  /** The dominant colour, `#rrggbb`. */
+  dominantColor: string;
+}
+
 /** A stored output. */
 export interface StoredVariant {
   name: string;
@@ -27,4 +37,6 @@ export interface ProcessResult {
   visibility: 'public' | 'private';
   /** Where the outputs came from, as written into their XMP and metadata. */
   provenance: Provenance;
+  /** What to show while the image loads. */
+  placeholder: Placeholder;
 }

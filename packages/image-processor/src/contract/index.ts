@@ -1,5 +1,5 @@
 export { isPublicAddress } from './address-policy.js';
-export type { ProcessResult, StoredVariant } from './image-job.js';
+export type { Placeholder, ProcessResult, StoredVariant } from './image-job.js';
 export {
   ID_PATTERN,
   extendImageJobSchema,

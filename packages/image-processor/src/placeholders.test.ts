@@ -1,25 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { LocalStorageAdapter } from '@monorepo/storage-local';
 import { decode, isBlurhashValid } from 'blurhash';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ImageProcessor } from './image-processor.js';
+import { useLocalStorage } from './test-storage.js';
 
-let root: string;
-let storage: LocalStorageAdapter;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'placeholders-'));
-  storage = new LocalStorageAdapter({
-    type: 'local',
-    baseUrl: 'http://cdn.test/static',
-    localBasePath: root,
-  });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const local = useLocalStorage('placeholders');
 
 describe('placeholders in the job result', () => {
   it('gives a BlurHash, a tiny WebP data URI (≤ 1 KB) and the dominant colour of the source', async () => {
@@ -40,8 +25,8 @@ describe('placeholders in the job result', () => {
       ])
       .jpeg()
       .toBuffer();
-    await storage.upload('uploads/u/p/source.jpg', source, 'image/jpeg');
-    const { placeholder } = await new ImageProcessor(storage).processImage({
+    await local.storage().upload('uploads/u/p/source.jpg', source, 'image/jpeg');
+    const { placeholder } = await new ImageProcessor(local.storage()).processImage({
       id: 'job-ph',
       tool: 'dall-e',
       userId: 'u',

@@ -1,28 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { LocalStorageAdapter } from '@monorepo/storage-local';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AI_DIGITAL_SOURCE_TYPE } from './contract/provenance.js';
 import { ImageProcessor } from './image-processor.js';
+import { useLocalStorage } from './test-storage.js';
 
-let root: string;
-let storage: LocalStorageAdapter;
-
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'provenance-'));
-  storage = new LocalStorageAdapter({
-    type: 'local',
-    baseUrl: 'http://cdn.test/static',
-    localBasePath: root,
-  });
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const local = useLocalStorage('provenance');
 
 /** exiftool (Debian's libimage-exiftool-perl): a reader of metadata that nobody here wrote. */
 async function exiftool(file: string): Promise<Record<string, unknown>> {
@@ -58,8 +44,8 @@ describe('AI provenance in every output', () => {
   it('writes IPTC DigitalSourceType and the tool into JPEG, WebP and AVIF, strips EXIF and GPS, reports and keeps the source C2PA manifest', async () => {
     const source = await sourceWithPrivateMetadataAndC2pa();
     expect((await exiftool(await write('source.jpg', source)))['GPS:GPSLatitude']).toBeDefined();
-    await storage.upload('uploads/u/src/source.jpg', source, 'image/jpeg');
-    const processor = new ImageProcessor(storage, undefined, {
+    await local.storage().upload('uploads/u/src/source.jpg', source, 'image/jpeg');
+    const processor = new ImageProcessor(local.storage(), undefined, {
       variants: [
         { name: 'normal', format: 'jpeg', maxWidth: 320, maxHeight: 320 },
         { name: 'modern', format: 'webp', maxWidth: 320, maxHeight: 320 },
@@ -80,9 +66,9 @@ describe('AI provenance in every output', () => {
       c2pa: 'present',
     });
     // The source itself (here an upload) is never rewritten: its manifest stays as it was.
-    expect((await storage.download('uploads/u/src/source.jpg')).equals(source)).toBe(true);
+    expect((await local.storage().download('uploads/u/src/source.jpg')).equals(source)).toBe(true);
     for (const variant of result.variants) {
-      const tags = await exiftool(path.join(root, variant.key));
+      const tags = await exiftool(path.join(local.root(), variant.key));
       expect(tags['XMP-iptcExt:DigitalSourceType'], variant.format).toBe(AI_DIGITAL_SOURCE_TYPE);
       expect(tags['XMP-xmp:CreatorTool'], variant.format).toBe('sora');
       expect(tags['XMP-iptcExt:AISystemUsed'], variant.format).toBe('sora-2 "turbo"');
@@ -90,7 +76,7 @@ describe('AI provenance in every output', () => {
         (tag) => /^(GPS|IFD0|ExifIFD):/.test(tag) || /Private Person/.test(String(tags[tag])),
       );
       expect(leaked, variant.format).toEqual([]);
-      const stat = await storage.stat(variant.key);
+      const stat = await local.storage().stat(variant.key);
       expect(stat.metadata).toMatchObject({
         tool: 'sora',
         model: 'sora-2 "turbo"',
@@ -105,8 +91,8 @@ describe('AI provenance in every output', () => {
     })
       .png()
       .toBuffer();
-    await storage.upload('uploads/u/src/plain.png', plain, 'image/png');
-    const result = await new ImageProcessor(storage).processImage({
+    await local.storage().upload('uploads/u/src/plain.png', plain, 'image/png');
+    const result = await new ImageProcessor(local.storage()).processImage({
       id: 'job-plain',
       tool: 'dall-e',
       userId: 'u',
@@ -118,7 +104,7 @@ describe('AI provenance in every output', () => {
 });
 
 async function write(name: string, bytes: Buffer): Promise<string> {
-  const file = path.join(root, name);
-  await (await import('node:fs/promises')).writeFile(file, bytes);
+  const file = path.join(local.root(), name);
+  await writeFile(file, bytes);
   return file;
 }

@@ -169,10 +169,14 @@ export class ImagesController {
     const until = Date.now() + Number(wait ?? 0) * 1000;
     let closed = false;
     req.once('close', () => (closed = true));
+    // While waiting only the state is read (one Redis call per tick); the job itself once at the end.
+    let waited = false;
     while (!FINISHED.has(state) && Date.now() < until && !closed) {
       await new Promise((resolve) => setTimeout(resolve, 200));
-      ({ job, state } = await this.#ownJob(req, jobId));
+      state = await this.queue.getJobState(jobId);
+      waited = true;
     }
+    if (waited) ({ job, state } = await this.#ownJob(req, jobId));
     const status = toImageJobStatus(state);
     return {
       jobId,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { Controller, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
 import { sniffImageFormat } from '@monorepo/image-processor/contract';
@@ -67,7 +68,7 @@ export class UploadsController {
     const ttl = this.config.API_UPLOAD_INTENT_TTL_S;
     const created = await this.limits.intents.create({
       user: req.userId,
-      key: `${uploadPrefix(req.userId)}${crypto.randomUUID()}/${sanitizeFilename(name)}`,
+      key: `${uploadPrefix(req.userId)}${randomUUID()}/${sanitizeFilename(name)}`,
       contentType,
       size,
       visibility: parsed.data.visibility ?? this.config.API_UPLOAD_VISIBILITY,

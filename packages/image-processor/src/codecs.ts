@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { ImageProcessingError } from './contract/image-processing-error.js';
-import type { VariantPreset } from './variant-preset.js';
+import type { VariantPreset } from './contract/variant-presets.js';
 
 /** Limits that every decode and encode obeys. */
 export interface CodecSettings {
@@ -26,8 +26,18 @@ export interface Encoded {
   height: number;
 }
 
-/** Reads the header (pixel limit), then decodes once: oriented, sRGB, 8-bit, first frame. */
-export async function decodeOnce(source: Buffer, settings: CodecSettings): Promise<Decoded> {
+/** A source's size as displayed (after EXIF orientation), from its header. */
+export interface SourceSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * Reads the header: the displayed size, refused past the pixel limit before anything is decoded.
+ *
+ * @throws {ImageProcessingError} `E_CORRUPT_IMAGE` or `E_TOO_MANY_PIXELS`.
+ */
+export async function readHeader(source: Buffer, settings: CodecSettings): Promise<SourceSize> {
   let meta: sharp.Metadata;
   try {
     meta = await sharp(source, { limitInputPixels: false }).metadata();
@@ -43,13 +53,30 @@ export async function decodeOnce(source: Buffer, settings: CodecSettings): Promi
       `Source is ${meta.width}x${meta.height} (${pixels} pixels), more than the ${settings.maxPixels} allowed`,
     );
   }
+  const turned = (meta.orientation ?? 1) >= 5;
+  return {
+    width: (turned ? meta.height : meta.width) ?? 0,
+    height: (turned ? meta.width : meta.height) ?? 0,
+  };
+}
+
+/**
+ * Decodes once: oriented, sRGB, 8-bit, first frame. With `shrinkTo`, at that size: the decoder shrinks on load
+ * (JPEG and WebP decode at a fraction of full size) and the rest is one resize.
+ */
+export async function decodeOnce(
+  source: Buffer,
+  settings: CodecSettings,
+  shrinkTo?: SourceSize,
+): Promise<Decoded> {
   try {
-    return await sharp(source, {
+    let pipeline = sharp(source, {
       limitInputPixels: settings.maxPixels,
       failOn: settings.failOn,
       sequentialRead: true,
-    })
-      .rotate()
+    }).rotate();
+    if (shrinkTo) pipeline = pipeline.resize({ ...shrinkTo, fit: 'inside' });
+    return await pipeline
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .timeout({ seconds: settings.timeoutSeconds })
@@ -89,7 +116,8 @@ export async function encodeVariant(
       pipeline = pipeline.webp({ quality: preset.quality ?? 80 });
       break;
     case 'avif':
-      pipeline = pipeline.avif({ quality: preset.quality ?? 50 });
+      // Effort 2 makes files within ~2% of the default effort 4 in a tenth of the time (measured on a 1920 px photo).
+      pipeline = pipeline.avif({ quality: preset.quality ?? 50, effort: 2 });
       break;
     case 'png':
       pipeline = pipeline.png({ compressionLevel: 9, adaptiveFiltering: true });

@@ -1,9 +1,14 @@
-import type { VariantPreset } from './variant-preset.js';
+import type { PresetConfig, VariantPreset } from './contract/variant-presets.js';
 
 /** Tuning and safety settings of an `ImageProcessor`. */
 export interface ImageProcessorOptions {
-  /** Output presets, in order (default {@link DEFAULT_VARIANTS}). */
+  /** The `default` preset set, in order (default {@link DEFAULT_VARIANTS}). */
   variants?: readonly VariantPreset[];
+  /**
+   * Preset sets and each tool's set (default: the built-in `default` and `responsive`; see `presetConfig` and
+   * `IMAGE_PRESETS`). A job picks one with `presets`.
+   */
+  presets?: PresetConfig;
   /** Largest source in bytes (default 50 MiB). */
   maxSourceBytes?: number;
   /** Largest source in pixels, from the header, before decoding (default 50 megapixels). */
@@ -26,6 +31,17 @@ export interface ImageProcessorOptions {
   maxRedirects?: number;
   /** `Cache-Control` of stored outputs (default `public, max-age=31536000, immutable`). */
   cacheControl?: string;
+  /** Largest video source in bytes, spooled to a temp file (default 200 MiB); 0 refuses videos. */
+  maxVideoBytes?: number;
+  /** Longest video source in seconds (default 600). */
+  maxVideoSeconds?: number;
+  /** Video codecs accepted (default h264, hevc, vp8, vp9, av1). */
+  videoCodecs?: readonly string[];
+  /** `ffmpeg` and `ffprobe` executables (default: found on `PATH`). */
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /** Directory for spooled video sources (default the OS temp directory). */
+  tempDir?: string;
   /** Visibility of outputs of jobs that name none (default `public`). */
   visibility?: 'public' | 'private';
 }

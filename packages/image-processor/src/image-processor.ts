@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   isStorageError,
   jobOriginalKey,
@@ -6,36 +6,38 @@ import {
   noopMonitoring,
 } from '@monorepo/storage-core';
 import type { Monitoring, StorageAdapter } from '@monorepo/storage-core';
-import { decodeOnce, encodeVariant } from './codecs.js';
-import type { CodecSettings } from './codecs.js';
-import type { ProcessResult, StoredVariant } from './contract/image-job.js';
+import { decodeOnce, encodeVariant, readHeader } from './codecs.js';
+import type { CodecSettings, Decoded, SourceSize } from './codecs.js';
+import type { ProcessResult, StoredVariant, VideoResult } from './contract/image-job.js';
 import { imageJobSchema } from './contract/image-job-schema.js';
 import type { ImageJob } from './contract/image-job-schema.js';
 import { ImageProcessingError } from './contract/image-processing-error.js';
 import { isImageTool } from './contract/image-tool.js';
 import { checkSourceUrl } from './contract/source-url.js';
-import { AI_DIGITAL_SOURCE_TYPE, hasC2paManifest, provenanceXmp } from './contract/provenance.js';
+import { AI_DIGITAL_SOURCE_TYPE, provenanceXmp } from './contract/provenance.js';
 import type { Provenance } from './contract/provenance.js';
 import type { SourcePolicy } from './contract/source-policy.js';
+import { FORMAT_INFO, presetConfig, resolvePresetSet } from './contract/variant-presets.js';
+import type { PresetConfig, VariantPreset } from './contract/variant-presets.js';
 import type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
-import { readWithinLimit } from './read-within-limit.js';
-import { safeFetch } from './safe-fetch.js';
-import { sniffImageFormat } from './contract/sniff-format.js';
+import { openSource } from './safe-fetch.js';
 import { placeholders } from './placeholders.js';
+import { readSource } from './source-input.js';
+import type { SourceInput, SourceLimits } from './source-input.js';
 import { storeOutputs } from './store-outputs.js';
 import type { OutputWrite } from './store-outputs.js';
-import { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
-import type { VariantPreset } from './variant-preset.js';
+import { negotiated, planVariants, shrinkOnLoad, srcsets } from './variant-plan.js';
+import { VIDEO_CONTAINERS, extractPoster, posterTime, probeVideo } from './video.js';
+import type { VideoProbe, VideoSettings } from './video.js';
 
-const PRESET_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /**
- * Turns a source image into stored variants. It receives a storage adapter,
+ * Turns a source image (or a video's poster frame) into stored variants. It receives a storage adapter,
  * never a configuration, and writes:
  *
- * - `processed/<tool>/<userId>/<jobId>/<variant>-<stamp>.<ext>` per preset;
- * - `generated/<tool>/<userId>/<jobId>/original.<ext>` for `sourceUrl` sources.
+ * - `processed/<tool>/<userId>/<jobId>/<variant>-<stamp>.<ext>` per preset of the job's preset set;
+ * - `generated/<tool>/<userId>/<jobId>/original.<ext>` for `sourceUrl` sources (a video streamed from a temp file).
  *
  * The stamp is derived from the job id, the preset and the source bytes, so a
  * retry of the same job writes the same keys (no duplicates), while changed
@@ -45,8 +47,10 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 export class ImageProcessor {
   readonly #storage: StorageAdapter;
   readonly #monitoring: Monitoring;
-  readonly #variants: readonly VariantPreset[];
+  readonly #presets: PresetConfig;
   readonly #policy: SourcePolicy;
+  readonly #limits: SourceLimits;
+  readonly #video: VideoSettings;
   readonly #codec: CodecSettings;
   readonly #cacheControl: string;
   readonly #visibility: 'public' | 'private';
@@ -58,21 +62,12 @@ export class ImageProcessor {
   ) {
     this.#storage = storage;
     this.#monitoring = monitoring;
-    this.#variants = options.variants ?? DEFAULT_VARIANTS;
-    const names = new Set<string>();
-    for (const preset of this.#variants) {
-      if (
-        !PRESET_NAME.test(preset.name) ||
-        names.has(preset.name) ||
-        !(preset.format in FORMAT_INFO)
-      ) {
-        throw new ImageProcessingError(
-          'E_INVALID_JOB',
-          `Invalid variant preset ${JSON.stringify(preset.name)}`,
-        );
-      }
-      names.add(preset.name);
-    }
+    const defaults: Record<string, readonly VariantPreset[]> = options.variants
+      ? { default: options.variants }
+      : {};
+    this.#presets = options.presets
+      ? presetConfig({ ...options.presets.sets, ...defaults }, options.presets.byTool)
+      : presetConfig(defaults);
     this.#policy = {
       allowPrivateNetworks: options.allowPrivateNetworks ?? false,
       allowedHosts: options.allowedHosts ?? [],
@@ -86,6 +81,20 @@ export class ImageProcessor {
       maxPixels: options.maxInputPixels ?? 50_000_000,
       timeoutSeconds: options.timeoutSeconds ?? 30,
       failOn: options.failOn ?? 'warning',
+    };
+    this.#limits = {
+      imageBytes: this.#policy.maxBytes,
+      videoBytes: options.maxVideoBytes ?? 200 * 1024 * 1024,
+      ...(options.tempDir ? { tempDir: options.tempDir } : {}),
+    };
+    this.#video = {
+      ffmpegPath: options.ffmpegPath ?? 'ffmpeg',
+      ffprobePath: options.ffprobePath ?? 'ffprobe',
+      maxSeconds: options.maxVideoSeconds ?? 600,
+      maxPixels: this.#codec.maxPixels,
+      timeoutSeconds: this.#codec.timeoutSeconds,
+      codecs: options.videoCodecs ?? ['h264', 'hevc', 'vp8', 'vp9', 'av1'],
+      memoryBytes: 2 * 1024 * 1024 * 1024,
     };
     this.#cacheControl = options.cacheControl ?? IMMUTABLE;
     this.#visibility = options.visibility ?? 'public';
@@ -117,47 +126,89 @@ export class ImageProcessor {
 
   async #run(job: ImageJob, { signal, onProgress }: ProcessOptions): Promise<ProcessResult> {
     this.#validate(job);
+    const { name: presetSet, presets } = resolvePresetSet(this.#presets, job);
     const progress = (p: number) => onProgress?.(p);
     progress(5);
 
     const source = await this.#stage('fetch', () => this.#fetch(job, signal));
-    signal?.throwIfAborted();
-    progress(25);
+    try {
+      signal?.throwIfAborted();
+      progress(25);
+      let video: { probe: VideoProbe; posterAt: number } | undefined;
+      let still: Buffer;
+      if (source.kind === 'video') {
+        const { demuxer } = VIDEO_CONTAINERS[source.format.ext]!;
+        const probe = await this.#stage('probe', () =>
+          probeVideo(source.file, demuxer, this.#video, signal),
+        );
+        const posterAt = posterTime(probe.durationSeconds);
+        still = await this.#stage('poster', () =>
+          extractPoster(source.file, demuxer, posterAt, this.#video, signal),
+        );
+        video = { probe, posterAt };
+      } else still = source.bytes;
 
-    const format = await sniffImageFormat(source);
-    const decoded = await this.#stage('decode', () => decodeOnce(source, this.#codec));
-    signal?.throwIfAborted();
-    progress(45);
+      const size = await readHeader(still, this.#codec);
+      const decoded = await this.#stage('decode', () =>
+        decodeOnce(still, this.#codec, shrinkOnLoad(presets, size.width, size.height)),
+      );
+      signal?.throwIfAborted();
+      progress(45);
+      return await this.#makeVariants(job, { presetSet, presets }, source, size, decoded, video, {
+        signal,
+        progress,
+      });
+    } finally {
+      if (source.kind === 'video') await source.dispose();
+    }
+  }
 
-    const digest = createHash('sha256').update(source).digest('hex');
+  async #makeVariants(
+    job: ImageJob,
+    { presetSet, presets }: { presetSet: string; presets: readonly VariantPreset[] },
+    source: SourceInput,
+    size: SourceSize,
+    decoded: Decoded,
+    video: { probe: VideoProbe; posterAt: number } | undefined,
+    { signal, progress }: { signal?: AbortSignal | undefined; progress: (p: number) => void },
+  ): Promise<ProcessResult> {
     const provenance: Provenance = {
       digitalSourceType: AI_DIGITAL_SOURCE_TYPE,
       creatorTool: job.tool,
       ...(job.model ? { model: job.model } : {}),
-      sourceSha256: digest,
-      c2pa: hasC2paManifest(source) ? 'present' : 'absent',
+      sourceSha256: source.sha256,
+      c2pa: source.c2pa ? 'present' : 'absent',
     };
     const xmp = provenanceXmp(provenance);
+    const outputs = jobOutputPrefix(job.tool, job.userId, job.id);
+    const planned = planVariants(presets, { ...size, digest: source.sha256 }, job.id, outputs);
     const [placeholder, ...encoded] = await Promise.all([
       this.#stage('placeholder', () => placeholders(decoded)),
-      ...this.#variants.map((preset) =>
+      ...planned.map(({ preset }) =>
         this.#stage('encode', () => encodeVariant(decoded, preset, this.#codec, xmp), preset.name),
       ),
     ]);
     signal?.throwIfAborted();
     progress(80);
 
-    const outputs = jobOutputPrefix(job.tool, job.userId, job.id);
     const visibility = job.visibility ?? this.#visibility;
-    const writes: OutputWrite[] = encoded.map((e) => ({
-      key: `${outputs}${e.preset.name}-${this.#stamp(job.id, e.preset, digest)}.${FORMAT_INFO[e.preset.format].ext}`,
+    const writes: OutputWrite[] = encoded.map((e, i) => ({
+      key: planned[i]!.key,
       data: e.data,
       contentType: FORMAT_INFO[e.preset.format].contentType,
     }));
     const originalKey = job.sourceUrl
-      ? jobOriginalKey(job.tool, job.userId, job.id, format.ext)
+      ? jobOriginalKey(job.tool, job.userId, job.id, source.format.ext)
       : undefined;
-    if (originalKey) writes.push({ key: originalKey, data: source, contentType: format.mime });
+    if (originalKey)
+      writes.push({
+        key: originalKey,
+        data:
+          source.kind === 'video'
+            ? { stream: () => createReadStream(source.file), bytes: source.size }
+            : source.bytes,
+        contentType: source.format.mime,
+      });
 
     await this.#stage('store', () =>
       storeOutputs(this.#storage, writes, outputs, {
@@ -165,7 +216,7 @@ export class ImageProcessor {
           'job-id': job.id,
           tool: String(job.tool),
           ...(job.model ? { model: job.model } : {}),
-          'source-sha256': digest,
+          'source-sha256': source.sha256,
         },
         cacheControl: this.#cacheControl,
         visibility,
@@ -174,37 +225,55 @@ export class ImageProcessor {
     );
     progress(100);
 
+    const urlOf = (key: string) => this.#storage.getPublicUrl(key);
     const variants: StoredVariant[] = encoded.map((e, i) => ({
       name: e.preset.name,
       key: writes[i]!.key,
-      url: this.#storage.getPublicUrl(writes[i]!.key),
+      url: urlOf(writes[i]!.key),
       format: e.preset.format,
       contentType: FORMAT_INFO[e.preset.format].contentType,
       width: e.width,
       height: e.height,
       bytes: e.data.length,
     }));
+    const videoKey = originalKey ?? job.sourceKey!;
+    const videoResult: VideoResult | undefined = video && {
+      key: videoKey,
+      url: urlOf(videoKey),
+      format: source.format.format,
+      contentType: source.format.mime,
+      bytes: source.size,
+      durationSeconds: video.probe.durationSeconds,
+      width: video.probe.width,
+      height: video.probe.height,
+      codec: video.probe.codec,
+      posterAtSeconds: video.posterAt,
+    };
     return {
       jobId: job.id,
       tool: job.tool,
       userId: job.userId,
       source: {
-        format: format.format,
-        width: decoded.info.width,
-        height: decoded.info.height,
-        bytes: source.length,
+        format: source.format.format,
+        width: video?.probe.width ?? size.width,
+        height: video?.probe.height ?? size.height,
+        bytes: source.size,
       },
       ...(originalKey
         ? {
             original: {
               key: originalKey,
-              url: this.#storage.getPublicUrl(originalKey),
-              format: format.format,
-              bytes: source.length,
+              url: urlOf(originalKey),
+              format: source.format.format,
+              bytes: source.size,
             },
           }
         : {}),
+      presetSet,
       variants,
+      srcset: srcsets(variants),
+      negotiated: negotiated(planned, variants, urlOf),
+      ...(videoResult ? { video: videoResult } : {}),
       visibility,
       provenance,
       placeholder,
@@ -222,11 +291,14 @@ export class ImageProcessor {
       );
   }
 
-  async #fetch(job: ImageJob, signal?: AbortSignal): Promise<Buffer> {
-    if (job.sourceUrl) return (await safeFetch(job.sourceUrl, this.#policy, signal)).bytes;
+  async #fetch(job: ImageJob, signal?: AbortSignal): Promise<SourceInput> {
+    if (job.sourceUrl) {
+      const opened = await openSource(job.sourceUrl, this.#policy, signal);
+      return readSource(opened.stream, this.#limits, opened.declaredBytes, opened.mapError);
+    }
     const key = job.sourceKey!;
     try {
-      return await readWithinLimit(await this.#storage.downloadStream(key), this.#policy.maxBytes);
+      return await readSource(await this.#storage.downloadStream(key), this.#limits, undefined);
     } catch (error) {
       if (isStorageError(error, 'ENOENT') || isStorageError(error, 'EINVAL')) {
         throw new ImageProcessingError(
@@ -237,13 +309,6 @@ export class ImageProcessor {
       }
       throw error;
     }
-  }
-
-  #stamp(jobId: string, preset: VariantPreset, sourceDigest: string): string {
-    return createHash('sha256')
-      .update(`${jobId}\0${JSON.stringify(preset)}\0${sourceDigest}`)
-      .digest('hex')
-      .slice(0, 12);
   }
 
   async #stage<T>(stage: string, fn: () => Promise<T>, variant = ''): Promise<T> {

@@ -3,5 +3,3 @@ export { configureSharp } from './configure-sharp.js';
 export type { SharpSettings } from './configure-sharp.js';
 export { ImageProcessor } from './image-processor.js';
 export type { ImageProcessorOptions, ProcessOptions } from './image-processor-options.js';
-export { DEFAULT_VARIANTS, FORMAT_INFO } from './variant-preset.js';
-export type { VariantFormat, VariantPreset } from './variant-preset.js';

@@ -31,7 +31,8 @@ beforeAll(async () => {
     '/status/408': (_req, res) => res.writeHead(408).end(),
     '/status/429': (_req, res) => res.writeHead(429).end(),
     '/huge': (_req, res) => {
-      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      // A real image's first bytes, so the size is what refuses it, not the format.
+      res.writeHead(200, { 'content-type': 'image/jpeg' }).write(jpeg);
       const chunk = Buffer.alloc(64 * 1024);
       let sent = 0;
       const push = () => {

@@ -14,6 +14,15 @@ export interface FetchedSource {
   finalUrl: string;
 }
 
+/** A source response, ready to read: its body, declared length and the errors reading it can raise. */
+export interface OpenedSource {
+  stream: http.IncomingMessage;
+  declaredBytes: number | undefined;
+  finalUrl: string;
+  /** Turns an error raised while reading `stream` into the fetch error it stands for. */
+  mapError: (error: unknown) => unknown;
+}
+
 /** A DNS lookup that refuses names resolving to non-public addresses, so the check holds at connect time. */
 function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
   return (hostname, options, callback) => {
@@ -52,6 +61,26 @@ export async function safeFetch(
   policy: SourcePolicy,
   signal?: AbortSignal,
 ): Promise<FetchedSource> {
+  const source = await openSource(raw, policy, signal);
+  try {
+    return {
+      bytes: await readWithinLimit(source.stream, policy.maxBytes, source.declaredBytes),
+      finalUrl: source.finalUrl,
+    };
+  } catch (error) {
+    throw source.mapError(error);
+  }
+}
+
+/**
+ * Opens a source like {@link safeFetch} (same checks, redirects and timeouts, the total one running on while
+ * the body is read) and hands over the response body unread.
+ */
+export async function openSource(
+  raw: string,
+  policy: SourcePolicy,
+  signal?: AbortSignal,
+): Promise<OpenedSource> {
   const deadline = AbortSignal.timeout(policy.totalTimeoutMs);
   const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
   let url = checkSourceUrl(raw, policy);
@@ -78,14 +107,12 @@ export async function safeFetch(
       );
     }
     const declared = Number(response.headers['content-length']);
-    try {
-      return {
-        bytes: await readWithinLimit(response, policy.maxBytes, declared),
-        finalUrl: url.href,
-      };
-    } catch (error) {
-      throw toFetchError(error, combined);
-    }
+    return {
+      stream: response,
+      declaredBytes: Number.isFinite(declared) ? declared : undefined,
+      finalUrl: url.href,
+      mapError: (error) => toFetchError(error, combined),
+    };
   }
 }
 
@@ -100,7 +127,7 @@ function request(
       lookup: guardedLookup(policy, url.hostname),
       agent: false,
       signal,
-      headers: { 'user-agent': 'monorepo-image-processor/1', accept: 'image/*' },
+      headers: { 'user-agent': 'monorepo-image-processor/1', accept: 'image/*, video/*' },
     });
     const connectTimer = setTimeout(
       () =>

@@ -1,9 +1,10 @@
+import type { Readable } from 'node:stream';
 import type { StorageAdapter, Visibility } from '@monorepo/storage-core';
 
-/** One output to store. */
+/** One output to store: bytes in memory, or a stream (opened when written) of a known length. */
 export interface OutputWrite {
   key: string;
-  data: Buffer;
+  data: Buffer | { stream: () => Readable; bytes: number };
   contentType: string;
 }
 
@@ -22,7 +23,8 @@ export async function storeOutputs(
   const { metadata, cacheControl, visibility, signal } = options;
   const results = await Promise.allSettled(
     writes.map((w) =>
-      storage.upload(w.key, w.data, w.contentType, {
+      storage.upload(w.key, Buffer.isBuffer(w.data) ? w.data : w.data.stream(), w.contentType, {
+        ...(Buffer.isBuffer(w.data) ? {} : { contentLength: w.data.bytes }),
         cacheControl,
         metadata,
         visibility,

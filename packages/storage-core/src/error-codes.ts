@@ -124,7 +124,8 @@ export const ERROR_CODES = {
   E_UNSUPPORTED_FORMAT: {
     status: 422,
     retryable: false,
-    meaning: 'A job source is not a supported raster image, whatever its name or header says',
+    meaning:
+      'A job source is not a supported raster image or video (container or codec), whatever its name or header says',
   },
   E_SOURCE_TOO_LARGE: {
     status: 422,
@@ -140,6 +141,16 @@ export const ERROR_CODES = {
     status: 422,
     retryable: false,
     meaning: 'A job source is truncated or corrupt',
+  },
+  E_CORRUPT_VIDEO: {
+    status: 422,
+    retryable: false,
+    meaning: 'A video source is malformed, truncated or has no decodable frame',
+  },
+  E_VIDEO_TOO_LONG: {
+    status: 422,
+    retryable: false,
+    meaning: 'A video source lasts longer than allowed',
   },
   E_SOURCE_FETCH: {
     status: 502,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IMAGE_TOOLS } from './image-tool.js';
 import type { ImageTool } from './image-tool.js';
+import { PRESET_NAME } from './variant-presets.js';
 
 /** Ids of users and jobs: 1-128 characters from `[A-Za-z0-9_-]`, safe as one key segment. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -37,6 +38,11 @@ export const imageJobRequestShape = {
    * the key layout's: public).
    */
   visibility: z.enum(['public', 'private']).optional(),
+  /** The preset set to make (default: the tool's, else `default`); see `IMAGE_PRESETS`. */
+  presets: z
+    .string()
+    .regex(PRESET_NAME, { error: 'must match [a-z0-9][a-z0-9-]{0,63}' })
+    .optional(),
   /** The generating model, recorded in the outputs' XMP and metadata (printable ASCII). */
   model: z
     .string()

@@ -15,6 +15,10 @@ export type ImageErrorCode = PlatformCodes<
   | 'E_TOO_MANY_PIXELS'
   /** Truncated or corrupt image data. */
   | 'E_CORRUPT_IMAGE'
+  /** A video that ffprobe or ffmpeg cannot read (malformed, truncated, no decodable frame). */
+  | 'E_CORRUPT_VIDEO'
+  /** A video longer than allowed. */
+  | 'E_VIDEO_TOO_LONG'
   /** The source URL points at a forbidden scheme or network (SSRF protection). */
   | 'E_FORBIDDEN_SOURCE'
   /** The source could not be fetched: network error, timeout, 5xx, 408 or 429 (worth retrying). */
@@ -35,6 +39,8 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
   'E_SOURCE_TOO_LARGE',
   'E_TOO_MANY_PIXELS',
   'E_CORRUPT_IMAGE',
+  'E_CORRUPT_VIDEO',
+  'E_VIDEO_TOO_LONG',
   'E_FORBIDDEN_SOURCE',
   'E_NOT_FOUND',
   'E_SOURCE_REFUSED',
@@ -47,10 +53,12 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
  */
 export const FAILURE_MESSAGES: Readonly<Record<ImageErrorCode | 'E_INTERNAL', string>> = {
   E_INVALID_JOB: 'The job is malformed',
-  E_UNSUPPORTED_FORMAT: 'The source is not a supported raster image',
+  E_UNSUPPORTED_FORMAT: 'The source is not a supported image or video',
   E_SOURCE_TOO_LARGE: 'The source is larger than allowed',
   E_TOO_MANY_PIXELS: 'The image has more pixels than allowed',
   E_CORRUPT_IMAGE: 'The image data is corrupt or truncated',
+  E_CORRUPT_VIDEO: 'The video is corrupt, truncated or has no decodable frame',
+  E_VIDEO_TOO_LONG: 'The video is longer than allowed',
   E_FORBIDDEN_SOURCE: 'The source address is not allowed',
   E_SOURCE_FETCH: 'The source could not be fetched',
   E_SOURCE_REFUSED: 'The source server refused the request',

@@ -1,5 +1,11 @@
 export { isPublicAddress } from './address-policy.js';
-export type { Placeholder, ProcessResult, StoredVariant } from './image-job.js';
+export type {
+  NegotiatedVariant,
+  Placeholder,
+  ProcessResult,
+  StoredVariant,
+  VideoResult,
+} from './image-job.js';
 export {
   ID_PATTERN,
   extendImageJobSchema,
@@ -18,6 +24,20 @@ export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
 export type { SourcePolicy } from './source-policy.js';
 export { sourcePolicyEnvShape } from './source-policy-env.js';
 export { checkSourceUrl } from './source-url.js';
-export { sniffImageFormat } from './sniff-format.js';
+export { sniffImageFormat, sniffMediaFormat } from './sniff-format.js';
+export type { SniffedFormat } from './sniff-format.js';
 export { AI_DIGITAL_SOURCE_TYPE, hasC2paManifest, provenanceXmp } from './provenance.js';
 export type { Provenance } from './provenance.js';
+export {
+  BUILTIN_PRESET_SETS,
+  DEFAULT_VARIANTS,
+  FORMAT_INFO,
+  PRESET_NAME,
+  RESPONSIVE_VARIANTS,
+  RESPONSIVE_WIDTHS,
+  presetConfig,
+  resolvePresetSet,
+  validatePresetSet,
+} from './variant-presets.js';
+export type { PresetConfig, VariantFormat, VariantPreset } from './variant-presets.js';
+export { presetEnvShape } from './preset-env.js';

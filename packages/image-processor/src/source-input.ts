@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { ImageProcessingError } from './contract/image-processing-error.js';
+import { sniffMediaFormat } from './contract/sniff-format.js';
+import type { SniffedFormat } from './contract/sniff-format.js';
+
+/** A source read for processing: an image in memory, or a video spooled to a temp file for ffmpeg. */
+export type SourceInput =
+  | {
+      kind: 'image';
+      format: SniffedFormat;
+      bytes: Buffer;
+      size: number;
+      sha256: string;
+      c2pa: boolean;
+    }
+  | {
+      kind: 'video';
+      format: SniffedFormat;
+      file: string;
+      size: number;
+      sha256: string;
+      c2pa: boolean;
+      /** Removes the temp file. */
+      dispose: () => Promise<void>;
+    };
+
+/** Byte limits per kind, checked while reading; where temp files go. */
+export interface SourceLimits {
+  imageBytes: number;
+  /** 0 refuses videos. */
+  videoBytes: number;
+  tempDir?: string;
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+const tooLarge = (max: number) =>
+  new ImageProcessingError('E_SOURCE_TOO_LARGE', `Source is larger than ${max} bytes`);
+
+/** Finds the C2PA manifest markers (a JUMBF `jumb` box labelled `c2pa`) across chunk boundaries. */
+class C2paScanner {
+  #tail = Buffer.alloc(0);
+  #jumb = false;
+  #c2pa = false;
+
+  push(chunk: Buffer): void {
+    const edge = Buffer.concat([this.#tail, chunk.subarray(0, 3)]);
+    this.#jumb ||= chunk.includes('jumb') || edge.includes('jumb');
+    this.#c2pa ||= chunk.includes('c2pa') || edge.includes('c2pa');
+    this.#tail = Buffer.from(chunk.subarray(-3));
+  }
+
+  get found(): boolean {
+    return this.#jumb && this.#c2pa;
+  }
+}
+
+/**
+ * Reads a source stream: sniffs its first bytes, then keeps an image in memory or spools a video to a temp
+ * file, each within its byte limit (refused as soon as it passes, or at once when the declared size does),
+ * hashing as it reads. The stream is destroyed on any failure.
+ *
+ * @throws {ImageProcessingError} `E_UNSUPPORTED_FORMAT` or `E_SOURCE_TOO_LARGE`; read errors as `mapError` makes them.
+ */
+export async function readSource(
+  stream: NodeJS.ReadableStream & { destroy?: (error?: Error) => void },
+  limits: SourceLimits,
+  declaredBytes: number | undefined,
+  mapError: (error: unknown) => unknown = (error) => error,
+): Promise<SourceInput> {
+  const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const hash = createHash('sha256');
+  const scanner = new C2paScanner();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const next = async (): Promise<Buffer | undefined> => {
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await iterator.next();
+    } catch (error) {
+      throw mapError(error);
+    }
+    if (result.done) {
+      done = true;
+      return undefined;
+    }
+    hash.update(result.value);
+    scanner.push(result.value);
+    size += result.value.length;
+    return result.value;
+  };
+  const declared = Number.isFinite(declaredBytes) ? (declaredBytes as number) : undefined;
+  let spool: { dir: string; file: string } | undefined;
+  try {
+    const largest = Math.max(limits.imageBytes, limits.videoBytes);
+    if (declared !== undefined && declared > largest) throw tooLarge(largest);
+    while (!done && size < HEAD_BYTES) {
+      const chunk = await next();
+      if (chunk) chunks.push(chunk);
+    }
+    const format = await sniffMediaFormat(Buffer.concat(chunks, size));
+    if (format.kind === 'image' || limits.videoBytes === 0) {
+      if (format.kind === 'video')
+        throw new ImageProcessingError('E_UNSUPPORTED_FORMAT', 'Video sources are not accepted');
+      const max = limits.imageBytes;
+      if ((declared ?? 0) > max || size > max) throw tooLarge(max);
+      for (let chunk = await next(); chunk; chunk = await next()) {
+        if (size > max) throw tooLarge(max);
+        chunks.push(chunk);
+      }
+      const bytes = Buffer.concat(chunks, size);
+      return {
+        kind: 'image',
+        format,
+        bytes,
+        size,
+        sha256: hash.digest('hex'),
+        c2pa: scanner.found,
+      };
+    }
+    const max = limits.videoBytes;
+    if ((declared ?? 0) > max || size > max) throw tooLarge(max);
+    const dir = await mkdtemp(path.join(limits.tempDir ?? os.tmpdir(), 'media-source-'));
+    spool = { dir, file: path.join(dir, `source.${format.ext}`) };
+    const out = createWriteStream(spool.file, { flags: 'wx', mode: 0o600 });
+    const closed = finished(out);
+    closed.catch(() => {});
+    const write = (chunk: Buffer) =>
+      out.write(chunk) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', r));
+    try {
+      for (const chunk of chunks) await write(chunk);
+      for (let chunk = await next(); chunk; chunk = await next()) {
+        if (size > max) throw tooLarge(max);
+        await write(chunk);
+      }
+    } finally {
+      out.end();
+    }
+    await closed;
+    const { dir: spoolDir } = spool;
+    return {
+      kind: 'video',
+      format,
+      file: spool.file,
+      size,
+      sha256: hash.digest('hex'),
+      c2pa: scanner.found,
+      dispose: () => rm(spoolDir, { recursive: true, force: true }),
+    };
+  } catch (error) {
+    stream.destroy?.();
+    if (spool) await rm(spool.dir, { recursive: true, force: true });
+    throw error;
+  }
+}

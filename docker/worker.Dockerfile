@@ -19,7 +19,7 @@ RUN pnpm --filter @monorepo/worker deploy --prod /out
 FROM node:20-bookworm-slim AS runtime
 # glibc fragments under libvips (sharp #1041): jemalloc keeps the worker's RSS flat.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libjemalloc2 \
+ && apt-get install -y --no-install-recommends libjemalloc2 ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2
 ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2

@@ -14,11 +14,11 @@ fi
 # System packages used by tests and `make start`: nginx (CDN), redis-server (queue),
 # docker-compose (static validation of the compose files; there is no Docker engine in CI), and Ceph's
 # radosgw (a real S3 server for the S3 suites, the end-to-end tests in S3 mode and the bench), and chromium
-# (the console page is tested in a real browser, driven by playwright-core), and exiftool (an outside reader of
-# the provenance the image pipeline writes).
+# (the console page is tested in a real browser, driven by playwright-core), exiftool (an outside reader of
+# the provenance the image pipeline writes) and ffmpeg (video sources: probe and poster frame).
 missing=()
 for pair in nginx:nginx-light redis-server:redis-server docker-compose:docker-compose \
-  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw radosgw-admin:ceph-common chromium:chromium exiftool:libimage-exiftool-perl; do
+  ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw radosgw-admin:ceph-common chromium:chromium exiftool:libimage-exiftool-perl ffmpeg:ffmpeg ffprobe:ffmpeg; do
   cmd="${pair%%:*}"; pkg="${pair#*:}"
   command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
 done

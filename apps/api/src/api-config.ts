@@ -1,4 +1,4 @@
-import { sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
+import { presetEnvShape, sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { ConfigError, loadServiceConfig, parseCdnSigningKeys } from '@monorepo/storage';
 import type { CdnSigningKey, StorageConfig } from '@monorepo/storage';
@@ -80,6 +80,7 @@ const schema = z.object({
   API_REQUEST_TIMEOUT_MS: int(1000).default(10 * 60 * 1000),
   API_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
   ...sourcePolicyEnvShape,
+  ...presetEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -98,6 +98,12 @@ export const OPENAPI_DOCUMENT = {
             maxLength: 128,
             description: "The generating model, written into the outputs' XMP and metadata",
           },
+          presets: {
+            type: 'string',
+            pattern: '^[a-z0-9][a-z0-9-]{0,63}$',
+            description:
+              "The preset set to make: `default` (the seed's JPEG and WebP), `responsive` (320-1920 px in AVIF, WebP and JPEG) or one of IMAGE_PRESETS; default: the tool's set",
+          },
         },
         oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
       },
@@ -111,7 +117,7 @@ export const OPENAPI_DOCUMENT = {
           result: {
             type: 'object',
             description:
-              'ProcessResult: source, original, variants[{name,key,url,format,contentType,width,height,bytes}], visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}, placeholder{blurhash,lqip,dominantColor}',
+              'ProcessResult: source, original, presetSet, variants[{name,key,url,format,contentType,width,height,bytes}], srcset{<format>: "<url> <width>w, ..."}, negotiated[{name,url,width,height,formats}] (the CDN serves url as AVIF/WebP/JPEG by Accept), video{key,url,format,contentType,bytes,durationSeconds,width,height,codec,posterAtSeconds} for video sources, visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}, placeholder{blurhash,lqip,dominantColor}',
           },
           error: {
             type: 'object',

@@ -44,7 +44,8 @@ export async function runImageJob(
       formatFailure('E_INVALID_JOB', parsed.error.issues.map((i) => i.message).join('; ')),
     );
   }
-  const { id, tool, userId, sourceUrl, sourceKey, submittedAt, visibility, model } = parsed.data;
+  const { id, tool, userId, sourceUrl, sourceKey, submittedAt, visibility, model, presets } =
+    parsed.data;
   // A job written straight into Redis gets no more than the API would allow: its own user's uploads only.
   if (sourceKey !== undefined && !sourceKey.startsWith(uploadPrefix(userId))) {
     throw new UnrecoverableError(
@@ -67,6 +68,7 @@ export async function runImageJob(
         ...(sourceUrl ? { sourceUrl } : { sourceKey: sourceKey! }),
         ...(visibility ? { visibility } : {}),
         ...(model ? { model } : {}),
+        ...(presets ? { presets } : {}),
       },
       {
         onProgress: (percent) => void job.updateProgress(percent).catch(() => {}),

@@ -25,6 +25,9 @@ async function main(): Promise<void> {
     allowedPorts: config.IMAGE_ALLOWED_PORTS,
     maxSourceBytes: config.IMAGE_MAX_SOURCE_BYTES,
     maxInputPixels: config.IMAGE_MAX_PIXELS,
+    presets: config.IMAGE_PRESETS,
+    maxVideoBytes: config.IMAGE_MAX_VIDEO_BYTES,
+    maxVideoSeconds: config.IMAGE_MAX_VIDEO_SECONDS,
   });
   const connection = {
     url: config.REDIS_URL,

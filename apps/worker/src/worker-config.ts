@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
+import { presetEnvShape, sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
@@ -23,6 +23,10 @@ const schema = z.object({
   ...sourcePolicyEnvShape,
   IMAGE_MAX_SOURCE_BYTES: int(1).default(50 * 1024 * 1024),
   IMAGE_MAX_PIXELS: int(1).default(50_000_000),
+  ...presetEnvShape,
+  // Video sources (a poster frame makes the variants): spooled to a temp file; 0 bytes turns them off.
+  IMAGE_MAX_VIDEO_BYTES: int(0).default(200 * 1024 * 1024),
+  IMAGE_MAX_VIDEO_SECONDS: int(1).default(600),
   // A job's whole life (queue wait, retries and back-off included); past it, it fails for good.
   IMAGE_JOB_TIMEOUT_MS: int(1000).default(10 * 60 * 1000),
   // Finished jobs (results and failures) kept per user; older ones are removed.

@@ -44,6 +44,8 @@ export type ImageJobRequest = (
   visibility?: Visibility;
   /** The generating model, recorded in the outputs' XMP and metadata. */
   model?: string;
+  /** The preset set to make (`default`, `responsive` or the deployment's own; default: the tool's). */
+  presets?: string;
 };
 
 /** A stored output of a job. */
@@ -58,6 +60,30 @@ export interface ImageVariant {
   bytes: number;
 }
 
+/** One name served in the best format the browser accepts (AVIF, WebP, else JPEG) under one URL. */
+export interface NegotiatedVariant {
+  name: string;
+  key: string;
+  url: string;
+  width: number;
+  height: number;
+  formats: string[];
+}
+
+/** A video source: where it is served (with byte ranges) and what ffprobe found. */
+export interface VideoInfo {
+  key: string;
+  url: string;
+  format: string;
+  contentType: string;
+  bytes: number;
+  durationSeconds: number;
+  width: number;
+  height: number;
+  codec: string;
+  posterAtSeconds: number;
+}
+
 /** What a completed job produced. */
 export interface ImageJobResult {
   jobId: string;
@@ -65,7 +91,15 @@ export interface ImageJobResult {
   userId: string;
   source: { format: string; width: number; height: number; bytes: number };
   original?: { key: string; url: string; format: string; bytes: number };
+  /** The preset set made. */
+  presetSet: string;
   variants: ImageVariant[];
+  /** Per format, a ready `srcset` (`<url> <width>w, ...`). */
+  srcset: Record<string, string>;
+  /** Names with a JPEG fallback, each under one URL the CDN serves in the best accepted format. */
+  negotiated: NegotiatedVariant[];
+  /** For a video source: the video; the variants are made from its poster frame. */
+  video?: VideoInfo;
   /** Who may read the outputs without a signed URL; a private job's URLs in `GET` answers are signed. */
   visibility: Visibility;
   /** Where the outputs came from, as written into their XMP (IPTC DigitalSourceType) and metadata. */

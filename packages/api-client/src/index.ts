@@ -11,9 +11,11 @@ export type {
   ImageToolName,
   ImageVariant,
   IssuedUrl,
+  NegotiatedVariant,
   StoredFile,
   UploadIntentAnswer,
   UploadTarget,
+  VideoInfo,
   Visibility,
 } from './api-types.js';
 export { StorageApiClient } from './storage-api-client.js';

@@ -26,7 +26,8 @@ import { readSource } from './source-input.js';
 import type { SourceInput, SourceLimits } from './source-input.js';
 import { storeOutputs } from './store-outputs.js';
 import type { OutputWrite } from './store-outputs.js';
-import { negotiated, planVariants, shrinkOnLoad, srcsets } from './variant-plan.js';
+import { srcsets } from './contract/srcset.js';
+import { negotiated, planVariants, shrinkOnLoad } from './variant-plan.js';
 import { VIDEO_CONTAINERS, extractPoster, posterTime, probeVideo } from './video.js';
 import type { VideoProbe, VideoSettings } from './video.js';
 

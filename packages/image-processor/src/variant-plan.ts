@@ -65,19 +65,6 @@ export function planVariants(
   return planned;
 }
 
-/** Per format, `<url> <width>w` for each distinct width, narrowest first. */
-export function srcsets(variants: readonly StoredVariant[]): Record<string, string> {
-  const byFormat = new Map<string, Map<number, string>>();
-  for (const v of [...variants].sort((a, b) => a.width - b.width)) {
-    const widths = byFormat.get(v.format) ?? new Map<number, string>();
-    if (!widths.has(v.width)) widths.set(v.width, `${v.url} ${v.width}w`);
-    byFormat.set(v.format, widths);
-  }
-  return Object.fromEntries(
-    [...byFormat].map(([format, w]) => [format, [...w.values()].join(', ')]),
-  );
-}
-
 /** Names stored with a JPEG fallback, each with its extensionless URL for the CDN to negotiate. */
 export function negotiated(
   planned: readonly PlannedVariant[],
@@ -91,6 +78,7 @@ export function negotiated(
     const jpeg = variants[i]!;
     result.push({
       name: plan.preset.name,
+      key: plan.base,
       url: urlOf(plan.base),
       width: jpeg.width,
       height: jpeg.height,

@@ -89,35 +89,97 @@ const S3_HIDDEN = [
 function staticSource(origin: StaticOrigin, folder: string): string {
   if (origin.type === 'local')
     return `alias ${path.join(origin.root, folder).replace(/\/*$/, '/')};`;
-  const fetch = [
-    `proxy_pass http://s3_origin/${origin.bucket}/$static_key$s3_query;`,
-    // The bucket's refusals (private objects, bad or expired signatures) answer in the API's JSON shape.
-    'proxy_intercept_errors on;',
-  ];
   return [
-    ...fetch,
+    `proxy_pass http://s3_origin/${origin.bucket}/$static_key$s3_query;`,
+    // The normalised path: every percent-encoding of one key shares one cache entry.
+    ...s3Proxy(origin, '$uri'),
+    // Uploads (and keys outside the layout) are private by default and may change visibility often: never held
+    // in the shared cache. Public job outputs are, for an hour: making one private reaches the cache that late.
+    ...(isPublicKey(folder)
+      ? ['proxy_cache_bypass $s3_signed;', 'proxy_no_cache $s3_signed;']
+      : ['proxy_cache_bypass 1;', 'proxy_no_cache 1;']),
+  ].join('\n      ');
+}
+
+/** Fetching from the bucket through the shared cache, under `cacheKey`; the bucket's refusals answer as JSON. */
+function s3Proxy(origin: Extract<StaticOrigin, { type: 's3' }>, cacheKey: string): string[] {
+  return [
+    'proxy_intercept_errors on;',
     'proxy_http_version 1.1;',
     'proxy_set_header Connection "";',
     `proxy_set_header Host ${origin.upstream};`,
     'proxy_set_header Authorization "";',
     'proxy_cache objects;',
-    // The normalised path: every percent-encoding of one key shares one cache entry.
-    'proxy_cache_key $uri;',
-    // Uploads (and keys outside the layout) are private by default and may change visibility often: never held
-    // in the shared cache. Public job outputs are, for an hour: making one private reaches the cache that late.
-    ...(isPublicKey(folder)
-      ? [
-          'proxy_cache_valid 200 1h;',
-          'proxy_cache_bypass $s3_signed;',
-          'proxy_no_cache $s3_signed;',
-        ]
-      : ['proxy_cache_bypass 1;', 'proxy_no_cache 1;']),
+    `proxy_cache_key ${cacheKey};`,
+    'proxy_cache_valid 200 1h;',
     'proxy_cache_valid 404 10s;',
     'proxy_cache_lock on;',
     'proxy_cache_revalidate on;',
     'proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;',
     ...S3_HIDDEN.map((header) => `proxy_hide_header ${header};`),
-  ].join('\n      ');
+  ];
+}
+
+/** An extensionless job output: `processed/<dirs>/<name>-<stamp>` (the image processor's negotiated URL). */
+const NEGOTIATED_PATH =
+  '"^/static/processed/(?<neg_dir>(?:[A-Za-z0-9_-]+/)+)(?<neg_name>[a-z0-9][a-z0-9-]{0,63}-[0-9a-f]{12})$"';
+
+const NEGOTIATED_HEADERS = [
+  'add_header Vary Accept always;',
+  'add_header Cache-Control $outputs_cache_control always;',
+  'add_header X-Content-Type-Options nosniff always;',
+  'add_header X-Request-Id $request_id always;',
+];
+
+/**
+ * Serves `<name>-<stamp>` as `<name>-<stamp>.<avif|webp|jpg>`, the best the client accepts. Local: the first
+ * that exists, with the same visibility rules as the file itself, then an internal rewrite (so the type comes
+ * from the extension). S3: the best accepted, else JPEG, each cached under its own key.
+ */
+function negotiatedLocations(origin: StaticOrigin): string {
+  const block = (head: string, lines: readonly string[]) =>
+    [`location ${head} {`, ...lines.map((line) => `  ${line}`), '}'].join('\n    ');
+  if (origin.type === 'local') {
+    const dir = path.join(origin.root, 'processed').replace(/\/*$/, '/');
+    const file = `${dir}$neg_dir$neg_name.$neg_ext`;
+    return [
+      block(`~ ${NEGOTIATED_PATH}`, [
+        'open_file_cache off;',
+        'set $neg_ext $neg_first;',
+        `if (!-f ${file}) { set $neg_ext $neg_second; }`,
+        `if (!-f ${file}) { set $neg_ext jpg; }`,
+        'set $static_denied 0;',
+        `if (-f "${dir}$neg_dir.~vis\\\\private/$neg_name.$neg_ext") { set $static_denied 1; }`,
+        'if ($cdn_signed) { set $static_denied 0; }',
+        'if ($cdn_bad_signature) { return 403; }',
+        'if ($static_denied) { return 403; }',
+        'rewrite ^ /__negotiated/$neg_dir$neg_name.$neg_ext last;',
+      ]),
+      block('/__negotiated/', ['internal;', `alias ${dir};`, ...NEGOTIATED_HEADERS]),
+    ].join('\n    ');
+  }
+  const target = (ext: string) =>
+    `proxy_pass http://s3_origin/${origin.bucket}/processed/$neg_dir$neg_name.${ext};`;
+  return [
+    block(`~ ${NEGOTIATED_PATH}`, [
+      'set $neg_ext $neg_first;',
+      target('$neg_ext'),
+      ...s3Proxy(origin, '$uri.$neg_ext'),
+      'recursive_error_pages on;',
+      'error_page 403 404 = @negotiated_jpeg;',
+      ...NEGOTIATED_HEADERS,
+      'add_header X-Cache-Status $upstream_cache_status always;',
+    ]),
+    block('@negotiated_jpeg', [
+      target('jpg'),
+      ...s3Proxy(origin, '$uri.jpg'),
+      'recursive_error_pages on;',
+      // The bucket answers 403 for a key that does not exist (anonymous callers may not list).
+      'error_page 403 404 =404 /__error/404;',
+      ...NEGOTIATED_HEADERS,
+      'add_header X-Cache-Status $upstream_cache_status always;',
+    ]),
+  ].join('\n    ');
 }
 
 /** Renders the nginx configuration from the template; every `${VAR}` must get a value. */
@@ -148,6 +210,7 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     STATIC_SOURCE_GENERATED: staticSource(origin, 'generated/'),
     STATIC_SOURCE_UPLOADS: staticSource(origin, 'uploads/'),
     STATIC_SOURCE_ANY: staticSource(origin, ''),
+    NEGOTIATED_LOCATIONS: negotiatedLocations(origin),
     CDN_SIGNING_INCLUDE: options.signingInclude,
     CORS_ORIGIN_MAP: (options.corsOrigins ?? [])
       .map((origin) => {

@@ -14,6 +14,8 @@ import {
   ImageProcessingError,
   checkSourceUrl,
   imageJobRequestSchema,
+  resolvePresetSet,
+  srcsets,
 } from '@monorepo/image-processor/contract';
 import type { ProcessResult } from '@monorepo/image-processor/contract';
 import {
@@ -29,7 +31,7 @@ import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
-import { uploadPrefix } from '@monorepo/storage';
+import { defaultVisibility, uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
@@ -76,6 +78,14 @@ export class ImagesController {
         throw error;
       }
     }
+    if (body.presets !== undefined) {
+      try {
+        resolvePresetSet(this.config.IMAGE_PRESETS, body);
+      } catch (error) {
+        if (error instanceof ImageProcessingError) throw new ApiError('E_VALIDATION', error.message);
+        throw error;
+      }
+    }
     if (body.sourceKey !== undefined) {
       if (
         !body.sourceKey.startsWith(uploadPrefix(req.userId)) ||
@@ -92,6 +102,7 @@ export class ImagesController {
           body.sourceKey ?? null,
           body.visibility ?? null,
           body.model ?? null,
+          body.presets ?? null,
         ]),
       )
       .digest('hex');
@@ -111,6 +122,7 @@ export class ImagesController {
       tool: body.tool,
       visibility: body.visibility ?? this.config.IMAGE_DEFAULT_VISIBILITY,
       ...(body.model !== undefined ? { model: body.model } : {}),
+      ...(body.presets !== undefined ? { presets: body.presets } : {}),
       ...(body.sourceUrl !== undefined
         ? { sourceUrl: body.sourceUrl }
         : { sourceKey: body.sourceKey! }),
@@ -218,20 +230,36 @@ export class ImagesController {
     return { job, state };
   }
 
-  /** A job's result as it now stands; a private job's outputs come with signed URLs, fresh on every read. */
+  /**
+   * A job's result as it now stands; a private job's outputs come with signed URLs, fresh on every read, and so
+   * does a video that is one of the user's (private by default) uploads. A private job's negotiated URLs are
+   * signed where the CDN checks signatures itself (local storage); over S3 the bucket checks a signature per
+   * object, so they are left out and the per-format URLs serve instead.
+   */
   async #withUrls(job: Job<ImageJobData, ProcessResult>): Promise<ProcessResult> {
     const stored = job.returnvalue;
     if (!stored) return stored;
     const result = { ...stored, visibility: job.data.visibility ?? stored.visibility ?? 'public' };
-    if (result.visibility !== 'private') return result;
     const sign = async <T extends { key: string; url: string }>(item: T): Promise<T> => ({
       ...item,
       ...(await this.urls.signed(item.key)),
     });
+    const video =
+      result.video &&
+      (result.visibility === 'private' || defaultVisibility(result.video.key) === 'private')
+        ? await sign(result.video)
+        : result.video;
+    if (result.visibility !== 'private') return { ...result, ...(video ? { video } : {}) };
+    const variants = await Promise.all(result.variants.map(sign));
     return {
       ...result,
-      variants: await Promise.all(result.variants.map(sign)),
+      variants,
+      srcset: srcsets(variants),
+      negotiated: this.storage.capabilities.signedUrls
+        ? []
+        : await Promise.all((result.negotiated ?? []).map(sign)),
       ...(result.original ? { original: await sign(result.original) } : {}),
+      ...(video ? { video } : {}),
     };
   }
 }

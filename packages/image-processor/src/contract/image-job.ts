@@ -28,6 +28,8 @@ export interface StoredVariant {
  */
 export interface NegotiatedVariant {
   name: string;
+  /** The formats' common key without its extension. */
+  key: string;
   url: string;
   width: number;
   height: number;

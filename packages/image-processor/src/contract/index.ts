@@ -41,3 +41,4 @@ export {
 } from './variant-presets.js';
 export type { PresetConfig, VariantFormat, VariantPreset } from './variant-presets.js';
 export { presetEnvShape } from './preset-env.js';
+export { srcsets } from './srcset.js';

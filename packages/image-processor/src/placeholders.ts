@@ -5,11 +5,21 @@ import type { Placeholder } from './contract/image-job.js';
 
 const LQIP_MAX_BYTES = 1024;
 
-/** Computes the placeholders of a decoded source. */
+/**
+ * Computes the placeholders of a decoded source: one pass over the full pixels makes a 128 px sample, and the
+ * BlurHash, the dominant colour and the tiny WebP all come from that sample.
+ */
 export async function placeholders(decoded: Decoded): Promise<Placeholder> {
-  const { width, height, channels } = decoded.info;
+  const full = decoded.info;
+  const sample = await sharp(decoded.data, {
+    raw: { width: full.width, height: full.height, channels: full.channels as 1 | 2 | 3 | 4 },
+  })
+    .resize(128, 128, { fit: 'inside', withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = sample.info;
   const raw = () =>
-    sharp(decoded.data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
+    sharp(sample.data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
   const [small, stats, lqip] = await Promise.all([
     raw()
       .resize(32, 32, { fit: 'inside' })

@@ -4,7 +4,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ImageProcessor, ImageTool, configureSharp } from '@monorepo/image-processor';
+import {
+  BUILTIN_PRESET_SETS,
+  DEFAULT_VARIANTS,
+  ImageProcessor,
+  ImageTool,
+  configureSharp,
+} from '@monorepo/image-processor';
+import type { VariantPreset } from '@monorepo/image-processor';
 import { LocalStorageAdapter } from '@monorepo/storage';
 import sharp from 'sharp';
 import { compare } from '../harness.js';
@@ -13,20 +20,33 @@ import { photoJpeg } from '@monorepo/test-utils/images';
 
 const run = promisify(execFile);
 
-/** What raw sharp does for the same two default outputs. */
-async function rawSharp(input: Buffer): Promise<void> {
-  await Promise.all([
-    sharp(input)
-      .rotate()
-      .resize({ width: 1920, height: 1920, fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 80, mozjpeg: true })
-      .toBuffer(),
-    sharp(input)
-      .rotate()
-      .resize({ width: 4096, height: 4096, fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 90 })
-      .toBuffer(),
-  ]);
+/** What raw sharp does for the same outputs: one pipeline per preset, each decoding the source (and shrinking on load). */
+async function rawSharp(
+  input: Buffer,
+  presets: readonly VariantPreset[] = DEFAULT_VARIANTS,
+): Promise<void> {
+  await Promise.all(
+    presets.map((preset) => {
+      const resized = sharp(input)
+        .rotate()
+        .resize({
+          width: preset.maxWidth,
+          height: preset.maxHeight,
+          fit: preset.fit ?? 'inside',
+          withoutEnlargement: true,
+        });
+      switch (preset.format) {
+        case 'jpeg':
+          return resized.jpeg({ quality: preset.quality ?? 80, mozjpeg: true }).toBuffer();
+        case 'webp':
+          return resized.webp({ quality: preset.quality ?? 80 }).toBuffer();
+        case 'avif':
+          return resized.avif({ quality: preset.quality ?? 50, effort: 2 }).toBuffer();
+        default:
+          return resized.png().toBuffer();
+      }
+    }),
+  );
 }
 
 /** Scenario 4: processImage (fetch from storage, decode once, two variants, store) vs raw sharp making the same two outputs. */
@@ -74,6 +94,45 @@ export async function imageScenario(quick: boolean): Promise<{
       });
       comparisons.push(result);
       directRate[inFlight] = result.ours.median;
+    }
+    // Preset sets and a large source, one job at a time: the responsive set (12 outputs) and shrink-on-load.
+    const large = await photoJpeg(8000, 6000);
+    await storage.upload('uploads/u/large.jpg', large, 'image/jpeg');
+    const sets: [string, Buffer, string, string][] = [
+      [
+        '2725×2225 JPEG → responsive (4 widths × AVIF, WebP, JPEG)',
+        input,
+        'source.jpg',
+        'responsive',
+      ],
+      [
+        '8000×6000 JPEG → normal + high-quality (full decode: 4096 > half)',
+        large,
+        'large.jpg',
+        'default',
+      ],
+      ['8000×6000 JPEG → responsive (shrink-on-load to 1920)', large, 'large.jpg', 'responsive'],
+    ];
+    for (const [label, source, key, presets] of sets) {
+      comparisons.push(
+        await compare({
+          scenario: 'image',
+          case: label,
+          unit: 'images/s',
+          rounds: quick ? 3 : 5,
+          work: quick ? 1 : 2,
+          target: 0.9,
+          raw: () => rawSharp(source, BUILTIN_PRESET_SETS[presets]),
+          ours: () =>
+            processor.processImage({
+              id: `bench-set-${job++ % 8}`,
+              tool: ImageTool.SORA,
+              userId: 'u',
+              sourceKey: `uploads/u/${key}`,
+              presets,
+            }),
+        }),
+      );
     }
     const vips = ['/usr/bin/vipsthumbnail', '/usr/local/bin/vipsthumbnail'].find((p) =>
       existsSync(p),

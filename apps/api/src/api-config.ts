@@ -74,6 +74,9 @@ const schema = z.object({
   API_QUOTA_OVERRIDES: z.string().default(''),
   // Image jobs queued or running per user.
   API_MAX_PENDING_JOBS: int(1).default(500),
+  // Requests held by GET /v1/images/{id}?wait=N at once, per process and per key; past that they answer at once.
+  API_MAX_JOB_WAITERS: int(1).default(1000),
+  API_MAX_JOB_WAITERS_PER_KEY: int(1).default(20),
   // Largest page of GET /v1/files (each item's stored type costs a request on S3).
   API_LIST_LIMIT_MAX: int(1).max(1000).default(100),
   // A request (an upload included) may take this long in all; its headers this long.

@@ -14,7 +14,17 @@ import { HealthController } from './health/health.controller.js';
 import { ImagesController } from './images/images.controller.js';
 import type { ApiLimits } from './limits/api-limits.js';
 import { RateLimitGuard } from './limits/rate-limit.guard.js';
-import { CDN_URLS, CONFIG, LIMITS, LOGGER, MONITORING, QUEUE, STORAGE } from './tokens.js';
+import type { JobWaiters } from './images/job-waiters.js';
+import {
+  CDN_URLS,
+  CONFIG,
+  JOB_WAITERS,
+  LIMITS,
+  LOGGER,
+  MONITORING,
+  QUEUE,
+  STORAGE,
+} from './tokens.js';
 
 /** Everything the API is wired from (built in main.ts, or by a test). */
 export interface ApiDependencies {
@@ -24,6 +34,8 @@ export interface ApiDependencies {
   logger: Logger;
   monitoring: PrometheusMonitoring;
   limits: ApiLimits;
+  /** Holds `?wait=N` requests until their job finishes. */
+  waiters: JobWaiters;
 }
 
 @Module({})
@@ -42,6 +54,7 @@ export class AppModule {
         ApiKeyGuard,
         RateLimitGuard,
         { provide: LIMITS, useValue: deps.limits },
+        { provide: JOB_WAITERS, useValue: deps.waiters },
         { provide: CONFIG, useValue: deps.config },
         { provide: STORAGE, useValue: deps.storage },
         { provide: QUEUE, useValue: deps.queue },

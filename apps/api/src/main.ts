@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadApiConfig } from './api-config.js';
 import { createApp } from './create-app.js';
+import { JobWaiters } from './images/job-waiters.js';
 import { createApiLimits } from './limits/api-limits.js';
 
 const logger = createLogger('api');
@@ -27,7 +28,13 @@ async function main(): Promise<void> {
   });
   limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
   const limits = createApiLimits(limitsRedis, config);
-  const app = await createApp({ config, storage, queue, logger, monitoring, limits });
+  const waiters = new JobWaiters(
+    config.IMAGE_QUEUE_NAME,
+    config.REDIS_URL,
+    { max: config.API_MAX_JOB_WAITERS, maxPerUser: config.API_MAX_JOB_WAITERS_PER_KEY },
+    logger,
+  );
+  const app = await createApp({ config, storage, queue, logger, monitoring, limits, waiters });
   const server = app.getHttpServer() as Server;
   // A slow or stalled client cannot hold a connection: the whole request, and its headers, are bounded.
   server.requestTimeout = config.API_REQUEST_TIMEOUT_MS;
@@ -46,6 +53,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'api shutting down');
     await app.close();
     await queue.close();
+    await waiters.close();
     limitsRedis.disconnect();
     process.exit(0);
   };

@@ -6,3 +6,4 @@ export const LOGGER = Symbol('logger');
 export const MONITORING = Symbol('monitoring');
 export const LIMITS = Symbol('limits');
 export const CDN_URLS = Symbol('cdn-urls');
+export const JOB_WAITERS = Symbol('job-waiters');

@@ -22,22 +22,36 @@ function describeMedia(storageType: 'local' | 's3'): void {
     let dataDir: string;
     let client: StorageApiClient;
     let video: Buffer;
+    let photo: Buffer;
     let sources: http.Server;
     let sourceUrl: string;
+    let sourceOrigin: string;
 
     beforeAll(async () => {
       dataDir = await mkdtemp(path.join(os.tmpdir(), `media-${storageType}-`));
       video = await makeVideo({ container: 'mp4', seconds: 2, width: 480, height: 270 });
-      sources = http.createServer((_req, res) =>
-        res.writeHead(200, { 'content-type': 'video/mp4' }).end(video),
-      );
+      photo = await photoJpeg(640, 480);
+      sources = http.createServer((req, res) => {
+        if (req.url === '/hang') return; // never answers: its job stays active
+        if (req.url === '/late.jpg') {
+          setTimeout(() => res.writeHead(200, { 'content-type': 'image/jpeg' }).end(photo), 1500);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'video/mp4' }).end(video);
+      });
       await new Promise<void>((resolve) => sources.listen(0, '127.0.0.1', resolve));
-      sourceUrl = `http://localhost:${(sources.address() as AddressInfo).port}/clip.mp4`;
+      sourceOrigin = `http://localhost:${(sources.address() as AddressInfo).port}`;
+      sourceUrl = `${sourceOrigin}/clip.mp4`;
       stack = await startStack({
         dataDir,
         storageType,
         apiKeys: { [KEY]: 'user-m' },
-        env: { IMAGE_ALLOWED_HOSTS: 'localhost', LOG_LEVEL: 'warn' },
+        env: {
+          IMAGE_ALLOWED_HOSTS: 'localhost',
+          API_MAX_JOB_WAITERS_PER_KEY: '2',
+          WORKER_SHUTDOWN_TIMEOUT_MS: '2000',
+          LOG_LEVEL: 'warn',
+        },
       });
       client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
     }, 120_000);
@@ -150,6 +164,41 @@ function describeMedia(storageType: 'local' | 's3'): void {
       expect(unsigned.res.status).toBe(403);
       // The srcset is rebuilt from the signed per-format URLs.
       expect(result.srcset['avif']).toContain(result.variants[0]!.url);
+    });
+
+    it('holds ?wait=N until the job finishes, and at most API_MAX_JOB_WAITERS_PER_KEY requests at once', async () => {
+      const late = await client.submitImageJob({
+        tool: 'sora',
+        sourceUrl: `${sourceOrigin}/late.jpg`,
+      });
+      const started = Date.now();
+      const done = await client.getImageJob(late.jobId, { waitSeconds: 20 });
+      expect(done.status).toBe('completed');
+      expect(Date.now() - started).toBeGreaterThan(1000);
+      expect(Date.now() - started).toBeLessThan(10_000);
+
+      const hung = await client.submitImageJob({ tool: 'sora', sourceUrl: `${sourceOrigin}/hang` });
+      const holders = Array.from({ length: 2 }, () => new AbortController());
+      const held = holders.map((c) =>
+        fetch(`${stack.gatewayUrl}/v1/images/${hung.jobId}?wait=20`, {
+          headers: { authorization: `Bearer ${KEY}` },
+          signal: c.signal,
+        }).catch(() => undefined),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // Both slots of this key are taken: a third request is answered at once, with the status as it stands.
+      const third = Date.now();
+      expect((await client.getImageJob(hung.jobId, { waitSeconds: 20 })).status).toMatch(
+        /queued|active/,
+      );
+      expect(Date.now() - third).toBeLessThan(1500);
+      for (const c of holders) c.abort();
+      await Promise.all(held);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // A client that went away frees its slot: the next one is held again.
+      const again = Date.now();
+      await client.getImageJob(hung.jobId, { waitSeconds: 2 });
+      expect(Date.now() - again).toBeGreaterThan(1500);
     });
 
     it('keeps a fetched video under generated/, serves it with byte ranges, and its poster as variants', async () => {

@@ -37,7 +37,8 @@ import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { readVisibilityBody } from '../files/ownership.js';
-import { CDN_URLS, CONFIG, LIMITS, QUEUE, STORAGE } from '../tokens.js';
+import { CDN_URLS, CONFIG, JOB_WAITERS, LIMITS, QUEUE, STORAGE } from '../tokens.js';
+import type { JobWaiters } from './job-waiters.js';
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const FINISHED = new Set(['completed', 'failed']);
@@ -52,6 +53,7 @@ export class ImagesController {
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(LIMITS) private readonly limits: ApiLimits,
     @Inject(CDN_URLS) private readonly urls: CdnUrls,
+    @Inject(JOB_WAITERS) private readonly waiters: JobWaiters,
   ) {}
 
   /** Queues an image job. With `Idempotency-Key`, a repeat returns the same job; a different body under the same key is 409. */
@@ -82,7 +84,8 @@ export class ImagesController {
       try {
         resolvePresetSet(this.config.IMAGE_PRESETS, body);
       } catch (error) {
-        if (error instanceof ImageProcessingError) throw new ApiError('E_VALIDATION', error.message);
+        if (error instanceof ImageProcessingError)
+          throw new ApiError('E_VALIDATION', error.message);
         throw error;
       }
     }
@@ -178,17 +181,19 @@ export class ImagesController {
     if (wait !== undefined && (typeof wait !== 'string' || !/^([1-9]|[12]\d|30)$/.test(wait)))
       throw new ApiError('E_VALIDATION', 'wait must be a whole number of seconds from 1 to 30');
     let { job, state } = await this.#ownJob(req, jobId);
-    const until = Date.now() + Number(wait ?? 0) * 1000;
-    let closed = false;
-    req.once('close', () => (closed = true));
-    // While waiting only the state is read (one Redis call per tick); the job itself once at the end.
-    let waited = false;
-    while (!FINISHED.has(state) && Date.now() < until && !closed) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      state = await this.queue.getJobState(jobId);
-      waited = true;
+    if (wait !== undefined && !FINISHED.has(state)) {
+      const gone = new AbortController();
+      req.once('close', () => gone.abort());
+      // Woken by the queue's events; only the state is read on each wake-up, the job once at the end.
+      await this.waiters.wait(
+        jobId,
+        req.userId,
+        Number(wait) * 1000,
+        async () => FINISHED.has(await this.queue.getJobState(jobId)),
+        gone.signal,
+      );
+      ({ job, state } = await this.#ownJob(req, jobId));
     }
-    if (waited) ({ job, state } = await this.#ownJob(req, jobId));
     const status = toImageJobStatus(state);
     return {
       jobId,

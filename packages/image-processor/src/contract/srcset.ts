@@ -15,4 +15,3 @@ export function srcsets(variants: readonly StoredVariant[]): Record<string, stri
     [...byFormat].map(([format, w]) => [format, [...w.values()].join(', ')]),
   );
 }
-

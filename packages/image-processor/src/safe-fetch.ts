@@ -6,13 +6,6 @@ import { isPublicAddress } from './contract/address-policy.js';
 import { ImageProcessingError } from './contract/image-processing-error.js';
 import { checkSourceUrl, forbidden, hostAllowed } from './contract/source-url.js';
 import type { SourcePolicy } from './contract/source-policy.js';
-import { readWithinLimit } from './read-within-limit.js';
-
-/** A fetched source, fully read within the byte limit. */
-export interface FetchedSource {
-  bytes: Buffer;
-  finalUrl: string;
-}
 
 /** A source response, ready to read: its body, declared length and the errors reading it can raise. */
 export interface OpenedSource {
@@ -47,34 +40,12 @@ function guardedLookup(policy: SourcePolicy, host: string): LookupFunction {
 }
 
 /**
- * Fetches an image source over HTTP(S) with SSRF protection: only http/https;
- * the address is checked when connecting (so DNS rebinding cannot slip a
- * private address in) and again after every redirect; at most
- * `maxRedirects` redirects; a byte limit enforced while reading; connect and
- * total timeouts.
+ * Opens a source over HTTP(S) with SSRF protection and hands over the response body unread: only http/https;
+ * the address is checked when connecting (so DNS rebinding cannot slip a private address in) and again after
+ * every redirect; at most `maxRedirects` redirects; a connect timeout per hop and a total timeout that keeps
+ * running while the body is read. The reader enforces the byte limit.
  *
- * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`, `E_SOURCE_TOO_LARGE`, `E_SOURCE_REFUSED` (4xx) or
- * `E_SOURCE_FETCH`.
- */
-export async function safeFetch(
-  raw: string,
-  policy: SourcePolicy,
-  signal?: AbortSignal,
-): Promise<FetchedSource> {
-  const source = await openSource(raw, policy, signal);
-  try {
-    return {
-      bytes: await readWithinLimit(source.stream, policy.maxBytes, source.declaredBytes),
-      finalUrl: source.finalUrl,
-    };
-  } catch (error) {
-    throw source.mapError(error);
-  }
-}
-
-/**
- * Opens a source like {@link safeFetch} (same checks, redirects and timeouts, the total one running on while
- * the body is read) and hands over the response body unread.
+ * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE`, `E_SOURCE_REFUSED` (4xx) or `E_SOURCE_FETCH`.
  */
 export async function openSource(
   raw: string,

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { ImageProcessingError } from './contract/image-processing-error.js';
+import { C2paScanner } from './contract/provenance.js';
 import { sniffMediaFormat } from './contract/sniff-format.js';
 import type { SniffedFormat } from './contract/sniff-format.js';
 
@@ -41,24 +42,6 @@ const HEAD_BYTES = 64 * 1024;
 
 const tooLarge = (max: number) =>
   new ImageProcessingError('E_SOURCE_TOO_LARGE', `Source is larger than ${max} bytes`);
-
-/** Finds the C2PA manifest markers (a JUMBF `jumb` box labelled `c2pa`) across chunk boundaries. */
-class C2paScanner {
-  #tail = Buffer.alloc(0);
-  #jumb = false;
-  #c2pa = false;
-
-  push(chunk: Buffer): void {
-    const edge = Buffer.concat([this.#tail, chunk.subarray(0, 3)]);
-    this.#jumb ||= chunk.includes('jumb') || edge.includes('jumb');
-    this.#c2pa ||= chunk.includes('c2pa') || edge.includes('c2pa');
-    this.#tail = Buffer.from(chunk.subarray(-3));
-  }
-
-  get found(): boolean {
-    return this.#jumb && this.#c2pa;
-  }
-}
 
 /**
  * Reads a source stream: sniffs its first bytes, then keeps an image in memory or spools a video to a temp
@@ -105,9 +88,9 @@ export async function readSource(
       if (chunk) chunks.push(chunk);
     }
     const format = await sniffMediaFormat(Buffer.concat(chunks, size));
-    if (format.kind === 'image' || limits.videoBytes === 0) {
-      if (format.kind === 'video')
-        throw new ImageProcessingError('E_UNSUPPORTED_FORMAT', 'Video sources are not accepted');
+    if (format.kind === 'video' && limits.videoBytes === 0)
+      throw new ImageProcessingError('E_UNSUPPORTED_FORMAT', 'Video sources are not accepted');
+    if (format.kind === 'image') {
       const max = limits.imageBytes;
       if ((declared ?? 0) > max || size > max) throw tooLarge(max);
       for (let chunk = await next(); chunk; chunk = await next()) {

@@ -44,8 +44,8 @@ export interface NginxRenderOptions {
  * Who may read a local file: its folder's default visibility, unless a marker says otherwise, and anyone with
  * a valid signature; a signature that does not hold is refused. (Over S3 the bucket decides.)
  */
-function staticAccess(origin: StaticOrigin, byDefault: 'public' | 'private'): string {
-  if (origin.type === 's3') return '';
+function staticAccess(origin: StaticOrigin, byDefault: 'public' | 'private'): string[] {
+  if (origin.type === 's3') return [];
   return [
     // nginx would cache a marker's existence for open_file_cache_valid: off, so a change takes effect at once.
     'open_file_cache off;',
@@ -56,7 +56,7 @@ function staticAccess(origin: StaticOrigin, byDefault: 'public' | 'private'): st
     'if ($cdn_signed) { set $static_denied 0; }',
     'if ($cdn_bad_signature) { return 403; }',
     'if ($static_denied) { return 403; }',
-  ].join('\n      ');
+  ];
 }
 
 /**
@@ -133,8 +133,8 @@ const NEGOTIATED_HEADERS = [
 
 /**
  * Serves `<name>-<stamp>` as `<name>-<stamp>.<avif|webp|jpg>`, the best the client accepts. Local: the first
- * that exists, with the same visibility rules as the file itself, then an internal rewrite (so the type comes
- * from the extension). S3: the best accepted, else JPEG, each cached under its own key.
+ * that exists, checked by the same access rules as the file itself ({@link staticAccess}), then an internal
+ * rewrite (so the type comes from the extension). S3: the best accepted, else JPEG, each cached under its own key.
  */
 function negotiatedLocations(origin: StaticOrigin): string {
   const block = (head: string, lines: readonly string[]) =>
@@ -144,15 +144,12 @@ function negotiatedLocations(origin: StaticOrigin): string {
     const file = `${dir}$neg_dir$neg_name.$neg_ext`;
     return [
       block(`~ ${NEGOTIATED_PATH}`, [
-        'open_file_cache off;',
+        // The chosen file is the request's file, so the folder's access rules (markers, signatures) apply to it.
+        `alias ${file};`,
         'set $neg_ext $neg_first;',
         `if (!-f ${file}) { set $neg_ext $neg_second; }`,
         `if (!-f ${file}) { set $neg_ext jpg; }`,
-        'set $static_denied 0;',
-        `if (-f "${dir}$neg_dir.~vis\\\\private/$neg_name.$neg_ext") { set $static_denied 1; }`,
-        'if ($cdn_signed) { set $static_denied 0; }',
-        'if ($cdn_bad_signature) { return 403; }',
-        'if ($static_denied) { return 403; }',
+        ...staticAccess(origin, 'public'),
         'rewrite ^ /__negotiated/$neg_dir$neg_name.$neg_ext last;',
       ]),
       block('/__negotiated/', ['internal;', `alias ${dir};`, ...NEGOTIATED_HEADERS]),
@@ -222,8 +219,8 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     CONSOLE_ROOT: options.console.root.replace(/\/*$/, '/'),
     CONSOLE_IMG_SRC: (options.console.imgOrigins ?? []).join(' '),
     CONSOLE_CONNECT_SRC: (options.console.connectOrigins ?? []).join(' '),
-    STATIC_ACCESS_PUBLIC_BY_DEFAULT: staticAccess(origin, 'public'),
-    STATIC_ACCESS_PRIVATE_BY_DEFAULT: staticAccess(origin, 'private'),
+    STATIC_ACCESS_PUBLIC_BY_DEFAULT: staticAccess(origin, 'public').join('\n      '),
+    STATIC_ACCESS_PRIVATE_BY_DEFAULT: staticAccess(origin, 'private').join('\n      '),
     STATIC_CACHE_STATUS:
       origin.type === 's3' ? 'add_header X-Cache-Status $upstream_cache_status always;' : '',
   };

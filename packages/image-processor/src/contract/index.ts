@@ -26,7 +26,12 @@ export { sourcePolicyEnvShape } from './source-policy-env.js';
 export { checkSourceUrl } from './source-url.js';
 export { sniffImageFormat, sniffMediaFormat } from './sniff-format.js';
 export type { SniffedFormat } from './sniff-format.js';
-export { AI_DIGITAL_SOURCE_TYPE, hasC2paManifest, provenanceXmp } from './provenance.js';
+export {
+  AI_DIGITAL_SOURCE_TYPE,
+  C2paScanner,
+  hasC2paManifest,
+  provenanceXmp,
+} from './provenance.js';
 export type { Provenance } from './provenance.js';
 export {
   BUILTIN_PRESET_SETS,

@@ -41,8 +41,33 @@ export function provenanceXmp(
 <?xpacket end="w"?>`;
 }
 
+/**
+ * Looks for a C2PA manifest store (a JUMBF `jumb` box labelled `c2pa`) in bytes that arrive in chunks,
+ * across chunk boundaries.
+ */
+export class C2paScanner {
+  #tail = Buffer.alloc(0);
+  #jumb = false;
+  #c2pa = false;
+
+  /** Scans the next chunk. */
+  push(bytes: Uint8Array): void {
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const edge = Buffer.concat([this.#tail, chunk.subarray(0, 3)]);
+    this.#jumb ||= chunk.includes('jumb') || edge.includes('jumb');
+    this.#c2pa ||= chunk.includes('c2pa') || edge.includes('c2pa');
+    this.#tail = Buffer.from(chunk.subarray(-3));
+  }
+
+  /** True once both markers were seen. */
+  get found(): boolean {
+    return this.#jumb && this.#c2pa;
+  }
+}
+
 /** True when the bytes hold a C2PA manifest store (a JUMBF box labelled `c2pa`). */
 export function hasC2paManifest(bytes: Uint8Array): boolean {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buffer.includes('jumb') && buffer.includes('c2pa');
+  const scanner = new C2paScanner();
+  scanner.push(bytes);
+  return scanner.found;
 }

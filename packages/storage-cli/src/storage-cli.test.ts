@@ -110,6 +110,37 @@ describe('storage sync', () => {
     expect(await syncStorage(bucket, back)).toMatchObject({ copied: 0, skipped: 12 });
   });
 
+  it('a copy damaged on the way is refused by the target (its MD5 checked on arrival): failed, never stored', async () => {
+    const source = local('a');
+    await source.upload('processed/t/u/j/a.jpg', pseudoRandomBytes(20_000, 1), 'image/jpeg');
+    await source.upload('processed/t/u/j/b.jpg', pseudoRandomBytes(3_000_000, 2), 'image/jpeg');
+    for (const target of [s3(`cli-${randomUUID()}/`), local('b')]) {
+      // Flips one byte of every body on its way into the target, as a faulty network or disk would.
+      const damaging = new Proxy(target, {
+        get(object, name) {
+          const value = Reflect.get(object, name) as unknown;
+          if (name !== 'upload')
+            return typeof value === 'function' ? (value as () => unknown).bind(object) : value;
+          return (key: string, body: Buffer, ...rest: [string, object]) => {
+            const copy = Buffer.from(body);
+            copy[copy.length >> 1]! ^= 0xff;
+            return object.upload(key, copy, ...rest);
+          };
+        },
+      });
+      const summary = await syncStorage(source, damaging);
+      expect(summary).toMatchObject({ scanned: 2, copied: 0, copiedBytes: 0 });
+      expect(summary.failed.map((f) => f.key).sort()).toEqual([
+        'processed/t/u/j/a.jpg',
+        'processed/t/u/j/b.jpg',
+      ]);
+      expect(summary.failed[0]!.error).toMatch(/contentMd5/);
+      expect(await snapshot(target)).toEqual(new Map());
+      expect(await syncStorage(source, target)).toMatchObject({ copied: 2, failed: [] });
+      expect(await snapshot(target)).toEqual(await snapshot(source));
+    }
+  });
+
   it('copies again what changed, deletes extras with --delete, and changes nothing on --dry-run', async () => {
     const source = local('a');
     await seed(source, 6);

@@ -81,51 +81,75 @@ async function alreadyThere(
   return isSameObject(item, await target.stat(item.key).catch(() => undefined));
 }
 
-/** Objects up to this size are copied as one buffer (less machinery per object); larger ones stream. */
-const SMALL_OBJECT = 1024 * 1024;
+/**
+ * Objects up to this size are copied as one buffer (read whole, hashed once, sent with that MD5 for the target
+ * to check: no stream machinery, no second hash), while the buffers held at once stay within
+ * {@link BUFFER_BUDGET}; larger ones, and any beyond the budget, stream.
+ */
+const SMALL_OBJECT = 16 * 1024 * 1024;
+const BUFFER_BUDGET = 64 * 1024 * 1024;
+let buffered = 0;
 
-/** Copies one object with its attributes; returns what was sent (size and MD5) for verification. */
+/** What one copy sent: size and MD5, and whether the target already checked the body against that MD5. */
+interface Sent {
+  bytes: number;
+  md5: string;
+  checked: boolean;
+}
+
+/** Copies one object with its attributes; returns what was sent, for verification. */
 async function copyOne(
   source: StorageAdapter,
   target: StorageAdapter,
   item: ObjectInfo,
-): Promise<{ bytes: number; md5: string }> {
+): Promise<Sent> {
   const { [SYNC_ETAG]: _previous, ...metadata } = item.metadata;
   const options = {
     metadata: { ...metadata, [SYNC_ETAG]: bare(item.etag) },
     contentLength: item.size,
     ...(item.cacheControl ? { cacheControl: item.cacheControl } : {}),
   };
-  if (item.size <= SMALL_OBJECT) {
-    const body = await source.download(item.key);
-    await target.upload(item.key, body, item.contentType, {
-      ...options,
-      contentLength: body.length,
-    });
-    return { bytes: body.length, md5: createHash('md5').update(body).digest('hex') };
+  if (item.size <= SMALL_OBJECT && buffered + item.size <= BUFFER_BUDGET) {
+    buffered += item.size;
+    try {
+      const body = await source.download(item.key);
+      const md5 = createHash('md5').update(body).digest('hex');
+      await target.upload(item.key, body, item.contentType, {
+        ...options,
+        contentLength: body.length,
+        contentMd5: md5,
+      });
+      return { bytes: body.length, md5, checked: true };
+    } finally {
+      buffered -= item.size;
+    }
   }
   const { meter, digest, bytes } = md5Meter();
   const input = await source.downloadStream(item.key);
   input.once('error', (error) => meter.destroy(error));
   input.pipe(meter);
   await target.upload(item.key, meter, item.contentType, options);
-  return { bytes: bytes(), md5: digest() };
+  return { bytes: bytes(), md5: digest(), checked: false };
 }
 
 /**
  * Checks what landed with one listing of the target (not a request per object): every copy must have the
- * source's size, and its MD5 wherever the store reports one as the ETag. Returns the keys that do not.
+ * source's size, and its MD5 wherever the store reports one as the ETag. Copies the store checked itself
+ * against their MD5 as it took them (`contentMd5`) need no second look; with none left, nothing is listed.
+ * Returns the keys that do not match.
  */
 async function verifyCopies(
   target: StorageAdapter,
   prefix: string,
-  sent: Map<string, { bytes: number; md5: string }>,
+  sent: Map<string, Sent>,
 ): Promise<Array<{ key: string; error: string }>> {
+  const unchecked = [...sent].filter(([, copy]) => !copy.checked);
+  if (unchecked.length === 0) return [];
   const landed = new Map<string, ObjectInfo>();
   for await (const info of target.listAll(prefix))
     if (sent.has(info.key)) landed.set(info.key, info);
   const failed: Array<{ key: string; error: string }> = [];
-  for (const [key, { bytes, md5 }] of sent) {
+  for (const [key, { bytes, md5 }] of unchecked) {
     const info = landed.get(key);
     if (!info || info.size !== bytes)
       failed.push({
@@ -162,9 +186,13 @@ export async function syncStorage(
     dryRun,
   };
   const concurrency = options.concurrency ?? 16;
-  // The source first: a missing source must fail before anything (a local target root) is created.
-  const sources = await collect(listWithMetadata(source, prefix));
-  const listed = await collect(target.listAll(prefix));
+  // The source is probed first: a missing source must fail before anything (a local target root) is
+  // created. Then both sides are listed at once.
+  await source.list(prefix, { limit: 1 });
+  const [sources, listed] = await Promise.all([
+    collect(listWithMetadata(source, prefix)),
+    collect(target.listAll(prefix)),
+  ]);
   const targets = new Map(listed.map((item) => [item.key, item]));
   summary.scanned = sources.length;
   const present = new Set<ObjectInfo>();
@@ -177,7 +205,7 @@ export async function syncStorage(
     pending.length,
     pending.reduce((sum, item) => sum + item.size, 0),
   );
-  const sent = new Map<string, { bytes: number; md5: string }>();
+  const sent = new Map<string, Sent>();
   await forEachLimit(pending, concurrency, async (item) => {
     if (dryRun) {
       progress?.log(`would copy ${item.key} (${item.size} bytes)`);

@@ -1,5 +1,6 @@
 import type { Body } from './body.js';
 import { bodyToBuffer, isStreamBody } from './body.js';
+import { verifyingMd5 } from './content-md5.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { ConfigError, InvalidKeyError, StorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
@@ -84,9 +85,18 @@ export class Disk implements StorageAdapter {
       stream?.on('error', noteBodyError);
       try {
         const visibility = options.visibility ?? defaultVisibility(key);
+        // Bytes in memory are checked by the driver (S3 sends Content-MD5); a stream is checked here, as it flows.
+        const checked =
+          stream && options.contentMd5
+            ? verifyingMd5(stream, options.contentMd5, key, this.backend)
+            : body;
         this.#meter.bytes(
           'upload',
-          await this.#driver.upload(key, body, contentType, { ...options, visibility }),
+          await this.#driver.upload(key, checked, contentType, {
+            ...options,
+            visibility,
+            contentMd5: stream ? undefined : options.contentMd5,
+          }),
         );
       } finally {
         stream?.removeListener('error', noteBodyError);

@@ -1,5 +1,12 @@
 export type { Body } from './body.js';
 export { bodyToBuffer, bodyToReadable, isStreamBody, streamToBuffer } from './body.js';
+export {
+  CONTENT_MD5,
+  contentMd5Mismatch,
+  md5HexToBase64,
+  md5Matches,
+  verifyingMd5,
+} from './content-md5.js';
 export { DEFAULT_CONTENT_TYPE, contentTypeFromKey } from './content-type.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
 export { Disk } from './disk.js';

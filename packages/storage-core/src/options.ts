@@ -1,3 +1,4 @@
+import { CONTENT_MD5 } from './content-md5.js';
 import { InvalidRangeError, InvalidKeyError } from './errors.js';
 import type { StorageOperation } from './errors.js';
 import type { ByteRange, UploadOptions } from './storage-adapter.js';
@@ -120,6 +121,8 @@ export function validateUploadOptions(
   ) {
     fail('contentLength must be a non-negative integer');
   }
+  if (options.contentMd5 !== undefined && !CONTENT_MD5.test(String(options.contentMd5)))
+    fail('contentMd5 must be 32 hexadecimal digits');
   if (
     options.visibility !== undefined &&
     options.visibility !== 'public' &&

@@ -24,6 +24,12 @@ export interface UploadOptions {
    * for small streams; a body that turns out longer or shorter fails the upload.
    */
   contentLength?: number;
+  /**
+   * The body's MD5, as 32 hex digits (the caller's own hash of its source). The store checks the body against
+   * it and refuses one that differs with `EINVAL`; nothing is stored and an object already at the key is kept.
+   * S3 checks single-request bodies itself (`Content-MD5`); other bodies are hashed as they stream.
+   */
+  contentMd5?: string;
   /** Create only: fail with {@link AlreadyExistsError} when the key already exists. */
   ifNotExists?: boolean;
   /** Aborts the upload; nothing is written at the key. */

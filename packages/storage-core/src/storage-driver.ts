@@ -33,7 +33,11 @@ export interface StorageDriver {
    * `prefix` is true for listing prefixes, which may also lead to an allowed folder.
    */
   checkKey?(key: string, operation: StorageOperation, prefix: boolean): void;
-  /** Stores the body with `options.visibility` (always set by `Disk`); returns the number of bytes stored. */
+  /**
+   * Stores the body with `options.visibility` (always set by `Disk`); returns the number of bytes stored.
+   * `options.contentMd5` comes only with bytes in memory (`Disk` checks streams): bytes that do not match it
+   * fail with `contentMd5Mismatch` and nothing is stored.
+   */
   upload(
     key: string,
     body: Body,

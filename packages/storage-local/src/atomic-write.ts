@@ -1,7 +1,13 @@
 import type { BigIntStats } from 'node:fs';
 import { link, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { StorageError, bodyToBuffer, bodyToReadable } from '@monorepo/storage-core';
+import {
+  StorageError,
+  bodyToBuffer,
+  bodyToReadable,
+  contentMd5Mismatch,
+  md5Matches,
+} from '@monorepo/storage-core';
 import type { Body, UploadOptions, Visibility } from '@monorepo/storage-core';
 import { currentFingerprint, syncDir } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
@@ -26,6 +32,8 @@ export async function writeTemp(
     const bytes = bodyToBuffer(body);
     let written: number;
     if (bytes) {
+      if (options.contentMd5 && !md5Matches(bytes, options.contentMd5))
+        throw contentMd5Mismatch(loc.name, 'local');
       await handle.writeFile(bytes, { signal: options.signal });
       written = bytes.length;
     } else {

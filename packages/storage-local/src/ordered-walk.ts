@@ -1,3 +1,4 @@
+import type { BigIntStats, Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { StorageError, compareKeys } from '@monorepo/storage-core';
@@ -40,21 +41,55 @@ export async function* walk(
   );
 }
 
-async function* walkDir(
+/** Files of one directory stat'ed at once. */
+const STAT_BATCH = 32;
+/** Subdirectories scanned ahead (entries read, first files stat'ed) while the walk is still in front of them. */
+const READ_AHEAD = 16;
+
+interface Candidate {
+  name: string;
+  sortKey: Buffer;
+  isDir: boolean;
+}
+
+/** One directory's wanted entries in key order, and the stats of a batch of them as they arrive. */
+interface Scan {
+  wanted: Candidate[];
+  sidecars: Set<string>;
+  batches: Map<number, Promise<Array<BigIntStats | undefined>>>;
+}
+
+function statBatch(dir: string, wanted: Candidate[], start: number) {
+  const settled = Promise.all(
+    wanted.slice(start, start + STAT_BATCH).map((candidate) =>
+      candidate.isDir
+        ? undefined
+        : lstat(path.join(dir, candidate.name), { bigint: true }).catch((error: unknown) => {
+            if (errnoCode(error) !== 'ENOENT') throw error;
+            return undefined;
+          }),
+    ),
+  );
+  settled.catch(() => {});
+  return settled;
+}
+
+/** Reads a directory (`undefined` when it has gone) and starts stat'ing its first files. */
+async function scan(
   files: LocalFiles,
   dir: string,
   keyPrefix: string,
   namePrefix: string,
   after: string | undefined,
-): AsyncGenerator<FileEntry> {
-  let dirents;
+): Promise<Scan | undefined> {
+  let dirents: Dirent[];
   try {
     dirents = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return;
+    if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-  const candidates: Array<{ name: string; sortKey: Buffer; isDir: boolean }> = [];
+  const candidates: Candidate[] = [];
   const sidecars = new Set<string>();
   for (const dirent of dirents) {
     const { name } = dirent;
@@ -74,28 +109,65 @@ async function* walkDir(
   }
   candidates.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
   const afterBytes = after === undefined ? undefined : Buffer.from(after, 'utf8');
-  for (const candidate of candidates) {
-    const key = keyPrefix + candidate.name;
-    if (candidate.isDir) {
-      const dirKey = `${key}/`;
-      if (after !== undefined && compareKeys(dirKey, after) < 0 && !after.startsWith(dirKey))
-        continue;
-      yield* walkDir(files, path.join(dir, candidate.name), dirKey, '', after);
-      continue;
+  const wanted = candidates.filter((candidate) => {
+    if (!candidate.isDir) return !afterBytes || Buffer.compare(candidate.sortKey, afterBytes) > 0;
+    const dirKey = `${keyPrefix}${candidate.name}/`;
+    return after === undefined || compareKeys(dirKey, after) >= 0 || after.startsWith(dirKey);
+  });
+  return { wanted, sidecars, batches: new Map([[0, statBatch(dir, wanted, 0)]]) };
+}
+
+/**
+ * Yields a directory's files in key order. Subdirectories are scanned a few ahead of the walk and files are
+ * stat'ed a batch at a time, in parallel, so round trips to the filesystem overlap instead of queueing.
+ */
+async function* walkDir(
+  files: LocalFiles,
+  dir: string,
+  keyPrefix: string,
+  namePrefix: string,
+  after: string | undefined,
+  scanned: Promise<Scan | undefined> = scan(files, dir, keyPrefix, namePrefix, after),
+): AsyncGenerator<FileEntry> {
+  const listing = await scanned;
+  if (!listing) return;
+  const { wanted, sidecars, batches } = listing;
+  const ahead = new Map<number, Promise<Scan | undefined>>();
+  let nextAhead = 0;
+  const readAhead = () => {
+    for (; nextAhead < wanted.length && ahead.size < READ_AHEAD; nextAhead++) {
+      const candidate = wanted[nextAhead]!;
+      if (!candidate.isDir) continue;
+      const key = `${keyPrefix}${candidate.name}/`;
+      const pending = scan(files, path.join(dir, candidate.name), key, '', after);
+      pending.catch(() => {});
+      ahead.set(nextAhead, pending);
     }
-    if (afterBytes && Buffer.compare(candidate.sortKey, afterBytes) <= 0) continue;
-    try {
-      const stats = await lstat(path.join(dir, candidate.name), { bigint: true });
-      if (stats.isFile())
+  };
+  for (let start = 0; start < wanted.length; start += STAT_BATCH) {
+    readAhead();
+    const stats = await (batches.get(start) ?? statBatch(dir, wanted, start));
+    batches.delete(start);
+    if (start + STAT_BATCH < wanted.length)
+      batches.set(start + STAT_BATCH, statBatch(dir, wanted, start + STAT_BATCH));
+    for (const [offset, candidate] of wanted.slice(start, start + STAT_BATCH).entries()) {
+      const key = keyPrefix + candidate.name;
+      if (candidate.isDir) {
+        readAhead();
+        const pending = ahead.get(start + offset);
+        ahead.delete(start + offset);
+        yield* walkDir(files, path.join(dir, candidate.name), `${key}/`, '', after, pending);
+        continue;
+      }
+      const stat = stats[offset];
+      if (stat?.isFile())
         yield {
           key,
           dir,
           name: candidate.name,
-          stats,
+          stats: stat,
           sidecar: sidecars.size > 0 && sidecars.has(sidecarName(candidate.name)),
         };
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw error;
     }
   }
 }

@@ -7,6 +7,7 @@ import {
   PermissionDeniedError,
   StorageError,
   StorageUnavailableError,
+  contentMd5Mismatch,
 } from '@monorepo/storage-core';
 import type { StorageOperation } from '@monorepo/storage-core';
 
@@ -77,6 +78,8 @@ export function mapS3Error(
   if (name === 'PreconditionFailed' || status === 412) {
     return new AlreadyExistsError(`An object already exists at ${what}`, ctx);
   }
+  if (name === 'BadDigest' || name === 'InvalidDigest')
+    return contentMd5Mismatch(key, BACKEND, error);
   if (name === 'InvalidRange' || status === 416)
     return new InvalidRangeError(`Range not satisfiable for ${what}`, ctx);
   if (

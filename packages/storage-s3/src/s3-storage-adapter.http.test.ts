@@ -1,4 +1,6 @@
-import { describeStorageAdapterContract } from '@monorepo/test-utils';
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describeStorageAdapterContract, pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
 import { rgwAvailable } from '@monorepo/dev-servers';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
@@ -93,6 +95,29 @@ describe.skipIf(!real)(`what only a real S3 server checks (${serverName})`, () =
     });
   });
 
+  it('a multipart stream that does not match its contentMd5 is aborted: no object, no upload left', async () => {
+    const server = target.server();
+    const prefix = `${target.runPrefix}md5-multipart/`;
+    const storage = new S3StorageAdapter({
+      ...target.config(),
+      s3: { ...target.config().s3, prefix },
+    });
+    const body = pseudoRandomBytes(12 * 1024 * 1024, 3);
+    const wrong = createHash('md5').update(body.subarray(1)).digest('hex');
+    const error = await storage
+      .upload('big.bin', Readable.from(chunked(body)), 'application/octet-stream', {
+        contentMd5: wrong,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EINVAL' });
+    expect(await leftovers(server, prefix)).toEqual({ objects: 0, uploads: [] });
+    const right = createHash('md5').update(body).digest('hex');
+    await storage.upload('big.bin', Readable.from(chunked(body)), 'application/octet-stream', {
+      contentMd5: right,
+    });
+    expect(sha256(await storage.download('big.bin'))).toBe(sha256(body));
+  });
+
   it('leaves nothing behind on the server: objects and multipart uploads under a prefix are removed', async () => {
     const server = target.server();
     const prefix = `${target.runPrefix}hygiene/`;
@@ -115,3 +140,8 @@ describe.skipIf(!real)(`what only a real S3 server checks (${serverName})`, () =
     expect(await leftovers(server, prefix)).toEqual({ objects: 0, uploads: [] });
   });
 });
+
+function* chunked(body: Buffer): Generator<Buffer> {
+  for (let offset = 0; offset < body.length; offset += 64 * 1024)
+    yield body.subarray(offset, offset + 64 * 1024);
+}

@@ -20,6 +20,7 @@ import {
   encodeKeyForUrl,
   isStreamBody,
   joinPublicUrl,
+  md5HexToBase64,
   rangeHeader,
   streamToBuffer,
 } from '@monorepo/storage-core';
@@ -38,6 +39,7 @@ import type {
   UploadPostOptions,
   Visibility,
 } from '@monorepo/storage-core';
+import { DirectPutClient } from './direct-put-client.js';
 import { lengthGuard } from './length-guard.js';
 import { BodyStreamError, uploadStream } from './multipart-upload.js';
 import { withOperationTimeout } from './operation-timeout.js';
@@ -105,8 +107,14 @@ export class S3StorageDriver implements StorageDriver {
     this.#singlePutMax = Math.max(partSize, config.s3.multipartThreshold ?? 16 * MiB);
     this.#queueSize = config.s3.queueSize ?? 4;
     this.client = client ?? buildS3Client(config);
+    // Our own client puts in-memory bodies direct; an injected one (a test double) sees every command.
+    const direct = client
+      ? this.client
+      : new DirectPutClient(this.client as S3Client, config.s3.bucket, (encodedKey) =>
+          bucketUrl(config, encodedKey),
+        );
     this.#place = {
-      client: withOperationTimeout(this.client, timeout),
+      client: withOperationTimeout(direct, timeout),
       bucket: config.s3.bucket,
       prefix,
     };
@@ -138,7 +146,12 @@ export class S3StorageDriver implements StorageDriver {
       const bytes = bodyToBuffer(body);
       if (bytes && bytes.length <= this.#singlePutMax) {
         await this.#place.client.send(
-          new PutObjectCommand({ ...params, Body: bytes, ContentLength: bytes.length }),
+          new PutObjectCommand({
+            ...params,
+            Body: bytes,
+            ContentLength: bytes.length,
+            ContentMD5: options.contentMd5 && md5HexToBase64(options.contentMd5),
+          }),
           { abortSignal: signal },
         );
         return bytes.length;

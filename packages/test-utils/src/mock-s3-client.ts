@@ -245,6 +245,16 @@ export class MockS3Client {
         message: 'Body length does not match Content-Length',
       });
     }
+    if (
+      typeof input.ContentMD5 === 'string' &&
+      Buffer.from(md5(body), 'hex').toString('base64') !== input.ContentMD5
+    ) {
+      throw s3Error({
+        name: 'BadDigest',
+        status: 400,
+        message: 'The Content-MD5 you specified did not match what we received.',
+      });
+    }
     this.#checkPrecondition(input);
     const etag = `"${md5(body)}"`;
     this.#bucket(input.Bucket).set(String(input.Key), {

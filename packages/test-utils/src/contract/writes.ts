@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +79,41 @@ export function writeSuite(t: ContractContext): void {
         ),
       ).rejects.toThrow();
       expect(await t.storage.exists('bad/len.bin')).toBe(false);
+    });
+
+    it('checks contentMd5: a matching body is stored, a differing one fails with EINVAL and stores nothing', async () => {
+      const body = Buffer.from('checked content');
+      const md5 = createHash('md5').update(body).digest('hex');
+      const wrong = createHash('md5').update('something else').digest('hex');
+      await t.storage.upload('md5/bytes.txt', body, 'text/plain', { contentMd5: md5 });
+      await t.storage.upload('md5/stream.txt', Readable.from([body]), 'text/plain', {
+        contentMd5: md5.toUpperCase(),
+      });
+      expect((await t.storage.download('md5/bytes.txt')).equals(body)).toBe(true);
+      expect((await t.storage.download('md5/stream.txt')).equals(body)).toBe(true);
+      await expectCode(
+        t.storage.upload('md5/bytes.txt', 'replaced', 'text/plain', { contentMd5: wrong }),
+        'EINVAL',
+      );
+      await expectCode(
+        t.storage.upload('md5/stream.txt', Readable.from(['replaced']), 'text/plain', {
+          contentMd5: wrong,
+          contentLength: 8,
+        }),
+        'EINVAL',
+      );
+      await expectCode(
+        t.storage.upload('md5/new.txt', Readable.from([body]), 'text/plain', { contentMd5: wrong }),
+        'EINVAL',
+      );
+      await expectCode(
+        t.storage.upload('md5/new.txt', body, 'text/plain', { contentMd5: 'not-a-hash' }),
+        'EINVAL',
+      );
+      // The objects already there are kept whole; nothing else was written.
+      expect((await t.storage.download('md5/bytes.txt')).equals(body)).toBe(true);
+      expect((await t.storage.download('md5/stream.txt')).equals(body)).toBe(true);
+      expect(await keysOf(t.storage)).toEqual(['md5/bytes.txt', 'md5/stream.txt']);
     });
 
     it('stores nothing when the body stream fails', async () => {

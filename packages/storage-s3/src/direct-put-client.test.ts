@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { S3StorageAdapter } from './s3-storage-adapter.js';
+import { useS3Target } from './test-target.js';
+
+const target = useS3Target();
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** An HTTP proxy in front of the real server that records every request it forwards. */
+function recordingProxy(upstream: URL): { server: http.Server; seen: Seen[] } {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+    const forward = http.request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', () => res.destroy());
+    req.pipe(forward);
+  });
+  return { server, seen };
+}
+
+describe('puts go up as one request of their own (real server)', () => {
+  let proxy: ReturnType<typeof recordingProxy>;
+  let endpoint: string;
+  beforeAll(async () => {
+    proxy = recordingProxy(new URL(target.server().endpoint));
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(proxy.server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    proxy.server.closeAllConnections();
+    await new Promise((resolve) => proxy.server.close(resolve));
+  });
+  beforeEach(() => {
+    proxy.seen.length = 0;
+  });
+
+  it('sends a 10 MB body once: no Expect round trip, no payload hash, a Content-MD5 the server checks', async () => {
+    const storage = new S3StorageAdapter(target.config({ endpoint }));
+    const body = pseudoRandomBytes(10_000_000, 7);
+    await storage.upload('direct/big.bin', body, 'application/octet-stream', {
+      metadata: { origin: 'test' },
+      cacheControl: 'max-age=60',
+    });
+    expect(proxy.seen.map((r) => r.method)).toEqual(['PUT']);
+    const [put] = proxy.seen;
+    expect(put!.headers.expect).toBeUndefined();
+    expect(put!.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+    expect(put!.headers['content-md5']).toBe(createHash('md5').update(body).digest('base64'));
+    expect(put!.headers.authorization).toMatch(/SignedHeaders=[^,]*content-md5/);
+    const info = await storage.stat('direct/big.bin');
+    expect(info).toMatchObject({
+      size: body.length,
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      contentType: 'application/octet-stream',
+      cacheControl: 'max-age=60',
+      metadata: { origin: 'test' },
+    });
+    expect(sha256(await storage.download('direct/big.bin'))).toBe(sha256(body));
+  });
+
+  it('leaves to the SDK what it does not know (a field outside its list), with the same result', async () => {
+    const config = target.config({ endpoint });
+    const storage = new S3StorageAdapter(config);
+    const { bucket, prefix } = config.s3;
+    await storage.client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `${prefix}sdk.txt`,
+        Body: 'via the SDK',
+        ContentType: 'text/plain',
+        WebsiteRedirectLocation: '/elsewhere',
+      }),
+    );
+    expect(proxy.seen).toHaveLength(1);
+    expect(proxy.seen[0]!.headers['x-amz-content-sha256']).toMatch(/^[0-9a-f]{64}$/);
+    expect(proxy.seen[0]!.headers['amz-sdk-invocation-id']).toBeDefined();
+  });
+
+  it('corrects a skewed clock from the server’s Date, as the SDK does, and succeeds', async () => {
+    const config = target.config({ endpoint });
+    const storage = new S3StorageAdapter(config);
+    const sdk = storage.client as S3Client;
+    sdk.config.systemClockOffset = -2 * 3600_000;
+    await storage.upload('direct/skewed.txt', 'on time', 'text/plain');
+    expect(Math.abs(sdk.config.systemClockOffset)).toBeLessThan(60_000);
+    expect(proxy.seen.filter((r) => r.method === 'PUT')).toHaveLength(2);
+    const head = await sdk.send(
+      new HeadObjectCommand({
+        Bucket: config.s3.bucket,
+        Key: `${config.s3.prefix}direct/skewed.txt`,
+      }),
+    );
+    expect(head.ContentLength).toBe(7);
+  });
+});

@@ -30,6 +30,7 @@ const PUT_HEADERS: Record<string, string> = {
 const BASE_FIELDS = new Set(['Bucket', 'Key', 'Body', 'ContentLength']);
 const PART_FIELDS = new Set([...BASE_FIELDS, 'UploadId', 'PartNumber']);
 const ERROR_BODY_LIMIT = 64 * 1024;
+const VIRTUAL_HOST_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 interface Put {
   url: URL;
@@ -111,6 +112,7 @@ export class DirectPutClient implements S3ClientLike {
   readonly #urlOf: (encodedKey: string) => string;
   readonly #signer: SignatureV4;
   #retry: Promise<RetryStrategy> | undefined;
+  #plain: Promise<boolean> | undefined;
 
   /**
    * @param sdk The client everything else goes through; its config supplies the signer's inputs and the pool.
@@ -131,10 +133,19 @@ export class DirectPutClient implements S3ClientLike {
     });
   }
 
-  send(command: unknown, options: { abortSignal?: AbortSignal } = {}): Promise<unknown> {
-    const put = this.#direct(command);
+  async send(command: unknown, options: { abortSignal?: AbortSignal } = {}): Promise<unknown> {
+    const put = (await this.#plainEndpoint()) ? this.#direct(command) : undefined;
     if (!put) return this.#sdk.send(command as PutObjectCommand, options);
     return this.#send(put, options.abortSignal);
+  }
+
+  /** False when the SDK would pick another endpoint than the bucket URL (FIPS, dual-stack, accelerate). */
+  #plainEndpoint(): Promise<boolean> {
+    const { config } = this.#sdk;
+    this.#plain ??= Promise.all([config.useFipsEndpoint(), config.useDualstackEndpoint()]).then(
+      ([fips, dualStack]) => !fips && !dualStack && !config.useAccelerateEndpoint,
+    );
+    return this.#plain;
   }
 
   /** The request for a put this client sends itself, or `undefined` for the SDK. */
@@ -145,9 +156,11 @@ export class DirectPutClient implements S3ClientLike {
     const body = bytesOf(input.Body);
     if (!body || input.Bucket !== this.#bucket || typeof input.Key !== 'string') return undefined;
     if (input.ContentLength !== undefined && input.ContentLength !== body.length) return undefined;
-    // A dotted bucket name cannot be a virtual host over TLS; the SDK knows to switch to path style.
+    // A bucket name that cannot be a virtual host (dots over TLS, upper case, ...) is one the SDK addresses
+    // in the path instead.
     const url = new URL(this.#urlOf(encodeKeyForUrl(input.Key)));
-    if (url.hostname.startsWith(`${this.#bucket}.`) && this.#bucket.includes('.')) return undefined;
+    if (url.hostname.startsWith(`${this.#bucket}.`) && !VIRTUAL_HOST_BUCKET.test(this.#bucket))
+      return undefined;
     const headers: Record<string, string> = {
       host: url.host,
       'content-length': String(body.length),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { md5HexToBase64 } from '@monorepo/storage-core';
 import { listObjectsV2 } from './mock-s3/list-objects.js';
 import {
   compareBytes,
@@ -245,10 +246,7 @@ export class MockS3Client {
         message: 'Body length does not match Content-Length',
       });
     }
-    if (
-      typeof input.ContentMD5 === 'string' &&
-      Buffer.from(md5(body), 'hex').toString('base64') !== input.ContentMD5
-    ) {
+    if (typeof input.ContentMD5 === 'string' && md5HexToBase64(md5(body)) !== input.ContentMD5) {
       throw s3Error({
         name: 'BadDigest',
         status: 400,

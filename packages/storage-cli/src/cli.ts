@@ -92,7 +92,12 @@ export function buildProgram(): Command {
     .option('-p, --prefix <prefix>', 'only keys starting with this', '')
     .option('--delete', 'delete objects in <to> that <from> does not have', false)
     .option('-n, --dry-run', 'show what would change; change nothing', false)
-    .option('-c, --concurrency <n>', 'objects in flight', positiveInt, 16)
+    .option(
+      '-c, --concurrency <n>',
+      'objects up to 16 MiB in flight (larger ones: 4)',
+      positiveInt,
+      32,
+    )
     .option('-q, --quiet', 'no progress output', false)
     .action(
       async (

@@ -17,3 +17,28 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   for await (const item of iterable) out.push(item);
   return out;
 }
+
+/**
+ * A budget of bytes held at once: `take` waits until `bytes` fit (one taker alone may exceed it, so nothing
+ * waits forever), `give` returns them.
+ */
+export class ByteBudget {
+  readonly #limit: number;
+  #used = 0;
+  #waiting: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  async take(bytes: number): Promise<void> {
+    while (this.#used > 0 && this.#used + bytes > this.#limit)
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#used += bytes;
+  }
+
+  give(bytes: number): void {
+    this.#used -= bytes;
+    for (const wake of this.#waiting.splice(0)) wake();
+  }
+}

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import type { ObjectInfo, StorageAdapter } from '@monorepo/storage';
 import { listWithMetadata } from './list-with-metadata.js';
-import { collect, forEachLimit } from './parallel.js';
+import { ByteBudget, collect, forEachLimit } from './parallel.js';
 import type { Progress } from './progress.js';
 
 /** Metadata entry recording which source version a copy was made from. */
@@ -14,7 +14,7 @@ export interface SyncOptions {
   delete?: boolean;
   /** Report what would happen; change nothing. */
   dryRun?: boolean;
-  /** Objects copied at once (default 16). */
+  /** Objects up to 16 MiB copied at once (default 32); larger ones stream at most 4 at a time. */
   concurrency?: number;
   progress?: Progress;
 }
@@ -82,13 +82,14 @@ async function alreadyThere(
 }
 
 /**
- * Objects up to this size are copied as one buffer (read whole, hashed once, sent with that MD5 for the target
- * to check: no stream machinery, no second hash), while the buffers held at once stay within
- * {@link BUFFER_BUDGET}; larger ones, and any beyond the budget, stream.
+ * Objects up to this size are copied as one buffer: read whole, hashed once and sent with that MD5 for the
+ * target to check (no stream machinery, no second hash, no listing afterwards). At most {@link BUFFER_BUDGET}
+ * bytes of them are held at once. Larger objects stream, {@link LARGE_IN_FLIGHT} at a time (each may hold a
+ * store's part buffers).
  */
 const SMALL_OBJECT = 16 * 1024 * 1024;
 const BUFFER_BUDGET = 64 * 1024 * 1024;
-let buffered = 0;
+const LARGE_IN_FLIGHT = 4;
 
 /** What one copy sent: size and MD5, and whether the target already checked the body against that MD5. */
 interface Sent {
@@ -102,6 +103,7 @@ async function copyOne(
   source: StorageAdapter,
   target: StorageAdapter,
   item: ObjectInfo,
+  budget: ByteBudget | undefined,
 ): Promise<Sent> {
   const { [SYNC_ETAG]: _previous, ...metadata } = item.metadata;
   const options = {
@@ -109,8 +111,8 @@ async function copyOne(
     contentLength: item.size,
     ...(item.cacheControl ? { cacheControl: item.cacheControl } : {}),
   };
-  if (item.size <= SMALL_OBJECT && buffered + item.size <= BUFFER_BUDGET) {
-    buffered += item.size;
+  if (budget) {
+    await budget.take(item.size);
     try {
       const body = await source.download(item.key);
       const md5 = createHash('md5').update(body).digest('hex');
@@ -121,7 +123,7 @@ async function copyOne(
       });
       return { bytes: body.length, md5, checked: true };
     } finally {
-      buffered -= item.size;
+      budget.give(item.size);
     }
   }
   const { meter, digest, bytes } = md5Meter();
@@ -185,7 +187,7 @@ export async function syncStorage(
     failed: [],
     dryRun,
   };
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? 32;
   // The source is probed first: a missing source must fail before anything (a local target root) is
   // created. Then both sides are listed at once.
   await source.list(prefix, { limit: 1 });
@@ -206,15 +208,21 @@ export async function syncStorage(
     pending.reduce((sum, item) => sum + item.size, 0),
   );
   const sent = new Map<string, Sent>();
-  await forEachLimit(pending, concurrency, async (item) => {
+  const budget = new ByteBudget(BUFFER_BUDGET);
+  const copy = async (item: ObjectInfo) => {
     if (dryRun) {
       progress?.log(`would copy ${item.key} (${item.size} bytes)`);
     } else {
       try {
-        const copy = await copyOne(source, target, item);
-        if (copy.bytes !== item.size)
-          throw new Error(`size mismatch after copy (${copy.bytes} != ${item.size})`);
-        sent.set(item.key, copy);
+        const done = await copyOne(
+          source,
+          target,
+          item,
+          item.size <= SMALL_OBJECT ? budget : undefined,
+        );
+        if (done.bytes !== item.size)
+          throw new Error(`size mismatch after copy (${done.bytes} != ${item.size})`);
+        sent.set(item.key, done);
       } catch (error) {
         summary.failed.push({ key: item.key, error: (error as Error).message });
         progress?.advance(1, item.size);
@@ -223,7 +231,19 @@ export async function syncStorage(
     }
     summary.copied += 1;
     progress?.advance(1, item.size);
-  });
+  };
+  await Promise.all([
+    forEachLimit(
+      pending.filter((item) => item.size <= SMALL_OBJECT),
+      concurrency,
+      copy,
+    ),
+    forEachLimit(
+      pending.filter((item) => item.size > SMALL_OBJECT),
+      Math.min(LARGE_IN_FLIGHT, concurrency),
+      copy,
+    ),
+  ]);
   if (sent.size > 0) {
     const bad = await verifyCopies(target, prefix, sent);
     summary.failed.push(...bad);

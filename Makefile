@@ -42,6 +42,9 @@ test-release: setup ## The release flow for real: changesets version + publish t
 
 .PHONY: bench
 bench: setup ## Run the benchmarks (QUICK=1 for the two-minute version); writes docs/performance.md
+	@# The tools the bench compares with or loads through (skipped with a note where they cannot be installed).
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && ! (command -v rclone && command -v wrk && [ -x /usr/bin/aws ]) >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone wrk awscli >/dev/null || true; fi
 	$(TURBO) run build --filter=@monorepo/bench...
 	node --expose-gc tooling/bench/dist/bench.js $(if $(QUICK),--quick)
 

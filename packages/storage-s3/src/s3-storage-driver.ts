@@ -39,7 +39,7 @@ import type {
   UploadPostOptions,
   Visibility,
 } from '@monorepo/storage-core';
-import { DirectPutClient } from './direct-put-client.js';
+import { DirectObjectClient } from './direct-object-client.js';
 import { lengthGuard } from './length-guard.js';
 import { BodyStreamError, uploadStream } from './multipart-upload.js';
 import { withOperationTimeout } from './operation-timeout.js';
@@ -107,10 +107,10 @@ export class S3StorageDriver implements StorageDriver {
     this.#singlePutMax = Math.max(partSize, config.s3.multipartThreshold ?? 16 * MiB);
     this.#queueSize = config.s3.queueSize ?? 4;
     this.client = client ?? buildS3Client(config);
-    // Our own client puts in-memory bodies direct; an injected one (a test double) sees every command.
+    // Our own client sends puts and gets direct; an injected one (a test double) sees every command.
     const direct = client
       ? this.client
-      : new DirectPutClient(this.client as S3Client, config.s3.bucket, (encodedKey) =>
+      : new DirectObjectClient(this.client as S3Client, config.s3.bucket, (encodedKey) =>
           bucketUrl(config, encodedKey),
         );
     this.#place = {

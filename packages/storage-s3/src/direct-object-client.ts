@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   isClockSkewError,
@@ -29,14 +29,18 @@ const PUT_HEADERS: Record<string, string> = {
 };
 const BASE_FIELDS = new Set(['Bucket', 'Key', 'Body', 'ContentLength']);
 const PART_FIELDS = new Set([...BASE_FIELDS, 'UploadId', 'PartNumber']);
+const GET_FIELDS = new Set(['Bucket', 'Key', 'Range']);
+/** SHA-256 of an empty payload, as SigV4 wants for a request without a body. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const ERROR_BODY_LIMIT = 64 * 1024;
 const VIRTUAL_HOST_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
-interface Put {
+interface DirectRequest {
+  method: 'GET' | 'PUT';
   url: URL;
   query: Record<string, string>;
   headers: Record<string, string>;
-  body: Uint8Array;
+  body?: Uint8Array;
 }
 
 interface SdkShapedError extends Error {
@@ -88,6 +92,30 @@ function retryAfter(value: string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
+/** A `GetObject` output from the response: the body left to the caller, the headers as the SDK names them. */
+function getOutput(
+  body: IncomingMessage,
+  headers: Record<string, string | undefined>,
+  $metadata: Record<string, unknown>,
+): Record<string, unknown> & { $metadata: Record<string, unknown> } {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (name.startsWith('x-amz-meta-') && value !== undefined) metadata[name.slice(11)] = value;
+  const length = headers['content-length'];
+  const modified = headers['last-modified'];
+  return {
+    Body: body,
+    ContentLength: length === undefined ? undefined : Number(length),
+    ContentType: headers['content-type'],
+    ContentRange: headers['content-range'],
+    CacheControl: headers['cache-control'],
+    ETag: headers.etag,
+    LastModified: modified === undefined ? undefined : new Date(modified),
+    Metadata: metadata,
+    $metadata,
+  };
+}
+
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   signal.throwIfAborted();
@@ -99,14 +127,14 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 }
 
 /**
- * A client that sends `PutObject` and `UploadPart` with an in-memory body as one signed request of its own —
- * the SDK's own SigV4 signer, retry strategy (shared retry quota), connection pool, credentials and clock
- * offset, without the SDK's per-request middleware stack (~1.5 ms of CPU per request, 5× the request itself;
- * see docs/performance.md) — and every other command, or a put with any field it does not know, through the
- * SDK unchanged. Errors have the SDK's shape (`name` = S3 error code, `$fault`, `$metadata`), so they map and
- * retry exactly as the SDK's do.
+ * A client that sends `PutObject` and `UploadPart` with an in-memory body, and `GetObject` (whole or a range), as
+ * one signed request of its own — the SDK's own SigV4 signer, retry strategy (shared retry quota), connection pool,
+ * credentials and clock offset, without the SDK's per-request middleware stack (~1.5 ms of CPU per request, 5× the
+ * request itself; see docs/performance.md) — and every other command, or one with a field it does not know,
+ * through the SDK unchanged. Errors have the SDK's shape (`name` = S3 error code, `$fault`, `$metadata`), so they
+ * map and retry exactly as the SDK's do.
  */
-export class DirectPutClient implements S3ClientLike {
+export class DirectObjectClient implements S3ClientLike {
   readonly #sdk: S3Client;
   readonly #bucket: string;
   readonly #urlOf: (encodedKey: string) => string;
@@ -116,7 +144,7 @@ export class DirectPutClient implements S3ClientLike {
 
   /**
    * @param sdk The client everything else goes through; its config supplies the signer's inputs and the pool.
-   * @param bucket Puts to this bucket go direct; any other goes through the SDK.
+   * @param bucket Requests to this bucket go direct; any other goes through the SDK.
    * @param urlOf The URL of an encoded key in `bucket`, in the addressing style the SDK uses for it.
    */
   constructor(sdk: S3Client, bucket: string, urlOf: (encodedKey: string) => string) {
@@ -134,9 +162,9 @@ export class DirectPutClient implements S3ClientLike {
   }
 
   async send(command: unknown, options: { abortSignal?: AbortSignal } = {}): Promise<unknown> {
-    const put = (await this.#plainEndpoint()) ? this.#direct(command) : undefined;
-    if (!put) return this.#sdk.send(command as PutObjectCommand, options);
-    return this.#send(put, options.abortSignal);
+    const request = (await this.#plainEndpoint()) ? this.#direct(command) : undefined;
+    if (!request) return this.#sdk.send(command as PutObjectCommand, options);
+    return this.#send(request, options.abortSignal);
   }
 
   /** False when the SDK would pick another endpoint than the bucket URL (FIPS, dual-stack, accelerate). */
@@ -148,19 +176,26 @@ export class DirectPutClient implements S3ClientLike {
     return this.#plain;
   }
 
-  /** The request for a put this client sends itself, or `undefined` for the SDK. */
-  #direct(command: unknown): Put | undefined {
+  /** The request this client sends itself, or `undefined` for the SDK. */
+  #direct(command: unknown): DirectRequest | undefined {
+    if (command instanceof GetObjectCommand) {
+      const input = command.input as unknown as Record<string, unknown>;
+      const url = this.#url(input);
+      if (!url || defined(input).some((field) => !GET_FIELDS.has(field))) return undefined;
+      const headers: Record<string, string> = {
+        host: url.host,
+        'x-amz-content-sha256': EMPTY_SHA256,
+      };
+      if (typeof input.Range === 'string') headers.range = input.Range;
+      return { method: 'GET', url, query: {}, headers };
+    }
     const isPut = command instanceof PutObjectCommand;
     if (!isPut && !(command instanceof UploadPartCommand)) return undefined;
     const input = command.input as unknown as Record<string, unknown>;
     const body = bytesOf(input.Body);
-    if (!body || input.Bucket !== this.#bucket || typeof input.Key !== 'string') return undefined;
+    const url = this.#url(input);
+    if (!body || !url) return undefined;
     if (input.ContentLength !== undefined && input.ContentLength !== body.length) return undefined;
-    // A bucket name that cannot be a virtual host (dots over TLS, upper case, ...) is one the SDK addresses
-    // in the path instead.
-    const url = new URL(this.#urlOf(encodeKeyForUrl(input.Key)));
-    if (url.hostname.startsWith(`${this.#bucket}.`) && !VIRTUAL_HOST_BUCKET.test(this.#bucket))
-      return undefined;
     const headers: Record<string, string> = {
       host: url.host,
       'content-length': String(body.length),
@@ -188,10 +223,21 @@ export class DirectPutClient implements S3ClientLike {
       query.partNumber = String(input.PartNumber);
       query.uploadId = String(input.UploadId);
     }
-    return { url, query, headers, body };
+    return { method: 'PUT', url, query, headers, body };
   }
 
-  async #send(put: Put, signal: AbortSignal | undefined): Promise<unknown> {
+  /** The URL of the input's key in our bucket, or `undefined` for the SDK. */
+  #url(input: Record<string, unknown>): URL | undefined {
+    if (input.Bucket !== this.#bucket || typeof input.Key !== 'string') return undefined;
+    const url = new URL(this.#urlOf(encodeKeyForUrl(input.Key)));
+    // A bucket name that cannot be a virtual host (dots over TLS, upper case, ...) is one the SDK addresses
+    // in the path instead.
+    if (url.hostname.startsWith(`${this.#bucket}.`) && !VIRTUAL_HOST_BUCKET.test(this.#bucket))
+      return undefined;
+    return url;
+  }
+
+  async #send(request: DirectRequest, signal: AbortSignal | undefined): Promise<unknown> {
     this.#retry ??= this.#sdk.config.retryStrategy() as Promise<RetryStrategy>;
     const strategy = await this.#retry;
     let token = await strategy.acquireInitialRetryToken('');
@@ -199,7 +245,7 @@ export class DirectPutClient implements S3ClientLike {
     for (;;) {
       attempts += 1;
       try {
-        const output = await this.#attempt(put, signal);
+        const output = await this.#attempt(request, signal);
         strategy.recordSuccess(token);
         return { ...output, $metadata: { ...output.$metadata, attempts } };
       } catch (error) {
@@ -231,19 +277,19 @@ export class DirectPutClient implements S3ClientLike {
   }
 
   async #attempt(
-    put: Put,
+    direct: DirectRequest,
     signal: AbortSignal | undefined,
-  ): Promise<{ ETag?: string; VersionId?: string; $metadata: Record<string, unknown> }> {
-    const { url } = put;
+  ): Promise<Record<string, unknown> & { $metadata: Record<string, unknown> }> {
+    const { url } = direct;
     const request = new HttpRequest({
-      method: 'PUT',
+      method: direct.method,
       protocol: url.protocol,
       hostname: url.hostname,
       port: url.port ? Number(url.port) : undefined,
       path: url.pathname,
-      query: put.query,
-      headers: { ...put.headers },
-      body: put.body,
+      query: direct.query,
+      headers: { ...direct.headers },
+      body: direct.body,
     });
     const signingDate = new Date(Date.now() + (this.#sdk.config.systemClockOffset ?? 0));
     const signed = await this.#signer.sign(request, { signingDate });
@@ -257,6 +303,8 @@ export class DirectPutClient implements S3ClientLike {
       requestId: headers['x-amz-request-id'],
       extendedRequestId: headers['x-amz-id-2'],
     };
+    if (response.statusCode < 300 && direct.method === 'GET')
+      return getOutput(body, headers, $metadata);
     if (response.statusCode < 300) {
       body.resume();
       return { ETag: headers.etag, VersionId: headers['x-amz-version-id'], $metadata };

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DirectObjectClient } from './direct-object-client.js';
+import { bucketUrl } from './s3-client-factory.js';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import { useS3Target } from './test-target.js';
 
@@ -40,7 +42,7 @@ function recordingProxy(upstream: URL): { server: http.Server; seen: Seen[] } {
   return { server, seen };
 }
 
-describe('puts go up as one request of their own (real server)', () => {
+describe('puts and gets go as one request of their own (real server)', () => {
   let proxy: ReturnType<typeof recordingProxy>;
   let endpoint: string;
   beforeAll(async () => {
@@ -78,6 +80,51 @@ describe('puts go up as one request of their own (real server)', () => {
       metadata: { origin: 'test' },
     });
     expect(sha256(await storage.download('direct/big.bin'))).toBe(sha256(body));
+  });
+
+  it('gets whole objects and ranges in one request, with the attributes the SDK reports', async () => {
+    const config = target.config({ endpoint });
+    const storage = new S3StorageAdapter(config);
+    const body = pseudoRandomBytes(300_000, 9);
+    await storage.upload('direct/get.bin', body, 'application/x-test', {
+      metadata: { origin: 'get-test' },
+      cacheControl: 'max-age=5',
+    });
+    proxy.seen.length = 0;
+    expect((await storage.download('direct/get.bin')).equals(body)).toBe(true);
+    const ranged: Buffer[] = [];
+    for await (const chunk of (await storage.downloadStream('direct/get.bin', {
+      start: 1000,
+      end: 1999,
+    })) as AsyncIterable<Buffer>)
+      ranged.push(chunk);
+    expect(Buffer.concat(ranged).equals(body.subarray(1000, 2000))).toBe(true);
+    expect(proxy.seen.map((r) => [r.method, r.headers.range])).toEqual([
+      ['GET', undefined],
+      ['GET', 'bytes=1000-1999'],
+    ]);
+    expect(proxy.seen.every((r) => r.headers['amz-sdk-invocation-id'] === undefined)).toBe(true);
+    await expect(storage.download('direct/missing.bin')).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // The same fields as the SDK's own GetObject output.
+    const input = { Bucket: config.s3.bucket, Key: `${config.s3.prefix}direct/get.bin` };
+    const fromSdk = await storage.client.send(new GetObjectCommand(input));
+    (fromSdk.Body as { destroy(): void }).destroy();
+    const own = await new DirectObjectClient(storage.client as S3Client, config.s3.bucket, (k) =>
+      bucketUrl(config, k),
+    ).send(new GetObjectCommand(input));
+    (own as { Body: { destroy(): void } }).Body.destroy();
+    for (const field of [
+      'ContentLength',
+      'ContentType',
+      'CacheControl',
+      'ETag',
+      'LastModified',
+      'Metadata',
+    ])
+      expect((own as Record<string, unknown>)[field], field).toEqual(
+        (fromSdk as Record<string, unknown>)[field],
+      );
   });
 
   it('leaves to the SDK what it does not know (a field outside its list), with the same result', async () => {

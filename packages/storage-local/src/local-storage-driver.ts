@@ -3,6 +3,7 @@ import { copyFile, lstat, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  ConfigError,
   InvalidKeyError,
   PermissionDeniedError,
   StorageError,
@@ -58,6 +59,12 @@ export class LocalStorageDriver implements StorageDriver {
   readonly #requireMounts: boolean;
 
   constructor(config: LocalStorageConfig) {
+    if (typeof config?.localBasePath !== 'string' || config.localBasePath === '')
+      throw new ConfigError(
+        'Invalid local storage config: localBasePath is required (the root directory)',
+        ['localBasePath: is required'],
+        { backend: BACKEND },
+      );
     this.#config = config;
     this.#files = {
       root: new SafeRoot(config.localBasePath, config.dirMode ?? 0o755, config.createRoot ?? true),

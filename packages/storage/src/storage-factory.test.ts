@@ -27,6 +27,14 @@ describe('StorageFactory', () => {
     expect(() => StorageFactory.createAdapter({ type: 'gcs' } as never)).toThrow(
       expect.objectContaining({ code: 'ECONFIG' }),
     );
+    // A config of the wrong shape is a ConfigError naming the field, never a TypeError from deep inside.
+    for (const wrong of [
+      { type: 'local', local: { basePath: tmp } },
+      { type: 's3', bucket: 'b' },
+    ])
+      expect(() => StorageFactory.createAdapter(wrong as never)).toThrow(
+        expect.objectContaining({ code: 'ECONFIG' }),
+      );
   });
 
   it('builds a working local adapter from the environment', async () => {

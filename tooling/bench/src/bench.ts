@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--only a,b]`: every scenario, a table, bench-results.json and docs/performance.md.
+// `pnpm bench [--quick] [--only a,b]`: every scenario, a table, docs/performance.json and docs/performance.md.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
 const quick = values.quick ?? false;
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const want = (name: string) => !only || only.has(name);
+// Committed with the report, so `--only` on a fresh clone merges into the last full results.
+const resultsPath = path.resolve(repoRoot(), values.out ?? 'docs/performance.json');
 
 const comparisons: Comparison[] = [];
 const measurements: Measurement[] = [];
@@ -53,7 +55,7 @@ if (image) {
 const directRate = async (): Promise<Record<number, number>> => {
   if (image) return image.directRate;
   const previous = JSON.parse(
-    await readFile(path.join(repoRoot(), 'bench-results.json'), 'utf8').catch(() => '{}'),
+    await readFile(resultsPath, 'utf8').catch(() => '{}'),
   ) as Partial<BenchResults>;
   const rates: Record<number, number> = {};
   for (const c of previous.comparisons ?? []) {
@@ -68,7 +70,6 @@ const serving = await step('serving', () => servingScenario(quick));
 if (serving) measurements.push(...serving);
 
 const root = repoRoot();
-const resultsPath = path.resolve(root, values.out ?? 'bench-results.json');
 // With --only, keep the other scenarios of the previous run of the same kind (quick or full).
 if (only) {
   const previous = JSON.parse(
@@ -102,5 +103,5 @@ const reading = previous.includes('## Reading')
 await writeFile(docPath, renderMarkdown(results, reading));
 await writeFile(path.join(root, 'docs', 'performance.svg'), renderSvg(comparisons));
 log(
-  `wrote bench-results.json, docs/performance.md, docs/performance.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`,
+  `wrote ${path.relative(root, resultsPath)}, docs/performance.md, docs/performance.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`,
 );

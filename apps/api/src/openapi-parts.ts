@@ -5,19 +5,18 @@ export const errorResponse = (description: string) => ({
   content: { 'application/json': { schema: error } },
 });
 export const auth = [{ bearer: [] }];
-export const visibilityBody = {
+/** A required JSON request body: an object with exactly these properties, `required` among them. */
+export const jsonObjectBody = (required: string[], properties: Record<string, object>) => ({
   required: true,
   content: {
     'application/json': {
-      schema: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['visibility'],
-        properties: { visibility: { $ref: '#/components/schemas/Visibility' } },
-      },
+      schema: { type: 'object', additionalProperties: false, required, properties },
     },
   },
-};
+});
+export const visibilityBody = jsonObjectBody(['visibility'], {
+  visibility: { $ref: '#/components/schemas/Visibility' },
+});
 export const keyParam = {
   name: 'key',
   in: 'path',

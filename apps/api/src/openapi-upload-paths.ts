@@ -1,4 +1,4 @@
-import { auth, common, errorResponse, keyParam } from './openapi-parts.js';
+import { auth, common, errorResponse, jsonObjectBody, keyParam } from './openapi-parts.js';
 
 /** The OpenAPI paths of direct uploads and signed URLs. */
 export const UPLOAD_PATHS = {
@@ -7,24 +7,12 @@ export const UPLOAD_PATHS = {
       summary:
         'Announce a direct upload: the answer says where to send the bytes (S3: a presigned POST pinning key, type and exact size; local: a single-use PUT URL), until expiresAt',
       security: auth,
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['name', 'contentType', 'size'],
-              properties: {
-                name: { type: 'string' },
-                contentType: { type: 'string' },
-                size: { type: 'integer', minimum: 0 },
-                visibility: { $ref: '#/components/schemas/Visibility' },
-              },
-            },
-          },
-        },
-      },
+      requestBody: jsonObjectBody(['name', 'contentType', 'size'], {
+        name: { type: 'string' },
+        contentType: { type: 'string' },
+        size: { type: 'integer', minimum: 0 },
+        visibility: { $ref: '#/components/schemas/Visibility' },
+      }),
       responses: {
         '201': {
           description:

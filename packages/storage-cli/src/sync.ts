@@ -145,11 +145,11 @@ async function verifyCopies(
   prefix: string,
   sent: Map<string, Sent>,
 ): Promise<Array<{ key: string; error: string }>> {
-  const unchecked = [...sent].filter(([, copy]) => !copy.checked);
-  if (unchecked.length === 0) return [];
+  const unchecked = new Map([...sent].filter(([, copy]) => !copy.checked));
+  if (unchecked.size === 0) return [];
   const landed = new Map<string, ObjectInfo>();
   for await (const info of target.listAll(prefix))
-    if (sent.has(info.key)) landed.set(info.key, info);
+    if (unchecked.has(info.key)) landed.set(info.key, info);
   const failed: Array<{ key: string; error: string }> = [];
   for (const [key, { bytes, md5 }] of unchecked) {
     const info = landed.get(key);

@@ -52,11 +52,11 @@ interface Candidate {
   isDir: boolean;
 }
 
-/** One directory's wanted entries in key order, and the stats of a batch of them as they arrive. */
+/** One directory's wanted entries in key order, and the stats of its first batch as they arrive. */
 interface Scan {
   wanted: Candidate[];
   sidecars: Set<string>;
-  batches: Map<number, Promise<Array<BigIntStats | undefined>>>;
+  firstStats: Promise<Array<BigIntStats | undefined>>;
 }
 
 function statBatch(dir: string, wanted: Candidate[], start: number) {
@@ -114,7 +114,7 @@ async function scan(
     const dirKey = `${keyPrefix}${candidate.name}/`;
     return after === undefined || compareKeys(dirKey, after) >= 0 || after.startsWith(dirKey);
   });
-  return { wanted, sidecars, batches: new Map([[0, statBatch(dir, wanted, 0)]]) };
+  return { wanted, sidecars, firstStats: statBatch(dir, wanted, 0) };
 }
 
 /**
@@ -131,7 +131,8 @@ async function* walkDir(
 ): AsyncGenerator<FileEntry> {
   const listing = await scanned;
   if (!listing) return;
-  const { wanted, sidecars, batches } = listing;
+  const { wanted, sidecars } = listing;
+  let nextStats: Promise<Array<BigIntStats | undefined>> = listing.firstStats;
   const ahead = new Map<number, Promise<Scan | undefined>>();
   let nextAhead = 0;
   const readAhead = () => {
@@ -146,10 +147,9 @@ async function* walkDir(
   };
   for (let start = 0; start < wanted.length; start += STAT_BATCH) {
     readAhead();
-    const stats = await (batches.get(start) ?? statBatch(dir, wanted, start));
-    batches.delete(start);
-    if (start + STAT_BATCH < wanted.length)
-      batches.set(start + STAT_BATCH, statBatch(dir, wanted, start + STAT_BATCH));
+    const stats = await nextStats;
+    // The next batch is stat'ed while this one is yielded.
+    if (start + STAT_BATCH < wanted.length) nextStats = statBatch(dir, wanted, start + STAT_BATCH);
     for (const [offset, candidate] of wanted.slice(start, start + STAT_BATCH).entries()) {
       const key = keyPrefix + candidate.name;
       if (candidate.isDir) {

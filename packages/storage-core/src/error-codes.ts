@@ -35,6 +35,21 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'The storage backend refused access (permissions, credentials)',
   },
+  E_BAD_SIGNATURE: {
+    status: 403,
+    retryable: false,
+    meaning: 'A signed URL’s signature is missing, malformed or made with no configured key',
+  },
+  E_URL_EXPIRED: {
+    status: 403,
+    retryable: false,
+    meaning: 'A signed URL is past its expiry time; ask for a fresh one',
+  },
+  E_ACCESS_DENIED: {
+    status: 403,
+    retryable: false,
+    meaning: 'The signer may not read this object (another team’s, and not public)',
+  },
   E_FORBIDDEN_SOURCE: {
     status: 400,
     retryable: false,
@@ -110,6 +125,11 @@ export const ERROR_CODES = {
     status: 503,
     retryable: true,
     meaning: 'A dependency (storage, Redis) is unreachable; try again shortly',
+  },
+  E_OVERLOADED: {
+    status: 503,
+    retryable: true,
+    meaning: 'The service is at capacity (its queue is full); try again after Retry-After',
   },
   E_TIMEOUT: {
     status: 504,

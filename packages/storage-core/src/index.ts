@@ -62,6 +62,7 @@ export type { DriverPage, StorageDriver } from './storage-driver.js';
 export {
   KEY_LAYOUT,
   defaultVisibility,
+  derivedKey,
   isPublicKey,
   jobOriginalKey,
   jobOutputPrefix,

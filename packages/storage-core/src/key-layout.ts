@@ -6,17 +6,25 @@
  * uploads/<user>/<uuid>/<name>                      a user's uploads (private: served signed)
  * processed/<tool>/<user>/<job>/<variant>-<stamp>.<ext>   job outputs (public, immutable)
  * generated/<tool>/<user>/<job>/original.<ext>      a fetched job source, kept (public)
+ * derived/<hash>.<ext>                              on-request renders (the imaging service's shared cache:
+ *                                                   private, no owner, bounded and trimmed by the janitor)
  * ```
  */
 export const KEY_LAYOUT = Object.freeze({
-  /** The top-level folders (the three volumes of the compose deployment). */
-  folders: Object.freeze(['uploads', 'generated', 'processed'] as const),
+  /** The top-level folders (the volumes of the compose deployment). */
+  folders: Object.freeze(['uploads', 'generated', 'processed', 'derived'] as const),
   /** Prefixes whose objects are public unless made private (job outputs and kept sources); see {@link defaultVisibility}. */
   publicPrefixes: Object.freeze(['processed/', 'generated/'] as const),
   /** Where every user's uploads live (`uploads/<user>/…`). */
   uploadsRoot: 'uploads/',
   /** Prefixes whose objects are private unless made public. */
   privatePrefixes: Object.freeze(['uploads/'] as const),
+  /**
+   * Renders made on request (`derived/<hash>.<ext>`): a cache shared by every team, owned by nobody (so counted in
+   * no team's usage), private (served only through the imaging service, which checks each URL's signer), bounded
+   * by the janitor.
+   */
+  derivedRoot: 'derived/',
 });
 
 /** A top-level folder of the layout. */
@@ -46,6 +54,11 @@ export function keyOwner(key: string): string | undefined {
   if (root === 'uploads' && first && second !== undefined) return first;
   if ((root === 'processed' || root === 'generated') && first && second) return second;
   return undefined;
+}
+
+/** Where a render made on request is cached: `derived/<hash>.<ext>` (`hash`: lower-case hex). */
+export function derivedKey(hash: string, ext: string): string {
+  return `${KEY_LAYOUT.derivedRoot}${hash}.${ext}`;
 }
 
 /** True when `key` belongs to `userId` (see {@link keyOwner}). */

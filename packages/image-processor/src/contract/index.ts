@@ -47,3 +47,32 @@ export {
 export type { PresetConfig, VariantFormat, VariantPreset } from './variant-presets.js';
 export { presetEnvShape } from './preset-env.js';
 export { srcsets } from './srcset.js';
+export { ImagingError, badUrl } from './imaging-error.js';
+export type { ImagingErrorCode } from './imaging-error.js';
+export {
+  parseImagingKeys,
+  signImagingPath,
+  signingKeyOf,
+  verifyImagingSignature,
+} from './imaging-keys.js';
+export type { ImagingKey } from './imaging-keys.js';
+export {
+  DEFAULT_SPEC,
+  OUTPUT_FORMATS,
+  canonicalTransform,
+  isOptionSegment,
+  outputFormatOf,
+  parseImagingPresets,
+  parseTransformOptions,
+} from './imaging-options.js';
+export type {
+  Gravity,
+  GravityType,
+  ImagingPresets,
+  OptionLimits,
+  OutputFormat,
+  ResizingType,
+  TransformSpec,
+} from './imaging-options.js';
+export { buildImagingPath, parseImagingPath, parseSourceRef, renderHash } from './imaging-url.js';
+export type { ImagingPath, SourceRef } from './imaging-url.js';

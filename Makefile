@@ -55,12 +55,12 @@ test-s3: setup ## Run the S3 contract suite against S3_ENDPOINT (e.g. MinIO): ma
 
 .PHONY: start
 start: setup ## Run the whole system natively: Redis, nginx (CDN), API, worker. Ctrl-C stops it.
-	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker...
+	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker... --filter=@monorepo/imaging...
 	node tooling/stack/dist/start-cli.js
 
 .PHONY: demo
 demo: setup ## Upload a sample image, run a job, print the variant URLs (uses a running `make start`, else starts one)
-	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker...
+	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker... --filter=@monorepo/imaging...
 	node tooling/stack/dist/demo-cli.js
 
 # --- Storage operations (any backend: env, env:PREFIX_, local:/path, s3://bucket/prefix) -------------------

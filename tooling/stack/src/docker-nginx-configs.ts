@@ -10,6 +10,8 @@ export const DOCKER_NGINX_FILES = {
 const common: Omit<NginxRenderOptions, 'origin'> = {
   cdnPort: 8080,
   apiUpstream: 'api:3000',
+  // `docker compose up --scale imaging=N`: the service name resolves to every replica at start.
+  imagingUpstream: 'imaging:3002',
   runtimeDir: '/var/cache/nginx',
   maxUploadBytes: 104_857_600,
   errorLog: '/dev/stderr',

@@ -38,6 +38,32 @@ export interface NginxRenderOptions {
   console: { root: string; imgOrigins?: readonly string[]; connectOrigins?: readonly string[] };
   /** Web origins whose pages may call the API from a browser (CORS); default none. */
   corsOrigins?: readonly string[];
+  /** `host:port` of each imaging process behind `/img/` (none: `/img/` answers 503). */
+  imagingUpstream?: string | string[];
+  /** Largest size of the `/img/` render cache (default `1g`). */
+  renderCacheMaxSize?: string;
+}
+
+/** The internal path the imaging service's `X-Accel-Redirect` names for a stored render (local storage). */
+export const IMAGING_ACCEL_PATH = '/__imaging';
+
+/**
+ * Where the imaging origin gateway serves stored renders from, on local storage: `derived/` itself (internal only;
+ * the `-vary` one for negotiated URLs). Over S3 the service streams them and there is nothing to serve here.
+ */
+function imagingDerivedLocations(origin: StaticOrigin): string {
+  if (origin.type === 's3') return '';
+  const dir = path.join(origin.root, 'derived').replace(/\/*$/, '/');
+  const block = (name: string, vary: boolean) =>
+    [
+      `location ^~ ${IMAGING_ACCEL_PATH}/${name}/ {`,
+      '  internal;',
+      `  alias ${dir};`,
+      '  add_header X-Content-Type-Options nosniff always;',
+      ...(vary ? ['  add_header Vary Accept always;'] : []),
+      '}',
+    ].join('\n    ');
+  return [block('derived', false), block('derived-vary', true)].join('\n    ');
 }
 
 /**
@@ -221,6 +247,14 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     CONSOLE_CONNECT_SRC: (options.console.connectOrigins ?? []).join(' '),
     STATIC_ACCESS_PUBLIC_BY_DEFAULT: staticAccess(origin, 'public').join('\n      '),
     STATIC_ACCESS_PRIVATE_BY_DEFAULT: staticAccess(origin, 'private').join('\n      '),
+    IMAGING_UPSTREAM: [options.imagingUpstream ?? []].flat().length
+      ? [options.imagingUpstream]
+          .flat()
+          .map((server) => `server ${server};`)
+          .join('\n    ')
+      : 'server 127.0.0.1:9 down;',
+    NGINX_RENDER_CACHE_MAX_SIZE: options.renderCacheMaxSize ?? '1g',
+    IMAGING_DERIVED_LOCATIONS: imagingDerivedLocations(origin),
     STATIC_CACHE_STATUS:
       origin.type === 's3' ? 'add_header X-Cache-Status $upstream_cache_status always;' : '',
   };

@@ -9,7 +9,11 @@ import { initStorage } from '@monorepo/storage-cli';
 import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/dev-servers';
 import type { RedisTestServer, S3TestServer } from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
-import { renderNginxConfig, renderSigningInclude } from './render-nginx-config.js';
+import {
+  IMAGING_ACCEL_PATH,
+  renderNginxConfig,
+  renderSigningInclude,
+} from './render-nginx-config.js';
 import { repoRoot } from './repo-root.js';
 
 /** How to run the system. Every field has the `make start` default. */
@@ -36,6 +40,10 @@ export interface StackOptions {
   workers?: number;
   /** API processes behind nginx (default 1), sharing Redis and storage. */
   apis?: number;
+  /** Imaging processes behind nginx's `/img/` (default 1), sharing Redis and storage. */
+  imaging?: number;
+  /** `IMAGING_KEYS` (`team:keyhex:salthex,…`); default: one fresh pair for each user of `apiKeys`. */
+  imagingKeys?: string;
   /** `key → userId`; default: one generated key for `demo-user`. */
   apiKeys?: Record<string, string>;
   maxUploadBytes?: number;
@@ -66,6 +74,11 @@ export interface Stack {
   apis: ManagedProcess[];
   apiUrls: string[];
   nginx: ManagedProcess;
+  /** The imaging processes and where each listens (health, metrics, and transforms without nginx). */
+  imaging: ManagedProcess[];
+  imagingUrls: string[];
+  /** The `IMAGING_KEYS` the API and the imaging processes share. */
+  imagingKeys: string;
   /** Starts one more worker process. */
   startWorker(): Promise<ManagedProcess>;
   /** Kills the API (SIGKILL) and starts it again on the same port. */
@@ -196,6 +209,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The secrets of signed CDN URLs: the API signs with the first, nginx accepts all of them.
     const cdnSigningKeys =
       options.env?.CDN_SIGNING_KEYS ?? `stack:${randomBytes(32).toString('base64url')}`;
+    // Each team's imgproxy key/salt pair: the API mints URLs with it, the imaging service verifies them.
+    const imagingKeys =
+      options.imagingKeys ??
+      [...new Set(Object.values(apiKeys))]
+        .map((user) => `${user}:${randomBytes(32).toString('hex')}:${randomBytes(16).toString('hex')}`)
+        .join(',');
     const serviceEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -203,6 +222,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       REDIS_URL: redisUrl,
       MAX_UPLOAD_BYTES: String(maxUploadBytes),
       CDN_SIGNING_KEYS: cdnSigningKeys,
+      IMAGING_KEYS: imagingKeys,
+      IMAGING_PUBLIC_URL: `${new URL(storageBaseUrl).origin}/img`,
       ...storageEnv,
       ...options.env,
     };
@@ -262,6 +283,32 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
 
+    const imaging: ManagedProcess[] = [];
+    const imagingPorts: number[] = [];
+    for (let index = 0; index < (options.imaging ?? 1); index++) {
+      const port = await freePort();
+      const process_ = new ManagedProcess(
+        `imaging-${index}`,
+        process.execPath,
+        [path.join(root, 'apps', 'imaging', 'dist', 'main.js')],
+        {
+          env: {
+            ...serviceEnv,
+            IMAGING_PORT: String(port),
+            // Local storage: nginx serves stored renders itself (X-Accel-Redirect); over S3 the service streams them.
+            IMAGING_ACCEL_REDIRECT: origin.type === 'local' ? IMAGING_ACCEL_PATH : '',
+            MALLOC_ARENA_MAX: '2',
+          },
+          logFile: path.join(logDir, `imaging-${index}.log`),
+          echo: options.echo,
+        },
+      );
+      started.push(process_);
+      imaging.push(process_);
+      imagingPorts.push(port);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, process_);
+    }
+
     const nginxBin = NGINX.find((candidate) => existsSync(candidate));
     if (!nginxBin) throw new Error('nginx is not installed (apt-get install nginx-light)');
     const conf = path.join(runtimeDir, 'nginx.conf');
@@ -274,6 +321,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       renderNginxConfig({
         cdnPort,
         apiUpstream: apiPorts.map((port) => `127.0.0.1:${port}`),
+        imagingUpstream: imagingPorts.map((port) => `127.0.0.1:${port}`),
         origin,
         runtimeDir,
         maxUploadBytes,
@@ -324,6 +372,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return api;
       },
       nginx,
+      imaging,
+      imagingUrls: imagingPorts.map((port) => `http://127.0.0.1:${port}`),
+      imagingKeys,
       startWorker,
       apis,
       apiUrls: apiPorts.map((port) => `http://127.0.0.1:${port}`),

@@ -1,4 +1,10 @@
-import { presetEnvShape, sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
+import {
+  parseImagingKeys,
+  parseImagingPresets,
+  presetEnvShape,
+  sourcePolicyEnvShape,
+} from '@monorepo/image-processor/contract';
+import type { ImagingKey, ImagingPresets } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { ConfigError, loadServiceConfig, parseCdnSigningKeys } from '@monorepo/storage';
 import type { CdnSigningKey, StorageConfig } from '@monorepo/storage';
@@ -56,6 +62,34 @@ const schema = z.object({
     .optional()
     .transform((value) => value || undefined),
   IMAGE_DEFAULT_VISIBILITY: z.enum(['public', 'private']).default('public'),
+  // The imaging service's signing pairs (team:keyhex:salthex,…; the same as its own): POST /v1/transform-urls
+  // signs with the caller's first. Its presets (to check pr: options) and where clients reach it.
+  IMAGING_KEYS: z
+    .string()
+    .default('')
+    .transform((raw, ctx): ImagingKey[] => {
+      try {
+        return raw.trim() ? parseImagingKeys(raw) : [];
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  IMAGING_PRESETS: z
+    .string()
+    .default('')
+    .transform((raw, ctx): ImagingPresets => {
+      try {
+        return parseImagingPresets(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  IMAGING_PUBLIC_URL: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .optional()
+    .transform((value) => value || undefined),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
   IMAGE_QUEUE_NAME: z
     .string()
@@ -88,7 +122,9 @@ const schema = z.object({
 });
 
 /** The API's settings. */
-export type ApiConfig = Omit<z.output<typeof schema>, 'API_KEYS'> & {
+export type ApiConfig = Omit<z.output<typeof schema>, 'API_KEYS' | 'IMAGING_PUBLIC_URL'> & {
+  /** Where clients reach the imaging service (default: the CDN's origin + `/img`). */
+  IMAGING_PUBLIC_URL: string;
   keys: ApiKeyring;
   storage: StorageConfig;
   /** The storage quota of a user (default and overrides). */
@@ -117,5 +153,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       [`API_QUOTA_OVERRIDES: ${(error as Error).message}`],
     );
   }
-  return { ...rest, keys, quotaFor };
+  const imagingUrl =
+    rest.IMAGING_PUBLIC_URL ??
+    `${rest.storage.baseUrl ? new URL(rest.storage.baseUrl).origin : 'http://localhost:8080'}/img`;
+  return { ...rest, IMAGING_PUBLIC_URL: imagingUrl, keys, quotaFor };
 }

@@ -8,6 +8,7 @@ import type { ApiConfig } from './api-config.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { CdnUrls } from './cdn/cdn-urls.js';
 import { SignedUrlsController } from './cdn/signed-urls.controller.js';
+import { TransformUrlsController } from './imaging/transform-urls.controller.js';
 import { UploadsController } from './uploads/uploads.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -49,6 +50,7 @@ export class AppModule {
         ImagesController,
         SignedUrlsController,
         UploadsController,
+        TransformUrlsController,
       ],
       providers: [
         ApiKeyGuard,

@@ -1,4 +1,5 @@
 import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
+import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
 import { UPLOAD_PATHS } from './openapi-upload-paths.js';
 
 export const OPENAPI_DOCUMENT = {
@@ -290,6 +291,7 @@ export const OPENAPI_DOCUMENT = {
         },
       },
     },
+    ...TRANSFORM_PATHS,
     '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
     '/readyz': {
       get: {

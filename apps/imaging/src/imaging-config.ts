@@ -27,7 +27,9 @@ const schema = z.object({
   IMAGING_HOST: z.string().min(1).default('127.0.0.1'),
   // Each team's signing pairs (team:keyhex:salthex,…): its first signs what the API mints, all verify.
   IMAGING_KEYS: parsed<ImagingKey[]>(parseImagingKeys).pipe(
-    z.array(z.any()).min(1, { error: 'is required (team:keyhex:salthex,…; make imaging-key prints one)' }),
+    z
+      .array(z.any())
+      .min(1, { error: 'is required (team:keyhex:salthex,…; make imaging-key prints one)' }),
   ),
   IMAGING_PRESETS: parsed<ImagingPresets>(parseImagingPresets).default({}),
   // The path nginx serves transforms under (the service also answers without it).

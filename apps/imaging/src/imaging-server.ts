@@ -31,10 +31,18 @@ export function describeFailure(error: unknown): {
     return { code: error.code, message: FAILURE_MESSAGES[error.code] };
   if (error instanceof StorageError) {
     const code = STORAGE_ERROR_CODES[error.code];
-    return { code, message: ERROR_CODES[code].meaning, ...(ERROR_CODES[code].retryable ? { retryAfter: 2 } : {}) };
+    return {
+      code,
+      message: ERROR_CODES[code].meaning,
+      ...(ERROR_CODES[code].retryable ? { retryAfter: 2 } : {}),
+    };
   }
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === 'ECONNREFUSED' || code === 'ETIMEDOUT' || /Connection is closed|max retries/i.test(String((error as Error)?.message)))
+  if (
+    code === 'ECONNREFUSED' ||
+    code === 'ETIMEDOUT' ||
+    /Connection is closed|max retries/i.test(String((error as Error)?.message))
+  )
     return { code: 'E_UNAVAILABLE', message: ERROR_CODES.E_UNAVAILABLE.meaning, retryAfter: 2 };
   return { code: 'E_INTERNAL', message: 'The render failed' };
 }

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { DERIVED_ACCESS_KEY, configureSharp } from '@monorepo/image-processor';
+import { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY, configureSharp } from '@monorepo/image-processor';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { RequestRateLimiter } from '@monorepo/tenant-limits';
@@ -10,7 +10,6 @@ import { createImagingApp, listen } from './imaging-server.js';
 import { RenderLock } from './render-lock.js';
 import { RenderService } from './render-service.js';
 import { RenderSlots } from './render-slots.js';
-
 
 const logger = createLogger('imaging');
 
@@ -31,7 +30,10 @@ async function main(): Promise<void> {
     config.IMAGING_QUEUE_MAX,
     config.IMAGING_QUEUE_TIMEOUT_MS,
   );
-  const metrics = new ImagingMetrics(monitoring, () => ({ active: slots.active, queued: slots.queued }));
+  const metrics = new ImagingMetrics(monitoring, () => ({
+    active: slots.active,
+    queued: slots.queued,
+  }));
   const lock = new RenderLock(redis, subscriber, {
     lockTtlMs: (config.IMAGING_TIMEOUT_S * 2 + 30) * 1000,
     waitTimeoutMs: config.IMAGING_WAIT_TIMEOUT_MS,
@@ -50,8 +52,10 @@ async function main(): Promise<void> {
     }),
     metrics,
     logger,
-    touch: (key) => {
-      redis.zadd(DERIVED_ACCESS_KEY, Date.now(), key).catch(() => {});
+    touch: (key, source) => {
+      const batch = redis.multi().zadd(DERIVED_ACCESS_KEY, Date.now(), key);
+      if (source) batch.hset(DERIVED_SOURCES_KEY, key, `${source.key}\n${source.version}`);
+      batch.exec().catch(() => {});
     },
     settings: {
       ...(config.storage.type === 's3' ? { bucket: config.storage.s3.bucket } : {}),

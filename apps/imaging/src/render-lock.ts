@@ -4,7 +4,10 @@ import type { ImagingErrorCode } from '@monorepo/image-processor/contract';
 import type { Redis } from 'ioredis';
 
 /** What the render lock decided for one render hash. */
-type Claim = { kind: 'mine'; token: string } | { kind: 'busy' } | { kind: 'failed'; code: ImagingErrorCode; message: string };
+type Claim =
+  | { kind: 'mine'; token: string }
+  | { kind: 'busy' }
+  | { kind: 'failed'; code: ImagingErrorCode; message: string };
 
 // One slot per render: every key carries the hash as its hash tag, so this works on Redis Cluster too.
 const CLAIM = `
@@ -18,7 +21,13 @@ return 1`;
 
 type Redisish = Redis & {
   imagingClaim(lock: string, fail: string, token: string, ttl: number): Promise<string[]>;
-  imagingRelease(lock: string, fail: string, token: string, failure: string, ttl: number): Promise<number>;
+  imagingRelease(
+    lock: string,
+    fail: string,
+    token: string,
+    failure: string,
+    ttl: number,
+  ): Promise<number>;
 };
 
 /** Settings of {@link RenderLock}. */
@@ -114,7 +123,10 @@ export class RenderLock {
       coalesced = true;
       const left = deadline - Date.now();
       if (left <= 0)
-        throw new ImagingError('E_TIMEOUT', 'Waited too long for the same render in another request');
+        throw new ImagingError(
+          'E_TIMEOUT',
+          'Waited too long for the same render in another request',
+        );
       await this.#wait(hash, Math.min(left, 1000));
       const found = await find();
       if (found !== undefined) return { value: found, coalesced };

@@ -54,8 +54,11 @@ export interface RenderServiceDeps {
   rate: RequestRateLimiter;
   metrics: ImagingMetrics;
   logger: Logger;
-  /** Records that a render was used (for the janitor's least-recently-used trimming). */
-  touch: (key: string) => void;
+  /**
+   * Records that a render was used (for the janitor's least-recently-used trimming) and, when just made from a
+   * stored source, which source and version it came from (the janitor drops it once the source changes).
+   */
+  touch: (key: string, source?: { key: string; version: string }) => void;
   settings: {
     /** The configured bucket, on S3: `s3://<bucket>/…` sources must name it. */
     bucket?: string;
@@ -75,6 +78,8 @@ const YEAR = 31_536_000;
 /** A resolved source: where its bytes come from, its identity and version, and who may cache renders of it. */
 interface Source {
   id: string;
+  /** The storage key, for stored sources. */
+  storedKey?: string;
   version: string;
   shared: boolean;
   read: () => Promise<NodeJS.ReadableStream & { destroy?: () => void }>;
@@ -99,7 +104,8 @@ export class RenderService {
     const { deps } = this;
     const parsed = parseImagingPath(path);
     const team = verifyImagingSignature(parsed.signature, parsed.signedPath, deps.keys);
-    if (!team) throw new ImagingError('E_BAD_SIGNATURE', 'The URL is not signed by a configured key');
+    if (!team)
+      throw new ImagingError('E_BAD_SIGNATURE', 'The URL is not signed by a configured key');
     const spec = parseTransformOptions(parsed.options, deps.presets);
     const now = Math.floor(Date.now() / 1000);
     if (spec.expires !== undefined && spec.expires <= now)
@@ -205,7 +211,11 @@ export class RenderService {
         cacheControl: `public, max-age=${YEAR}, immutable`,
       })
       .then(
-        () => deps.touch(key),
+        () =>
+          deps.touch(
+            key,
+            source.storedKey ? { key: source.storedKey, version: source.version } : undefined,
+          ),
         (error: unknown) => deps.logger.warn({ err: error, key }, 'storing a render failed'),
       );
     return { value: { kind: 'bytes', data: rendered.data, headers: {} }, stored };
@@ -229,7 +239,10 @@ export class RenderService {
       };
     }
     if (ref.bucket !== undefined && ref.bucket !== settings.bucket)
-      throw new ImagingError('E_FORBIDDEN_SOURCE', 'The source names a bucket this service does not read');
+      throw new ImagingError(
+        'E_FORBIDDEN_SOURCE',
+        'The source names a bucket this service does not read',
+      );
     try {
       validateKey(ref.key);
     } catch {
@@ -251,12 +264,15 @@ export class RenderService {
     if (!owned && !shared) throw denied();
     return {
       id: `key:${ref.key}`,
+      storedKey: ref.key,
       version: info.etag,
       shared,
       declaredBytes: info.size,
       info,
       read: () =>
-        storage.downloadStream(ref.key) as Promise<NodeJS.ReadableStream & { destroy?: () => void }>,
+        storage.downloadStream(ref.key) as Promise<
+          NodeJS.ReadableStream & { destroy?: () => void }
+        >,
     };
   }
 }

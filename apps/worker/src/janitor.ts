@@ -5,7 +5,10 @@ import type { StorageAdapter } from '@monorepo/storage';
 import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { trimDerived } from './derived-janitor.js';
+import type { DerivedTrimReport } from './derived-janitor.js';
 
 /** What one janitor run did. */
 export interface JanitorReport {
@@ -17,6 +20,8 @@ export interface JanitorReport {
   usersWithPendingJobs: number;
   /** Direct uploads that expired uncompleted, whose objects were removed. */
   intentsExpired: number;
+  /** The imaging service's `derived/` cache, trimmed (when configured). */
+  derived?: DerivedTrimReport;
 }
 
 /** What the janitor works on. */
@@ -31,6 +36,8 @@ export interface JanitorDeps {
   staleAfterMs: number;
   monitoring: PrometheusMonitoring;
   logger: Logger;
+  /** Trims `derived/` (renders on request) to `maxBytes`, with the imaging service's bookkeeping in `redis`. */
+  derived?: { redis: Redis; maxBytes: number };
 }
 
 const PENDING_STATES = [
@@ -78,11 +85,20 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   }
   await userJobs.reconcile(pending);
 
+  const derived = deps.derived ? await trimDerived({ storage, ...deps.derived }) : undefined;
+  if (derived)
+    monitoring.increment(
+      'janitor_removed_total',
+      { kind: 'derived' },
+      derived.staleRemoved + derived.evicted,
+    );
+
   const report = {
     incompleteRemoved,
     usageReconciled,
     usersWithPendingJobs: pending.size,
     intentsExpired: expired.length,
+    ...(derived ? { derived } : {}),
   };
   monitoring.increment('janitor_runs_total');
   logger.info(report, 'janitor run');

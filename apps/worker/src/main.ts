@@ -71,6 +71,7 @@ async function main(): Promise<void> {
     imageQueue: queue,
     monitoring,
     logger,
+    derived: { redis: limitsRedis, maxBytes: config.IMAGING_CACHE_MAX_BYTES },
   });
   const depth = new Gauge({
     name: 'worker_queue_jobs',

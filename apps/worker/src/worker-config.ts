@@ -3,6 +3,7 @@ import { presetEnvShape, sourcePolicyEnvShape } from '@monorepo/image-processor/
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
+import { parseSize } from '@monorepo/tenant-limits';
 import { z } from 'zod';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -34,6 +35,18 @@ const schema = z.object({
   WORKER_JANITOR_INTERVAL_MS: int(1000).default(10 * 60 * 1000),
   // Leftovers of interrupted writes younger than this may belong to a write still running.
   WORKER_JANITOR_STALE_MS: int(0).default(60 * 60 * 1000),
+  // The imaging service's shared cache (derived/): the janitor keeps it under this size, least recently used out.
+  IMAGING_CACHE_MAX_BYTES: z
+    .union([z.number(), z.string()])
+    .default(10 * 1024 ** 3)
+    .transform((value, ctx) => {
+      try {
+        return typeof value === 'number' ? value : parseSize(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -10,6 +10,7 @@ export const API_ROUTES = {
   deleteFile: { method: 'delete', path: '/v1/files/{key}' },
   setFileVisibility: { method: 'patch', path: '/v1/files/{key}' },
   signedUrl: { method: 'get', path: '/v1/signed-urls/{key}' },
+  transformUrl: { method: 'post', path: '/v1/transform-urls' },
   createUpload: { method: 'post', path: '/v1/uploads' },
   uploadBody: { method: 'put', path: '/v1/uploads/{id}/body' },
   completeUpload: { method: 'post', path: '/v1/uploads/{id}/complete' },

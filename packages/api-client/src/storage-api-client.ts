@@ -236,6 +236,30 @@ export class StorageApiClient {
     };
   }
 
+  /**
+   * A signed on-request render URL (imgproxy's format, served at the CDN's `/img/`) for one of your files or a
+   * public one: `options` are imgproxy processing options (`['rs:fill:300:200', 'g:sm']`); without `format` the
+   * URL answers AVIF, WebP or JPEG by the loader's `Accept`; `expiresIn` seconds adds an expiry.
+   */
+  async transformUrl(request: {
+    sourceKey: string;
+    options?: string[] | string;
+    format?: 'jpg' | 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
+    expiresIn?: number;
+    encoding?: 'base64' | 'plain';
+  }): Promise<{ url: string; path: string; expiresAt?: string }> {
+    const response = await this.#transport.call(
+      'transformUrl',
+      {},
+      {
+        method: 'POST',
+        body: JSON.stringify(request),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    return (await response.json()) as { url: string; path: string; expiresAt?: string };
+  }
+
   /** Makes every output of a job public or private, at once. */
   async setImageJobVisibility(jobId: string, visibility: Visibility): Promise<ImageJob> {
     const response = await this.#transport.call(

@@ -213,7 +213,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const imagingKeys =
       options.imagingKeys ??
       [...new Set(Object.values(apiKeys))]
-        .map((user) => `${user}:${randomBytes(32).toString('hex')}:${randomBytes(16).toString('hex')}`)
+        .map(
+          (user) => `${user}:${randomBytes(32).toString('hex')}:${randomBytes(16).toString('hex')}`,
+        )
         .join(',');
     const serviceEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,

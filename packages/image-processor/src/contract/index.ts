@@ -76,4 +76,4 @@ export type {
 } from './imaging-options.js';
 export { buildImagingPath, parseImagingPath, parseSourceRef, renderHash } from './imaging-url.js';
 export type { ImagingPath, SourceRef } from './imaging-url.js';
-export { DERIVED_ACCESS_KEY } from './imaging-cache.js';
+export { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY } from './imaging-cache.js';

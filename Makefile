@@ -54,7 +54,7 @@ test-s3: setup ## Run the S3 contract suite against S3_ENDPOINT (e.g. MinIO): ma
 	cd packages/storage-s3 && pnpm exec vitest run src/s3-storage-adapter.http.test.ts src/s3-interop.test.ts src/s3-resilience.test.ts src/s3-memory.test.ts
 
 .PHONY: start
-start: setup ## Run the whole system natively: Redis, nginx (CDN), API, worker. Ctrl-C stops it.
+start: setup ## Run the whole system natively: Redis, nginx (CDN), API, worker, imaging. Ctrl-C stops it.
 	$(TURBO) run build --filter=@monorepo/stack... --filter=@monorepo/api... --filter=@monorepo/worker... --filter=@monorepo/imaging...
 	node tooling/stack/dist/start-cli.js
 
@@ -122,6 +122,11 @@ api-key: ## Print a fresh random API key entry for API_KEYS: make api-key USER_I
 .PHONY: cdn-key
 cdn-key: ## Print a fresh CDN signing key entry for CDN_SIGNING_KEYS (put it first to rotate): make cdn-key KEY_ID=k2
 	@node -e "process.stdout.write('$(or $(KEY_ID),k1):' + require('node:crypto').randomBytes(32).toString('base64url') + '\n')"
+
+.PHONY: imaging-key
+TEAM ?= demo-user
+imaging-key: ## Print a fresh imgproxy key/salt pair for IMAGING_KEYS (put it first to rotate): make imaging-key TEAM=team-a
+	@node -e "const r=require('node:crypto').randomBytes; process.stdout.write('$(TEAM):' + r(32).toString('hex') + ':' + r(16).toString('hex') + '\n')"
 
 .PHONY: format
 format: setup ## Format every file with Prettier

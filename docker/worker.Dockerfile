@@ -27,7 +27,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=node:node /out ./
 # Mount points of the storage volumes, owned by the app user so fresh named volumes inherit it.
-RUN mkdir -p /var/www/storage/uploads /var/www/storage/generated /var/www/storage/processed \
+RUN mkdir -p /var/www/storage/uploads /var/www/storage/generated /var/www/storage/processed /var/www/storage/derived \
  && chown -R node:node /var/www/storage
 USER node
 EXPOSE 3001

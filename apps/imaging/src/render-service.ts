@@ -206,10 +206,8 @@ export class RenderService {
       return out;
     });
     const stored = deps.storage
-      .upload(key, rendered.data, OUTPUT_FORMATS[format].contentType, {
-        visibility: 'private',
-        cacheControl: `public, max-age=${YEAR}, immutable`,
-      })
+      // Private (the default of derived/): readable only through this service, which checks each URL's signer.
+      .upload(key, rendered.data, OUTPUT_FORMATS[format].contentType, { visibility: 'private' })
       .then(
         () =>
           deps.touch(

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { API_ENV_VARS } from '@monorepo/api/config';
 import { STORAGE_ENV_VARS } from '@monorepo/storage';
+import { IMAGING_ENV_VARS } from '@monorepo/imaging/config';
 import { WORKER_ENV_VARS } from '@monorepo/worker/config';
 import { describe, expect, it } from 'vitest';
 import { DOCKER_NGINX_FILES, renderDockerNginxConfigs } from './docker-nginx-configs.js';
@@ -21,10 +22,12 @@ const COMPOSE = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].fin
 );
 
 describe('deployment configuration (validated statically: no Docker engine here)', () => {
-  it('lists every variable the api and worker read in docker/.env.example', () => {
+  it('lists every variable the api, worker and imaging read in docker/.env.example', () => {
     const example = readFileSync(path.join(dockerDir, '.env.example'), 'utf8');
     const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
-    const needed = [...new Set([...API_ENV_VARS, ...WORKER_ENV_VARS, ...STORAGE_ENV_VARS])];
+    const needed = [
+      ...new Set([...API_ENV_VARS, ...WORKER_ENV_VARS, ...IMAGING_ENV_VARS, ...STORAGE_ENV_VARS]),
+    ];
     expect(needed.filter((name) => !listed.has(name))).toEqual([]);
     expect(needed.length).toBeGreaterThan(20);
   });
@@ -47,6 +50,7 @@ describe('deployment configuration (validated statically: no Docker engine here)
         // Container host names and paths do not exist here: point them at this machine, keep everything else.
         const conf = readFileSync(path.join(root, file), 'utf8')
           .replaceAll('api:3000', '127.0.0.1:3000')
+          .replaceAll('imaging:3002', '127.0.0.1:3002')
           .replaceAll('minio:9000', '127.0.0.1:9000')
           .replaceAll('/var/cache/nginx', dir)
           .replaceAll('/dev/stderr', path.join(dir, 'error.log'))
@@ -92,6 +96,7 @@ describe('deployment configuration (validated statically: no Docker engine here)
       AWS_CA_BUNDLE: '',
       API_KEYS: `${'k'.repeat(8)}-0123456789abcdef-xyz:u1`,
       CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}`,
+      IMAGING_KEYS: `u1:${'0123456789abcdef'.repeat(4)}:${'fedcba9876543210'.repeat(2)}`,
     };
     const local = await run(COMPOSE!, [...base, 'config'], { env });
     // The default stack is nginx, redis, api and worker on local volumes; MinIO comes with the s3 override.
@@ -100,9 +105,12 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(local.stdout).toContain('rendered/local.conf');
     // nginx and the API share the signing keys; nginx writes its key map at start.
     expect(local.stdout).toContain('40-cdn-signing.sh');
-    for (const volume of ['uploads', 'generated', 'processed'])
+    for (const volume of ['uploads', 'generated', 'processed', 'derived'])
       expect(local.stdout).toContain(`name: monorepo_storage_${volume}`);
-    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed');
+    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed,derived');
+    // The imaging service is built from its own Dockerfile and reached by nginx at imaging:3002.
+    expect(local.stdout).toContain('imaging.Dockerfile');
+    expect(local.stdout).toMatch(/IMAGING_ACCEL_REDIRECT: \/__imaging/);
     expect(local.stdout).toMatch(/STORAGE_LOCAL_REQUIRE_MOUNTS: "true"/);
     const s3Files = [
       ...base,
@@ -145,11 +153,20 @@ describe('deployment configuration (validated statically: no Docker engine here)
         () => 'accepted',
         (error: { stderr?: string }) => error.stderr ?? '',
       );
-    const signing = { CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}` };
+    const signing = {
+      CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}`,
+      IMAGING_KEYS: `u:${'0123456789abcdef'.repeat(4)}:${'fedcba9876543210'.repeat(2)}`,
+    };
     expect(await missing(signing, files)).toMatch(/API_KEYS.*make api-key/);
-    expect(await missing({ API_KEYS: 'x'.repeat(40) + ':u' }, files)).toMatch(
-      /CDN_SIGNING_KEYS.*make cdn-key/,
-    );
+    expect(
+      await missing({ API_KEYS: 'x'.repeat(40) + ':u', IMAGING_KEYS: signing.IMAGING_KEYS }, files),
+    ).toMatch(/CDN_SIGNING_KEYS.*make cdn-key/);
+    expect(
+      await missing(
+        { API_KEYS: 'x'.repeat(40) + ':u', CDN_SIGNING_KEYS: signing.CDN_SIGNING_KEYS },
+        files,
+      ),
+    ).toMatch(/IMAGING_KEYS.*make imaging-key/);
     const s3 = [...files, '-f', path.join(dockerDir, 'docker-compose.s3.yml'), '--profile', 's3'];
     const key = { API_KEYS: 'x'.repeat(40) + ':u', ...signing };
     expect(await missing(key, s3)).toMatch(/MINIO_ROOT_USER/);
@@ -167,6 +184,7 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(readFileSync(path.join(dockerDir, '.env.example'), 'utf8')).toMatch(
       /^CDN_SIGNING_KEYS=$/m,
     );
+    expect(readFileSync(path.join(dockerDir, '.env.example'), 'utf8')).toMatch(/^IMAGING_KEYS=$/m);
   });
 
   it('gives the services a MinIO user limited to the bucket, and makes only public objects anonymously readable', async () => {

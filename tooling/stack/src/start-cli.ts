@@ -53,12 +53,18 @@ async function main(): Promise<void> {
     cdnPort,
     workerHttpPort: num('WORKER_HTTP_PORT', 3001),
     workers: num('WORKERS', 1),
+    imaging: num('IMAGING_PROCESSES', 1),
+    ...(env.IMAGING_KEYS ? { imagingKeys: env.IMAGING_KEYS } : {}),
     apiKeys: await demoKeys(),
     maxUploadBytes: num('MAX_UPLOAD_BYTES', 104_857_600),
     storageBaseUrl: env.STORAGE_BASE_URL ?? `http://localhost:${cdnPort}/static`,
     env: Object.fromEntries(
       Object.entries(env).filter(
-        ([name]) => name.startsWith('IMAGE_') || name.startsWith('WORKER_') || name === 'LOG_LEVEL',
+        ([name]) =>
+          name.startsWith('IMAGE_') ||
+          name.startsWith('IMAGING_') ||
+          name.startsWith('WORKER_') ||
+          name === 'LOG_LEVEL',
       ),
     ),
   });
@@ -87,6 +93,8 @@ async function main(): Promise<void> {
    CDN               ${stack.cdnUrl}/static/...
    Console           ${new URL(stack.storageEnv.STORAGE_BASE_URL!).origin}/console/   (paste the API key below)
    Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics
+   Renders (/img/)   ${new URL(stack.storageEnv.STORAGE_BASE_URL!).origin}/img/<signature>/<options>/plain/local:///<key>@webp
+                     POST ${stack.gatewayUrl}/v1/transform-urls mints them; imaging metrics: ${stack.imagingUrls[0] ?? '-'}/metrics
    Redis             ${stack.redisUrl}
    Logs              ${path.join(dataDir, 'logs')}
 

@@ -37,8 +37,9 @@ const schema = z.object({
     .string()
     .regex(/^(\/[A-Za-z0-9_-]+)*$/)
     .default('/img'),
-  // Renders at once per process, and how many more may wait for a slot (past that: 503 E_OVERLOADED).
-  IMAGING_CONCURRENCY: int(1).default(os.availableParallelism()),
+  // Renders at once per process (default twice the cores, as imgproxy: a render waiting on its source leaves the
+  // core to another), and how many more may wait for a slot (past that: 503 E_OVERLOADED).
+  IMAGING_CONCURRENCY: int(1).default(2 * os.availableParallelism()),
   IMAGING_QUEUE_MAX: int(0).default(64),
   // How long a render may wait for a slot, and a request for another process's render of the same URL.
   IMAGING_QUEUE_TIMEOUT_MS: int(100).default(10_000),

@@ -1,3 +1,4 @@
+import './threadpool.js';
 import os from 'node:os';
 import { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY, configureSharp } from '@monorepo/image-processor';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';

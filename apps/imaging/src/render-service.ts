@@ -178,6 +178,8 @@ export class RenderService {
         await source.read(),
         { imageBytes: deps.settings.maxSourceBytes, videoBytes: 0 },
         source.declaredBytes,
+        undefined,
+        { digest: false },
       );
       if (input.kind !== 'image') throw new ImagingError('E_UNSUPPORTED_FORMAT', 'Not an image');
       const tool = source.info?.metadata.tool;

@@ -16,6 +16,7 @@ export type SourceInput =
       format: SniffedFormat;
       bytes: Buffer;
       size: number;
+      /** Hex SHA-256 of the bytes; empty when read with `digest: false`. */
       sha256: string;
       c2pa: boolean;
     }
@@ -46,7 +47,8 @@ const tooLarge = (max: number) =>
 /**
  * Reads a source stream: sniffs its first bytes, then keeps an image in memory or spools a video to a temp
  * file, each within its byte limit (refused as soon as it passes, or at once when the declared size does),
- * hashing as it reads. The stream is destroyed on any failure.
+ * hashing as it reads (unless `digest` is false: on-request renders need no provenance hash of their source).
+ * The stream is destroyed on any failure.
  *
  * @throws {ImageProcessingError} `E_UNSUPPORTED_FORMAT` or `E_SOURCE_TOO_LARGE`; read errors as `mapError` makes them.
  */
@@ -55,9 +57,10 @@ export async function readSource(
   limits: SourceLimits,
   declaredBytes: number | undefined,
   mapError: (error: unknown) => unknown = (error) => error,
+  { digest = true }: { digest?: boolean } = {},
 ): Promise<SourceInput> {
   const iterator = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const hash = createHash('sha256');
+  const hash = digest ? createHash('sha256') : undefined;
   const scanner = new C2paScanner();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -73,7 +76,7 @@ export async function readSource(
       done = true;
       return undefined;
     }
-    hash.update(result.value);
+    hash?.update(result.value);
     scanner.push(result.value);
     size += result.value.length;
     return result.value;
@@ -103,7 +106,7 @@ export async function readSource(
         format,
         bytes,
         size,
-        sha256: hash.digest('hex'),
+        sha256: hash?.digest('hex') ?? '',
         c2pa: scanner.found,
       };
     }
@@ -132,7 +135,7 @@ export async function readSource(
       format,
       file: spool.file,
       size,
-      sha256: hash.digest('hex'),
+      sha256: hash?.digest('hex') ?? '',
       c2pa: scanner.found,
       dispose: () => rm(spoolDir, { recursive: true, force: true }),
     };

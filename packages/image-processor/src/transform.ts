@@ -49,7 +49,8 @@ export async function renderTransform(
       'E_VALIDATION',
       `The result would be ${plan.resize.width}x${plan.resize.height} pixels, more than the ${settings.maxOutputPixels} (and ${maxDimension} per side) allowed`,
     );
-  const shrinkTo = shrinkOnLoad(
+  // The processor's rule decides whether to shrink on load; then straight to the resize (no second resample).
+  const shrink = shrinkOnLoad(
     [
       {
         name: 'r',
@@ -62,6 +63,7 @@ export async function renderTransform(
     size.width,
     size.height,
   );
+  const shrinkTo = shrink && plan.resize;
   const decoded = await decodeOnce(source, settings, shrinkTo, { orient: spec.autoRotate });
   const { width, height, channels } = decoded.info;
   let pipeline = sharp(decoded.data, {

@@ -9,6 +9,7 @@ import { machine, renderMarkdown, renderSvg, renderTable } from './report.js';
 import type { BenchResults } from './report.js';
 import { endToEndScenario } from './scenarios/end-to-end.js';
 import { imageScenario } from './scenarios/image.js';
+import { imagingScenario } from './scenarios/imaging.js';
 import { localFsScenario } from './scenarios/local-fs.js';
 import { s3Scenario } from './scenarios/s3.js';
 import { servingScenario } from './scenarios/serving.js';
@@ -51,6 +52,11 @@ if (image) {
   comparisons.push(...image.comparisons);
   measurements.push(...image.measurements);
 }
+const imaging = await step('imaging', () => imagingScenario(quick));
+if (imaging) {
+  comparisons.push(...imaging.comparisons);
+  measurements.push(...imaging.measurements);
+}
 // The end-to-end overhead is measured against processImage's direct rate: this run's, or the previous run's.
 const directRate = async (): Promise<Record<number, number>> => {
   if (image) return image.directRate;
@@ -80,7 +86,16 @@ if (only) {
     measurements.unshift(...previous.measurements.filter((m) => !only.has(m.scenario)));
   }
 }
-const order = ['local-fs', 'streaming-memory', 's3', 'sync', 'image', 'end-to-end', 'serving'];
+const order = [
+  'local-fs',
+  'streaming-memory',
+  's3',
+  'sync',
+  'image',
+  'imaging',
+  'end-to-end',
+  'serving',
+];
 const byScenario = <T extends { scenario: string }>(a: T, b: T) =>
   order.indexOf(a.scenario) - order.indexOf(b.scenario);
 comparisons.sort(byScenario);

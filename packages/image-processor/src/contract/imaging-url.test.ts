@@ -42,12 +42,12 @@ describe('imgproxy URLs made by @imgproxy/imgproxy-node', () => {
     });
   });
 
-  it('its jsdoc example (resize object, quality, format) and a plain storage source', () => {
+  it('its jsdoc example's options (resize object, quality, format, …) and a plain storage source', () => {
     const url = generateImageUrl({
       endpoint: ENDPOINT,
       url: { value: 'local:///processed/dall-e/u1/job/w640-abc.jpg', displayAs: 'plain' },
       options: {
-        resize: { width: 100, height: 100, type: 'fill', enlarge: 1 },
+        resize: { width: 100, height: 100, resizing_type: 'fill', enlarge: 1 },
         quality: 80,
         format: 'webp',
         gravity: { type: 'fp', x: 0.25, y: 0.75 },
@@ -67,11 +67,10 @@ describe('imgproxy URLs made by @imgproxy/imgproxy-node', () => {
       kind: 'key',
       key: 'processed/dall-e/u1/job/w640-abc.jpg',
     });
-    // The client's resize object takes `resizing_type`; the jsdoc's `type` is dropped, so this is imgproxy's default fit.
-    expect(parsed.options).toContain('rs::100:100:t');
+    expect(parsed.options).toContain('rs:fill:100:100:t');
     const spec = parseTransformOptions(parsed.options, { thumb: ['q:70', 'sh:1'] });
     expect(spec).toMatchObject({
-      resizingType: 'fit',
+      resizingType: 'fill',
       width: 100,
       height: 100,
       enlarge: true,

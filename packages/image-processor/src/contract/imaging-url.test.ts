@@ -42,7 +42,7 @@ describe('imgproxy URLs made by @imgproxy/imgproxy-node', () => {
     });
   });
 
-  it('its jsdoc example's options (resize object, quality, format, …) and a plain storage source', () => {
+  it('its typed options (resize object, quality, format, …) and a plain storage source', () => {
     const url = generateImageUrl({
       endpoint: ENDPOINT,
       url: { value: 'local:///processed/dall-e/u1/job/w640-abc.jpg', displayAs: 'plain' },

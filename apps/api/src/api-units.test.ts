@@ -15,6 +15,7 @@ import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
+import { TransformUrlsController } from './imaging/transform-urls.controller.js';
 import { API_ROUTES } from '@monorepo/api-client';
 import type {
   ImageJob,
@@ -133,6 +134,7 @@ describe('OpenAPI document', () => {
       HealthController,
       SignedUrlsController,
       UploadsController,
+      TransformUrlsController,
     ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {

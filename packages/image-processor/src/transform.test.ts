@@ -55,8 +55,8 @@ describe('planTransform: imgproxy resizing rules', () => {
 });
 
 describe('renderTransform', () => {
-  it('renders a 6000×4000 JPEG to a 500 px WebP through shrink-on-load, with only the provenance XMP', async () => {
-    const source = await photoJpeg(6000, 4000);
+  it('renders a 3000×2000 JPEG to a 500 px WebP through shrink-on-load, with only the provenance XMP', async () => {
+    const source = await photoJpeg(3000, 2000);
     const xmp = provenanceXmp({ creatorTool: 'dall-e', digitalSourceType: AI_DIGITAL_SOURCE_TYPE });
     const out = await renderTransform(
       source,

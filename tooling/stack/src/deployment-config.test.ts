@@ -100,9 +100,9 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(local.stdout).toContain('rendered/local.conf');
     // nginx and the API share the signing keys; nginx writes its key map at start.
     expect(local.stdout).toContain('40-cdn-signing.sh');
-    for (const volume of ['uploads', 'generated', 'processed'])
+    for (const volume of ['uploads', 'generated', 'processed', 'incoming'])
       expect(local.stdout).toContain(`name: monorepo_storage_${volume}`);
-    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed');
+    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed,incoming');
     expect(local.stdout).toMatch(/STORAGE_LOCAL_REQUIRE_MOUNTS: "true"/);
     const s3Files = [
       ...base,

@@ -203,9 +203,9 @@ export class UploadIntents {
     return { ok: true, attempt, intent };
   }
 
-  /** Back to where it was before {@link beginCompletion} (nothing had been sent yet). */
-  async undoCompletion(user: string, id: string, attempt: string): Promise<void> {
-    await this.#run('completeUndo', user, id, id, attempt);
+  /** Back to where it was before {@link beginCompletion} (nothing had been sent yet); false if it left. */
+  async undoCompletion(user: string, id: string, attempt: string): Promise<boolean> {
+    return Number(await this.#run('completeUndo', user, id, id, attempt)) === 1;
   }
 
   /**

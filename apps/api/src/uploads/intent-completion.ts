@@ -2,7 +2,12 @@ import { sniffImageFormat } from '@monorepo/image-processor/contract';
 import { isStorageError } from '@monorepo/storage';
 import type { ObjectInfo, StorageAdapter } from '@monorepo/storage';
 import { checkedKey, stagingKey } from '@monorepo/tenant-limits';
-import type { CompletionRefusal, UploadIntent, UploadIntents } from '@monorepo/tenant-limits';
+import type {
+  CompletionRefusal,
+  UploadIntent,
+  UploadIntents,
+  UsageLedger,
+} from '@monorepo/tenant-limits';
 import { ApiError, notFound } from '../http/api-error.js';
 import { mediaEssence } from './media-type.js';
 
@@ -14,6 +19,8 @@ const REFUSALS: Record<CompletionRefusal, () => ApiError> = {
   completing: () => new ApiError('E_VALIDATION', 'This upload is being completed already'),
   'not-sent': () => new ApiError('E_VALIDATION', 'Nothing was uploaded for this intent yet'),
 };
+
+const expiredMeanwhile = () => notFound('This upload expired before it could be completed');
 
 /**
  * `/complete`: turns an intent's sent bytes into the user's file. The intent is taken into `completing` first (so
@@ -27,6 +34,7 @@ export class IntentCompletion {
   constructor(
     private readonly storage: StorageAdapter,
     private readonly intents: UploadIntents,
+    private readonly ledger: UsageLedger,
     private readonly deadlineMs: number,
   ) {}
 
@@ -39,7 +47,7 @@ export class IntentCompletion {
     if (frozen)
       await this.storage.move(stagingKey(id), checked).catch(async (error: unknown) => {
         if (!isStorageError(error, 'ENOENT')) throw error; // left completing: the janitor settles it
-        await this.intents.undoCompletion(user, id, attempt);
+        if (!(await this.intents.undoCompletion(user, id, attempt))) throw expiredMeanwhile();
         throw REFUSALS['not-sent']();
       });
     const sent = await this.storage.stat(checked).catch((error: unknown) => {
@@ -51,7 +59,7 @@ export class IntentCompletion {
       : await this.#problem(intent, sent, checked);
     if (problem) {
       await this.storage.delete(checked);
-      await this.intents.refuseCompletion(user, id, attempt);
+      if (!(await this.intents.refuseCompletion(user, id, attempt))) throw expiredMeanwhile();
       throw new ApiError('E_VALIDATION', `${problem}; it was removed`);
     }
     if (frozen) {
@@ -63,9 +71,11 @@ export class IntentCompletion {
     await this.storage.setVisibility(intent.key, intent.visibility);
     const info = await this.storage.stat(intent.key);
     if (!(await this.intents.commitCompletion(user, id, attempt, info.size))) {
-      // The janitor took it past its deadline: it never becomes a file.
+      // The janitor took it past its deadline: it never becomes a file (nor counted, should a listing have
+      // seen it meanwhile).
       await this.storage.delete(intent.key);
-      throw notFound('This upload expired before it could be completed');
+      await this.ledger.remove(user, intent.key);
+      throw expiredMeanwhile();
     }
     return { intent, info };
   }

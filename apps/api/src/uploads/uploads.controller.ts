@@ -65,6 +65,7 @@ export class UploadsController {
     this.#completion = new IntentCompletion(
       storage,
       limits.intents,
+      limits.usage,
       config.API_REQUEST_TIMEOUT_MS + 60_000,
     );
   }

@@ -116,7 +116,11 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
 
   const intentsExpired = await expireIntents(deps);
   monitoring.increment('janitor_removed_total', { kind: 'intent' }, intentsExpired);
-  const stagingRemoved = await sweepStaging(deps);
+  // A deployment whose storage does not accept incoming/ (a compose file without its volume) still reconciles.
+  const stagingRemoved = await sweepStaging(deps).catch((error: unknown) => {
+    logger.error({ err: error }, 'staging sweep failed');
+    return 0;
+  });
   monitoring.increment('janitor_removed_total', { kind: 'staging' }, stagingRemoved);
 
   const reconciliation = await ledger.beginReconcile();

@@ -60,20 +60,22 @@ return 1
 `;
 
 // ARGV: now, id, attempt, deadline. From 'sent', or from 'open' when the bytes go straight to the store.
-// Returns 1, or -404 (expired or unknown), -410 (already done), -425 (still sending), -409 (being completed),
+// Returns { 1, the intent's fields and values… }, or { status } with status -404 (expired or unknown), -410 (already done), -425 (still sending), -409 (being completed),
 // -400 (nothing sent yet).
 export const COMPLETE_BEGIN = `
 local f = redis.call('HMGET', INTENT, 'state', 'expiresAt', 'formUntil')
 local state = f[1]
-if not state or state == 'expired' then return -404 end
-if state == 'done' then return -410 end
-if n(f[2]) <= tonumber(ARGV[1]) then return -404 end
-if state == 'sending' then return -425 end
-if state == 'completing' then return -409 end
-if state == 'open' and (f[3] or '') == '' then return -400 end
+if not state or state == 'expired' then return {-404} end
+if state == 'done' then return {-410} end
+if n(f[2]) <= tonumber(ARGV[1]) then return {-404} end
+if state == 'sending' then return {-425} end
+if state == 'completing' then return {-409} end
+if state == 'open' and (f[3] or '') == '' then return {-400} end
 redis.call('HSET', INTENT, 'state', 'completing', 'from', state, 'attempt', ARGV[3], 'deadline', ARGV[4])
 redis.call('ZADD', DUE, ARGV[4], ARGV[2])
-return 1
+local fields = redis.call('HGETALL', INTENT)
+table.insert(fields, 1, 1)
+return fields
 `;
 
 // ARGV: id, attempt. Back to the state before completing (nothing had been sent yet).

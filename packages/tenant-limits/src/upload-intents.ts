@@ -37,6 +37,25 @@ export interface UploadIntentsOptions {
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** An intent from its Redis hash. */
+function fromRecord(
+  id: string,
+  raw: Record<string, string>,
+): (UploadIntent & { state: IntentState }) | undefined {
+  if (!raw.state) return undefined;
+  return {
+    id,
+    user: raw.user!,
+    key: raw.key!,
+    contentType: raw.contentType!,
+    size: Number(raw.size),
+    visibility: raw.visibility as UploadIntent['visibility'],
+    expiresAt: Number(raw.expiresAt),
+    ...(raw.formUntil ? { formExpiresAt: Number(raw.formUntil) } : {}),
+    state: raw.state as IntentState,
+  };
+}
+
 /** Why {@link UploadIntents.beginCompletion} refused. */
 export type CompletionRefusal = 'not-found' | 'done' | 'sending' | 'completing' | 'not-sent';
 const COMPLETION_REFUSALS: Record<number, CompletionRefusal> = {
@@ -85,8 +104,11 @@ export class UploadIntents {
     const { redis } = this.#ledger;
     // Global indexes, written outside the per-user script and idempotent: the owner of an id (for requests that
     // carry no API key and for the janitor's staging sweep), and the users the janitor must visit.
-    await redis.set(this.#ownerKey(full.id), full.user, 'PXAT', keepUntil);
-    await redis.sadd(this.#usersKey(), full.user);
+    await redis
+      .pipeline()
+      .set(this.#ownerKey(full.id), full.user, 'PXAT', keepUntil)
+      .sadd(this.#usersKey(), full.user)
+      .exec();
     const quota = this.#ledger.quotaFor(full.user);
     const [status, usedBytes, usedObjects] = (await this.#run(
       'create',
@@ -123,19 +145,7 @@ export class UploadIntents {
     user: string,
     id: string,
   ): Promise<(UploadIntent & { state: IntentState }) | undefined> {
-    const raw = await this.#ledger.redis.hgetall(this.#keys(user).intent(id));
-    if (!raw.state) return undefined;
-    return {
-      id,
-      user: raw.user!,
-      key: raw.key!,
-      contentType: raw.contentType!,
-      size: Number(raw.size),
-      visibility: raw.visibility as UploadIntent['visibility'],
-      expiresAt: Number(raw.expiresAt),
-      ...(raw.formUntil ? { formExpiresAt: Number(raw.formUntil) } : {}),
-      state: raw.state as IntentState,
-    };
+    return fromRecord(id, await this.#ledger.redis.hgetall(this.#keys(user).intent(id)));
   }
 
   /** The user an intent id belongs to (for requests that carry a token, not an API key). */
@@ -195,11 +205,19 @@ export class UploadIntents {
     { ok: true; attempt: string; intent: UploadIntent } | { ok: false; reason: CompletionRefusal }
   > {
     const attempt = randomUUID();
-    const status = Number(
-      await this.#run('completeBegin', user, id, this.#ledger.clock(), id, attempt, deadline),
-    );
+    const [status, ...fields] = (await this.#run(
+      'completeBegin',
+      user,
+      id,
+      this.#ledger.clock(),
+      id,
+      attempt,
+      deadline,
+    )) as [number, ...string[]];
     if (status !== 1) return { ok: false, reason: COMPLETION_REFUSALS[status] ?? 'not-found' };
-    const { state: _state, ...intent } = (await this.get(user, id))!;
+    const record: Record<string, string> = {};
+    for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+    const { state: _state, ...intent } = fromRecord(id, record)!;
     return { ok: true, attempt, intent };
   }
 

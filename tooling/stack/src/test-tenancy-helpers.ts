@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { UploadIntentAnswer } from '@monorepo/api-client';
 import { limitsPrefix } from '@monorepo/image-queue';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { KEY_LAYOUT, StorageFactory } from '@monorepo/storage';
@@ -29,16 +30,8 @@ export const MB = 1_000_000;
 export const MAX_OPEN = 10;
 export const apiKey = (user: string) => `tenancy-key-${user}-${'0123456789abcdef'.repeat(2)}`;
 export type Via = 'gateway' | 'direct';
-
 /** An intent as `POST /v1/uploads` answers it. */
-export interface IntentAnswer {
-  id: string;
-  key: string;
-  expiresAt: string;
-  upload:
-    | { method: 'POST'; url: string; fields: Record<string, string>; fileField: string }
-    | { method: 'PUT'; url: string; headers: Record<string, string> };
-}
+export type IntentAnswer = UploadIntentAnswer;
 
 /** What one tenant has, by every account: the figure that matters is stored + staged ≤ quota + reserved. */
 export interface TenantFigures {

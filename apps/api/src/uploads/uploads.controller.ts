@@ -117,7 +117,11 @@ export class UploadsController {
         upload: await this.#target(intent, token),
       };
     } catch (error) {
-      await this.#abort(intent.user, intent.id).catch(() => undefined);
+      // No form or URL was handed out: nothing can have been sent, so the reservation goes at once.
+      await this.limits.intents
+        .abort(intent.user, intent.id)
+        .then(() => this.limits.intents.release(intent.user, intent.id))
+        .catch(() => undefined);
       throw error;
     }
   }

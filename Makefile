@@ -28,12 +28,12 @@ test: setup ## Install, build, lint, typecheck and run every test (starts the se
 	node tooling/scripts/test-summary.mjs
 
 .PHONY: test-reliability
-test-reliability: setup ## Only the fault, load, hostile-input and abuse suites (also part of make test)
+test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostile-tenant suites (also part of make test)
 	$(TURBO) run build
 	cd packages/storage-local && pnpm exec vitest run src/local-storage-disk.test.ts src/local-storage-crash.test.ts
 	cd packages/storage-s3 && pnpm exec vitest run src/s3-faults.test.ts src/s3-resilience.test.ts
 	cd packages/storage && pnpm exec vitest run src/key-parity.property.test.ts
-	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts src/fairness.test.ts src/abuse-s3.test.ts
+	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts src/fairness.test.ts src/abuse-s3.test.ts src/tenancy.test.ts src/tenancy-s3.test.ts src/gateway-routes.test.ts
 
 .PHONY: test-release
 test-release: setup ## The release flow for real: changesets version + publish to a private registry, npm/pnpm consumers

@@ -13,6 +13,8 @@ import { UploadsController } from './uploads/uploads.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiError } from './http/api-error.js';
 import { toHttpError } from './http/error-mapping.js';
+import { INTERNAL_PATHS, foldedPath } from './http/internal-paths.js';
+import { normalizeMediaType } from './uploads/media-type.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { TransformUrlsController } from './imaging/transform-urls.controller.js';
@@ -90,6 +92,32 @@ describe('Range header', () => {
     [undefined, 100, undefined],
   ])('%s on %i bytes', (header, size, expected) => {
     expect(parseRange(header, size)).toEqual(expected);
+  });
+});
+
+describe('strict paths and media types', () => {
+  it('folds every spelling a lenient router would take for an internal endpoint', () => {
+    for (const path of [
+      '/Metrics',
+      '/metrics/',
+      '//metrics',
+      '/./metrics',
+      '/v1/../metrics',
+      '/%6detrics',
+      '/%256detrics',
+      '/METRICS%2F',
+    ])
+      expect(foldedPath(path), path).toBe('/metrics');
+    expect(INTERNAL_PATHS.has(foldedPath('/OpenAPI.json/'))).toBe(true);
+    expect(foldedPath('/v1/files/a%2Fb')).toBe('/v1/files/a/b');
+  });
+
+  it('normalises media types, whatever their letter case', () => {
+    expect(normalizeMediaType('Image/PNG')).toBe('image/png');
+    expect(normalizeMediaType('TEXT/plain; Charset=UTF-8')).toBe('text/plain; charset=UTF-8');
+    expect(normalizeMediaType('image/png, text/html')).toBeUndefined();
+    expect(normalizeMediaType('png')).toBeUndefined();
+    expect(normalizeMediaType(undefined)).toBeUndefined();
   });
 });
 

@@ -9,6 +9,7 @@ import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import type { ApiDependencies } from './app.module.js';
 import { HttpErrorFilter } from './http/http-error-filter.js';
+import { strictInternalPaths } from './http/internal-paths.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -75,6 +76,7 @@ export async function createApp(deps: ApiDependencies): Promise<INestApplication
     });
     next();
   });
+  app.use(strictInternalPaths);
   app.useGlobalFilters(new HttpErrorFilter(deps.logger));
   return app;
 }

@@ -28,6 +28,15 @@ async function main(): Promise<void> {
   });
   limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
   const limits = createApiLimits(limitsRedis, config);
+  // Usage counters of the key layout before per-user hash tags are carried over once (the janitor does it too).
+  limitsRedis.once('ready', () => {
+    limits.usage
+      .migrateLegacy()
+      .then(
+        (users) => users && logger.info({ users }, 'usage counters migrated to the new key layout'),
+      )
+      .catch((error: unknown) => logger.warn({ err: error }, 'usage migration failed'));
+  });
   const waiters = new JobWaiters(
     config.IMAGE_QUEUE_NAME,
     config.REDIS_URL,

@@ -2,6 +2,12 @@ import { maintenanceQueueName } from '@monorepo/image-queue';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { KEY_LAYOUT, keyOwner } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
+import {
+  STAGING_PREFIX,
+  checkedKey,
+  intentIdOfStagingKey,
+  stagingKey,
+} from '@monorepo/tenant-limits';
 import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
@@ -14,12 +20,18 @@ import type { DerivedTrimReport } from './derived-janitor.js';
 export interface JanitorReport {
   /** Leftovers of interrupted writes removed (temp files, orphan sidecars, multipart uploads). */
   incompleteRemoved: number;
-  /** Users whose storage usage was set from a listing (the others had uploads in flight). */
+  /** Direct uploads taken by the janitor (expired, or done with a form that expired), their bytes removed. */
+  intentsExpired: number;
+  /** Staging objects of no live intent removed (a spent form used again, a crash mid-completion). */
+  stagingRemoved: number;
+  /** Objects of direct uploads of the old key layout, never completed, removed. */
+  legacyRemoved: number;
+  /** Users whose usage was rebuilt from a listing. */
   usageReconciled: number;
+  /** Of those, users whose usage the listing changed. */
+  usageCorrected: number;
   /** Users with pending image jobs. */
   usersWithPendingJobs: number;
-  /** Direct uploads that expired uncompleted, whose objects were removed. */
-  intentsExpired: number;
   /** The imaging service's `derived/` cache, trimmed (when configured). */
   derived?: DerivedTrimReport;
 }
@@ -29,7 +41,7 @@ export interface JanitorDeps {
   storage: StorageAdapter;
   ledger: UsageLedger;
   userJobs: UserJobs;
-  /** Direct uploads announced through the API. */
+  /** Direct uploads announced through the API (on `ledger`, whose clock decides what is due). */
   intents: UploadIntents;
   imageQueue: Queue;
   /** Leftovers younger than this may belong to a write still running (default 1 h). */
@@ -48,35 +60,88 @@ const PENDING_STATES = [
   'paused',
   'waiting-children',
 ] as const;
+const LIVE_INTENT = new Set(['open', 'sending', 'sent', 'completing']);
+
+async function removeAll(storage: StorageAdapter, keys: readonly string[]): Promise<void> {
+  for (const key of keys) await storage.delete(key);
+}
+
+/** Takes every due intent: removes what its form or send may have written, then releases its hold. */
+async function expireIntents(deps: JanitorDeps): Promise<number> {
+  const { intents, storage } = deps;
+  let expired = 0;
+  const users = new Set([...(await intents.users()), ...(await deps.ledger.users())]);
+  for (const user of users) {
+    for (let page = await intents.due(user); page.length; page = await intents.due(user)) {
+      for (const id of page) {
+        const taken = await intents.expire(user, id);
+        if (!taken) continue;
+        const wasCompleting = taken.state === 'completing' || taken.from === 'completing';
+        await removeAll(storage, [
+          stagingKey(id),
+          checkedKey(id),
+          ...(wasCompleting ? [taken.key] : []),
+        ]);
+        await intents.release(user, id);
+        expired += 1;
+      }
+    }
+    await intents.forgetIfIdle(user);
+  }
+  return expired;
+}
+
+/** Removes staging objects that belong to no live intent. */
+async function sweepStaging(deps: JanitorDeps): Promise<number> {
+  let removed = 0;
+  for await (const item of deps.storage.listAll(STAGING_PREFIX)) {
+    const id = intentIdOfStagingKey(item.key);
+    const state = id ? await deps.intents.stateOf(id) : undefined;
+    if (state && LIVE_INTENT.has(state)) continue;
+    await deps.storage.delete(item.key);
+    removed += 1;
+  }
+  return removed;
+}
 
 /**
- * One pass of the janitor: removes leftovers of interrupted writes, sets each user's storage usage from a
- * listing of `uploads/<user>/`, and each user's pending-job count from the queue itself, repairing whatever
- * crashed processes left wrong.
+ * One pass of the janitor, repairing whatever crashed processes and hostile clients left behind: removes
+ * leftovers of interrupted writes; expires due direct uploads and removes their bytes; removes staging objects
+ * of no live intent; rebuilds each user's usage from a listing of `uploads/<user>/` (while uploads go on: see
+ * `UsageLedger.beginReconcile`); sets each user's pending-job count from the queue itself.
  */
 export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   const { storage, ledger, userJobs, imageQueue, monitoring, logger } = deps;
   const incompleteRemoved = await storage.sweepIncomplete({ olderThanMs: deps.staleAfterMs });
   monitoring.increment('janitor_removed_total', { kind: 'incomplete' }, incompleteRemoved);
 
-  // An intent never completed: whatever was sent for it is not a file of anyone's, and goes.
-  const expired = await deps.intents.takeExpired();
-  for (const intent of expired) await storage.delete(intent.key);
-  monitoring.increment('janitor_removed_total', { kind: 'intent' }, expired.length);
+  // The key layout before per-user hash tags: counters carried over, old direct uploads removed.
+  await ledger.migrateLegacy();
+  const legacy = await deps.intents.drainLegacy();
+  await removeAll(storage, legacy);
+  monitoring.increment('janitor_removed_total', { kind: 'legacy-intent' }, legacy.length);
 
-  const usage = new Map<string, { bytes: number; objects: number }>();
-  for (const user of await ledger.users()) usage.set(user, { bytes: 0, objects: 0 });
+  const intentsExpired = await expireIntents(deps);
+  monitoring.increment('janitor_removed_total', { kind: 'intent' }, intentsExpired);
+  // A deployment whose storage does not accept incoming/ (a compose file without its volume) still reconciles.
+  const stagingRemoved = await sweepStaging(deps).catch((error: unknown) => {
+    logger.error({ err: error }, 'staging sweep failed');
+    return 0;
+  });
+  monitoring.increment('janitor_removed_total', { kind: 'staging' }, stagingRemoved);
+
+  const reconciliation = await ledger.beginReconcile();
   for await (const item of storage.listAll(KEY_LAYOUT.uploadsRoot)) {
     const user = keyOwner(item.key);
-    if (!user) continue;
-    const sum = usage.get(user) ?? { bytes: 0, objects: 0 };
-    sum.bytes += item.size;
-    sum.objects += 1;
-    usage.set(user, sum);
+    if (user) await reconciliation.add(user, item.key, item.size);
   }
-  let usageReconciled = 0;
-  for (const [user, actual] of usage)
-    if (await ledger.reconcile(user, actual)) usageReconciled += 1;
+  const reconciled = await reconciliation.finish();
+  const corrected = reconciled.filter(
+    (r) => r.before.bytes !== r.after.bytes || r.before.objects !== r.after.objects,
+  );
+  for (const { user, before, after } of corrected)
+    logger.warn({ user, before, after }, 'usage corrected from a listing');
+  monitoring.increment('janitor_usage_corrected_total', {}, corrected.length);
 
   const pending = new Map<string, number>();
   for (const job of await imageQueue.getJobs([...PENDING_STATES], 0, -1)) {
@@ -93,11 +158,14 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
       derived.staleRemoved + derived.evicted,
     );
 
-  const report = {
+  const report: JanitorReport = {
     incompleteRemoved,
-    usageReconciled,
+    intentsExpired,
+    stagingRemoved,
+    legacyRemoved: legacy.length,
+    usageReconciled: reconciled.length,
+    usageCorrected: corrected.length,
     usersWithPendingJobs: pending.size,
-    intentsExpired: expired.length,
     ...(derived ? { derived } : {}),
   };
   monitoring.increment('janitor_runs_total');

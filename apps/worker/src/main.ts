@@ -59,14 +59,16 @@ async function main(): Promise<void> {
     queue,
     jobTimeoutMs: config.IMAGE_JOB_TIMEOUT_MS,
   });
+  // Reconciles and expires only: quotas are the API's to enforce.
+  const ledger = new UsageLedger(limitsRedis, { prefix });
   const janitor = await startJanitor({
     connection,
     queueName: config.IMAGE_QUEUE_NAME,
     everyMs: config.WORKER_JANITOR_INTERVAL_MS,
     staleAfterMs: config.WORKER_JANITOR_STALE_MS,
     storage,
-    ledger: new UsageLedger(limitsRedis, { prefix }),
-    intents: new UploadIntents(limitsRedis, { prefix }),
+    ledger,
+    intents: new UploadIntents(ledger),
     userJobs,
     imageQueue: queue,
     monitoring,

@@ -14,6 +14,7 @@ export const API_ROUTES = {
   createUpload: { method: 'post', path: '/v1/uploads' },
   uploadBody: { method: 'put', path: '/v1/uploads/{id}/body' },
   completeUpload: { method: 'post', path: '/v1/uploads/{id}/complete' },
+  abortUpload: { method: 'delete', path: '/v1/uploads/{id}' },
   submitImageJob: { method: 'post', path: '/v1/images' },
   getImageJob: { method: 'get', path: '/v1/images/{jobId}' },
   setImageJobVisibility: { method: 'patch', path: '/v1/images/{jobId}' },

@@ -192,6 +192,11 @@ export class StorageApiClient {
     return (await response.json()) as StoredFile;
   }
 
+  /** Gives up an announced upload not yet completed: what was sent is removed, its reservation released. */
+  async abortUpload(id: string): Promise<void> {
+    await this.#transport.call('abortUpload', { id }, { method: 'DELETE' });
+  }
+
   /** {@link createUpload}, {@link sendUpload} and {@link completeUpload} in one call. */
   async uploadDirect(
     body: Uint8Array | Blob | string,

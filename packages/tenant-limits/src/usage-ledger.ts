@@ -1,64 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { migrateLegacyUsage } from './legacy-keys.js';
+import { LimitExceededError } from './limit-exceeded-error.js';
 import type { Quota } from './quota.js';
+import { Reconciliation } from './reconciliation.js';
+import { TenantScripts } from './tenant-scripts.js';
+import { tenantKeys, userOfUsageKey } from './tenant-keys.js';
+import { UploadReservation } from './upload-reservation.js';
 
-/** What one user has stored (and is storing right now). */
+/** What one user has stored, holds and is storing right now. */
 export interface Usage {
+  /** Bytes of the objects counted (each recorded with its size). */
   bytes: number;
+  /** Objects counted. */
   objects: number;
-  /** Uploads in flight (unexpired leases). */
+  /** Bytes held by uploads in flight and by direct uploads announced and not yet settled. */
+  reservedBytes: number;
+  /** Objects held the same way (one per upload or intent). */
+  reservedObjects: number;
+  /** Upload slots in use (uploads in flight through the API, intents' bodies being sent). */
   uploads: number;
+  /** Direct uploads announced and not yet completed or expired. */
+  openIntents: number;
 }
-
-/** Why an upload was refused before (or while) storing it. */
-export class LimitExceededError extends Error {
-  /** `E_QUOTA_EXCEEDED`: bytes or objects; `E_TOO_MANY_UPLOADS`: concurrent uploads of this user. */
-  readonly code: 'E_QUOTA_EXCEEDED' | 'E_TOO_MANY_UPLOADS';
-
-  constructor(code: LimitExceededError['code'], message: string) {
-    super(message);
-    this.name = 'LimitExceededError';
-    this.code = code;
-  }
-}
-
-// KEYS: usage hash, leases zset. ARGV: bytes, objects, maxBytes, maxObjects, maxUploads (0 = no new lease),
-// lease id, lease expiry (ms), now (ms). Returns { status, bytes, objects } with status 1 ok, 0 quota, -1 uploads.
-const RESERVE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[8])
-if tonumber(ARGV[5]) > 0 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
-  return {-1, 0, 0}
-end
-local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
-local objects = tonumber(redis.call('HGET', KEYS[1], 'objects') or '0')
-local addBytes = tonumber(ARGV[1])
-local addObjects = tonumber(ARGV[2])
-if bytes + addBytes > tonumber(ARGV[3]) or objects + addObjects > tonumber(ARGV[4]) then
-  return {0, bytes, objects}
-end
-redis.call('HINCRBY', KEYS[1], 'bytes', addBytes)
-redis.call('HINCRBY', KEYS[1], 'objects', addObjects)
-redis.call('ZADD', KEYS[2], ARGV[7], ARGV[6])
-return {1, bytes + addBytes, objects + addObjects}
-`;
-
-// KEYS: usage hash, leases zset. ARGV: bytes delta, objects delta, lease id ('' for none).
-const SETTLE = `
-if ARGV[3] ~= '' then redis.call('ZREM', KEYS[2], ARGV[3]) end
-local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', ARGV[1])
-local objects = redis.call('HINCRBY', KEYS[1], 'objects', ARGV[2])
-if bytes < 0 then redis.call('HSET', KEYS[1], 'bytes', 0) end
-if objects < 0 then redis.call('HSET', KEYS[1], 'objects', 0) end
-return 1
-`;
-
-// KEYS: usage hash, leases zset. ARGV: bytes, objects, now. Sets the usage only while no upload is in flight.
-const RECONCILE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
-if redis.call('ZCARD', KEYS[2]) > 0 then return 0 end
-redis.call('HSET', KEYS[1], 'bytes', ARGV[1], 'objects', ARGV[2])
-return 1
-`;
 
 const UNLIMITED: Quota = { bytes: Number.MAX_SAFE_INTEGER, objects: Number.MAX_SAFE_INTEGER };
 
@@ -70,29 +34,43 @@ export interface UsageLedgerOptions {
   quotaFor?: (user: string) => Quota;
   /** Concurrent uploads per user (default 4). */
   maxConcurrentUploads?: number;
-  /** How long an upload may hold its lease (default 1 h): a crashed process's lease expires after this. */
+  /** How long an upload may hold its slot and reservation (default 1 h): a crashed process's lapse then. */
   leaseMs?: number;
+  /** The time in ms (default `Date.now`); tests move it. */
+  clock?: () => number;
 }
 
 /**
- * Per-user storage usage in Redis, shared by every API process: an upload reserves its bytes (and one object)
- * before the first byte is stored, atomically with the check against the user's quota and against the number
- * of uploads in flight, so two processes can never both squeeze under a limit. Usage is tracked here, not
- * listed from storage per request; the janitor reconciles it from a listing while no upload is in flight.
+ * Per-user storage usage in Redis, shared by every API and worker process. It records the size of each object it
+ * counts, so a delete subtracts exactly what was counted for that key, once (a key never counted subtracts
+ * nothing). An upload reserves its bytes and one object before the first byte is stored, atomically with the
+ * check against the quota (counted + reserved) and against the upload slots; direct uploads reserve the same way
+ * (`UploadIntents`). Every change is one Lua script on the user's keys, which share one hash slot.
+ * Reconciliation from a listing works while uploads are in flight (see {@link beginReconcile}).
  */
 export class UsageLedger {
-  readonly #redis: Redis;
-  readonly #prefix: string;
+  /** Redis key prefix of every tenant key. */
+  readonly prefix: string;
+  /** Concurrent uploads per user. */
+  readonly maxConcurrentUploads: number;
+  /** How long an upload slot and its reservation may be held. */
+  readonly leaseMs: number;
+  /** The time in ms. */
+  readonly clock: () => number;
+  /** @internal The tenant scripts on this ledger's client. */
+  readonly scripts: TenantScripts;
+  /** @internal */
+  readonly redis: Redis;
   readonly #quotaFor: (user: string) => Quota;
-  readonly #maxUploads: number;
-  readonly #leaseMs: number;
 
-  constructor(redis: Redis, options: UsageLedgerOptions) {
-    this.#redis = redis;
-    this.#prefix = options.prefix ?? 'limits';
+  constructor(redis: Redis, options: UsageLedgerOptions = {}) {
+    this.redis = redis;
+    this.prefix = options.prefix ?? 'limits';
     this.#quotaFor = options.quotaFor ?? (() => UNLIMITED);
-    this.#maxUploads = options.maxConcurrentUploads ?? 4;
-    this.#leaseMs = options.leaseMs ?? 60 * 60 * 1000;
+    this.maxConcurrentUploads = options.maxConcurrentUploads ?? 4;
+    this.leaseMs = options.leaseMs ?? 60 * 60 * 1000;
+    this.clock = options.clock ?? Date.now;
+    this.scripts = new TenantScripts(redis, this.prefix);
   }
 
   /** The quota that applies to `user`. */
@@ -107,164 +85,109 @@ export class UsageLedger {
    * @throws {LimitExceededError} over the quota (nothing was reserved) or too many uploads in flight.
    */
   async begin(user: string, bytes: number): Promise<UploadReservation> {
-    const id = randomUUID();
-    await this.#reserve(user, bytes, 1, id, this.#maxUploads);
-    return new UploadReservation(this, user, id, bytes);
+    const id = `u:${randomUUID()}`;
+    const lapsesAt = this.clock() + this.leaseMs;
+    await this.reserve(user, id, bytes, 1, this.maxConcurrentUploads, lapsesAt);
+    return new UploadReservation(this, user, id, bytes, lapsesAt);
   }
 
-  /** Current usage of `user`. */
+  /** Current usage of `user` (lapsed reservations released first). */
   async usage(user: string): Promise<Usage> {
-    const [[, hash], [, uploads]] = (await this.#redis
-      .multi()
-      .hgetall(this.#usageKey(user))
-      .zcount(this.#leaseKey(user), Date.now(), '+inf')
-      .exec()) as [[unknown, Record<string, string>], [unknown, number]];
-    return { bytes: Number(hash.bytes ?? 0), objects: Number(hash.objects ?? 0), uploads };
+    const [bytes, objects, reservedBytes, reservedObjects, uploads, openIntents] =
+      (await this.scripts.run('usageOf', user, undefined, this.clock())) as number[];
+    return { bytes, objects, reservedBytes, reservedObjects, uploads, openIntents } as Usage;
   }
 
-  /** Every user with recorded usage. */
+  /** The size counted for `key` of `user`, if it is counted. */
+  async sizeOf(user: string, key: string): Promise<number | undefined> {
+    const size = await this.redis.hget(tenantKeys(this.prefix, user).sizes, key);
+    return size === null ? undefined : Number(size);
+  }
+
+  /** Every user with a ledger. */
   async users(): Promise<string[]> {
     const found = new Set<string>();
-    const head = this.#usageKey('');
-    for await (const keys of this.#redis.scanStream({ match: `${head}*`, count: 500 }))
-      for (const key of keys as string[]) found.add(key.slice(head.length));
+    for await (const keys of this.redis.scanStream({
+      match: `${this.prefix}:{*}:usage`,
+      count: 500,
+    }))
+      for (const key of keys as string[]) {
+        const user = userOfUsageKey(this.prefix, key);
+        if (user) found.add(user);
+      }
     return [...found];
   }
 
-  /** Records objects removed from storage (a delete). */
-  async removed(user: string, bytes: number, objects = 1): Promise<void> {
-    await this.#settle(user, -bytes, -objects, '');
+  /**
+   * Records that `key` of `user` was deleted: subtracts exactly the size counted for it, once, in one step.
+   * Returns that size, or `undefined` when the key was not counted (then nothing changes).
+   */
+  async remove(user: string, key: string): Promise<number | undefined> {
+    const size = Number(await this.scripts.run('uncount', user, undefined, key));
+    return size < 0 ? undefined : size;
   }
 
   /**
-   * Sets the usage of `user` to what a listing of storage found, unless an upload is in flight (then the
-   * next run does it). Returns whether it was set.
+   * Starts rebuilding every known user's count from a listing of storage, while uploads, completions and deletes
+   * go on: a key changed after this call keeps the ledger's value, every other key the listing's. Feed it the
+   * listing with `add`, then `finish`.
    */
-  async reconcile(user: string, actual: { bytes: number; objects: number }): Promise<boolean> {
-    const done = await this.#redis.eval(
-      RECONCILE,
-      2,
-      this.#usageKey(user),
-      this.#leaseKey(user),
-      actual.bytes,
-      actual.objects,
-      Date.now(),
-    );
-    return done === 1;
+  beginReconcile(): Promise<Reconciliation> {
+    return Reconciliation.begin(this);
   }
 
-  /** @internal Reserves more for a growing upload (no new slot). */
-  async grow(user: string, id: string, bytes: number): Promise<void> {
-    await this.#reserve(user, bytes, 0, id, 0);
+  /**
+   * Carries usage counters of the pre-hash-tag layout (`<prefix>:usage:<user>`) over to this one, once, and drops
+   * its upload leases; sizes per key are then rebuilt by the next reconciliation. Idempotent.
+   *
+   * @returns how many users' counters were carried over.
+   */
+  migrateLegacy(): Promise<number> {
+    return migrateLegacyUsage(this);
   }
 
-  /** @internal Settles a reservation: applies the deltas and releases the upload slot. */
-  async settle(user: string, id: string, bytes: number, objects: number): Promise<void> {
-    await this.#settle(user, bytes, objects, id);
-  }
-
-  async #reserve(user: string, bytes: number, objects: number, id: string, maxUploads: number) {
+  /** @internal Reserves `bytes` and `objects` under `id` (a new slot unless `maxSlots` is 0: growing). */
+  async reserve(
+    user: string,
+    id: string,
+    bytes: number,
+    objects: number,
+    maxSlots: number,
+    lapsesAt: number,
+  ): Promise<void> {
     const quota = this.#quotaFor(user);
-    const now = Date.now();
-    const [status, usedBytes, usedObjects] = (await this.#redis.eval(
-      RESERVE,
-      2,
-      this.#usageKey(user),
-      this.#leaseKey(user),
+    const [status, usedBytes, usedObjects] = (await this.scripts.run(
+      'reserve',
+      user,
+      undefined,
+      this.clock(),
+      id,
       bytes,
       objects,
       quota.bytes,
       quota.objects,
-      maxUploads,
-      id,
-      now + this.#leaseMs,
-      now,
+      maxSlots,
+      lapsesAt,
     )) as [number, number, number];
     if (status === -1)
       throw new LimitExceededError(
         'E_TOO_MANY_UPLOADS',
-        `At most ${this.#maxUploads} uploads at a time per key; wait for one to finish`,
+        `At most ${this.maxConcurrentUploads} uploads at a time per key; wait for one to finish`,
       );
-    if (status === 0)
-      throw new LimitExceededError(
-        'E_QUOTA_EXCEEDED',
-        `Storage quota exceeded: ${usedBytes} of ${quota.bytes} bytes and ${usedObjects} of ${quota.objects} objects used`,
-      );
+    if (status === -2) throw new Error(`upload reservation ${id} of ${user} lapsed`);
+    if (status === 0) throw quotaError(quota, usedBytes, usedObjects);
   }
 
-  async #settle(user: string, bytes: number, objects: number, id: string): Promise<void> {
-    await this.#redis.eval(
-      SETTLE,
-      2,
-      this.#usageKey(user),
-      this.#leaseKey(user),
-      bytes,
-      objects,
-      id,
-    );
-  }
-
-  #usageKey(user: string): string {
-    return `${this.#prefix}:usage:${user}`;
-  }
-
-  #leaseKey(user: string): string {
-    return `${this.#prefix}:uploads:${user}`;
+  /** @internal Releases reservation `id` and counts `key` with `size` bytes (`key` empty: counts nothing). */
+  async settle(user: string, id: string, key: string, size: number): Promise<void> {
+    await this.scripts.run('settle', user, undefined, id, key, size);
   }
 }
 
-/** One upload's hold on its user's quota and upload slots. Settle it exactly once: `commit` or `cancel`. */
-export class UploadReservation {
-  readonly #ledger: UsageLedger;
-  readonly #user: string;
-  readonly #id: string;
-  #reserved: number;
-  #settled = false;
-
-  constructor(ledger: UsageLedger, user: string, id: string, reserved: number) {
-    this.#ledger = ledger;
-    this.#user = user;
-    this.#id = id;
-    this.#reserved = reserved;
-  }
-
-  /** Bytes reserved so far. */
-  get reserved(): number {
-    return this.#reserved;
-  }
-
-  /**
-   * Makes sure at least `total` bytes are reserved (an upload of unknown length growing), reserving in steps of
-   * `step` bytes to keep Redis round trips few.
-   *
-   * @throws {LimitExceededError} `E_QUOTA_EXCEEDED` once the quota would be passed.
-   */
-  async ensure(total: number, step: number): Promise<void> {
-    if (total <= this.#reserved) return;
-    const more = Math.max(total - this.#reserved, step);
-    try {
-      await this.#ledger.grow(this.#user, this.#id, more);
-    } catch (error) {
-      // The last step may not fit while the bytes actually needed do.
-      if (more === total - this.#reserved) throw error;
-      await this.#ledger.grow(this.#user, this.#id, total - this.#reserved);
-      this.#reserved = total;
-      return;
-    }
-    this.#reserved += more;
-  }
-
-  /** The upload is stored with `bytes` bytes: keep exactly that much and one object. */
-  async commit(bytes: number): Promise<void> {
-    if (this.#settled) return;
-    this.#settled = true;
-    await this.#ledger.settle(this.#user, this.#id, bytes - this.#reserved, 0);
-  }
-
-  /** The upload failed or was refused: give everything back. */
-  async cancel(): Promise<void> {
-    if (this.#settled) return;
-    this.#settled = true;
-    await this.#ledger.settle(this.#user, this.#id, -this.#reserved, -1);
-  }
+/** The refusal of something that does not fit `quota`, with what is in use (counted plus held). */
+export function quotaError(quota: Quota, usedBytes: number, usedObjects: number) {
+  return new LimitExceededError(
+    'E_QUOTA_EXCEEDED',
+    `Storage quota exceeded: ${usedBytes} of ${quota.bytes} bytes and ${usedObjects} of ${quota.objects} objects in use (stored or reserved)`,
+  );
 }

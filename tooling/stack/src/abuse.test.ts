@@ -263,7 +263,7 @@ describe('abuse limits on the local backend (2 API + 2 worker processes, one Red
     expect((await upload(stack, 'drift', Buffer.alloc(1000, 1))).status).toBe(201);
     const redis = new Redis(stack.redisUrl);
     try {
-      const usageKey = 'limits:image-processing:usage:drift';
+      const usageKey = 'limits:image-processing:{drift}:usage';
       await redis.hset(usageKey, 'bytes', 999_999_999, 'objects', 77);
       const fixed = await until('the janitor', async () => {
         const usage = await redis.hgetall(usageKey);

@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from './repo-root.js';
 import { startStack } from './stack.js';
+import { serviceEnvFrom } from './start-env.js';
 
 const env = process.env;
 const dataDir = path.resolve(repoRoot(), env.DATA_DIR ?? '.data');
@@ -58,15 +59,7 @@ async function main(): Promise<void> {
     apiKeys: await demoKeys(),
     maxUploadBytes: num('MAX_UPLOAD_BYTES', 104_857_600),
     storageBaseUrl: env.STORAGE_BASE_URL ?? `http://localhost:${cdnPort}/static`,
-    env: Object.fromEntries(
-      Object.entries(env).filter(
-        ([name]) =>
-          name.startsWith('IMAGE_') ||
-          name.startsWith('IMAGING_') ||
-          name.startsWith('WORKER_') ||
-          name === 'LOG_LEVEL',
-      ),
-    ),
+    env: serviceEnvFrom(env),
   });
   const [apiKey, userId] = Object.entries(stack.apiKeys)[0]!;
   await writeFile(

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ApiError, StorageApiClient } from '@monorepo/api-client';
 import { StorageFactory } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
+import { stagingKey } from '@monorepo/tenant-limits';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
@@ -170,11 +171,13 @@ function describeVisibility(storageType: 'local' | 's3'): void {
         ApiError,
       );
       expect(await storage.exists(intent.key)).toBe(false);
+      expect(await storage.exists(stagingKey(intent.id))).toBe(false);
       await expect(client.completeUpload(intent.id)).rejects.toMatchObject({
         code: 'E_VALIDATION',
       });
       if (storageType === 'local') {
-        // The single-use URL is spent by the refused attempt.
+        // A refused attempt spends nothing; the URL works once.
+        await client.sendUpload(intent, '12345');
         await expect(client.sendUpload(intent, '12345')).rejects.toMatchObject({ status: 401 });
       }
       // Bytes that are not what was announced are removed on completion.
@@ -206,8 +209,10 @@ function describeVisibility(storageType: 'local' | 's3'): void {
         size: 4,
       });
       await client.sendUpload(intent, 'left');
-      expect(await storage.exists(intent.key)).toBe(true);
-      for (const deadline = Date.now() + 30_000; await storage.exists(intent.key);) {
+      // Sent, not completed: the bytes wait in staging, and the file does not exist.
+      expect(await storage.exists(stagingKey(intent.id))).toBe(true);
+      expect(await storage.exists(intent.key)).toBe(false);
+      for (const deadline = Date.now() + 30_000; await storage.exists(stagingKey(intent.id));) {
         if (Date.now() > deadline) throw new Error('the janitor did not remove the expired upload');
         await new Promise((resolve) => setTimeout(resolve, 250));
       }

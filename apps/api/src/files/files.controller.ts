@@ -73,7 +73,7 @@ export class FilesController {
     let info: ObjectInfo;
     try {
       info = await this.#store(req, reservation);
-      await reservation.commit(info.size);
+      await reservation.commit(info.key, info.size);
     } catch (error) {
       await reservation.cancel().catch(() => {});
       throw error;
@@ -183,14 +183,16 @@ export class FilesController {
     return { key, visibility, ...(await this.urls.urlFor(key, visibility)) };
   }
 
+  /**
+   * Deletes one of your files. An upload's quota goes back by exactly what was counted for its key, once, however
+   * many deletes race (a key never counted, such as an upload never completed, gives back nothing).
+   */
   @Delete('*key')
   @HttpCode(204)
   async remove(@Req() req: AuthedRequest): Promise<void> {
     const key = this.#ownedKey(req);
-    const counted = key.startsWith(uploadPrefix(req.userId));
-    const info = counted ? await this.storage.stat(key).catch(() => undefined) : undefined;
     await this.storage.delete(key);
-    if (info) await this.limits.usage.removed(req.userId, info.size);
+    if (key.startsWith(uploadPrefix(req.userId))) await this.limits.usage.remove(req.userId, key);
   }
 
   /** The owned key a request's path names (`/v1/files/<key>`). */

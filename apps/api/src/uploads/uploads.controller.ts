@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { Controller, HttpCode, Inject, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
-import { sniffImageFormat } from '@monorepo/image-processor/contract';
+import {
+  Controller,
+  Delete,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import { isStorageError, uploadPrefix } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
+import { LimitExceededError, stagingKey } from '@monorepo/tenant-limits';
 import type { UploadIntent } from '@monorepo/tenant-limits';
 import { z } from 'zod';
 import type { ApiConfig } from '../api-config.js';
@@ -16,33 +26,49 @@ import { readJsonBody } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import { CDN_URLS, CONFIG, LIMITS, STORAGE } from '../tokens.js';
+import { IntentCompletion } from './intent-completion.js';
+import { normalizeMediaType } from './media-type.js';
 
 const intentSchema = z.strictObject({
   name: z.string().min(1).max(255),
   contentType: z
     .string()
-    .min(1)
     .max(255)
-    .regex(/^[\x21-\x7e]+(?:\/[\x21-\x7e]+)?(?:;[\x20-\x7e]*)?$/),
+    .transform((value, ctx) => {
+      const type = normalizeMediaType(value);
+      if (!type) ctx.addIssue({ code: 'custom', message: 'not a media type (type/subtype)' });
+      return type ?? z.NEVER;
+    }),
   size: z.number().int().min(0),
   visibility: z.enum(['public', 'private']).optional(),
 });
 const ID = /^[0-9a-f-]{36}$/;
+/** A presigned form may be honoured a little past its expiry by a store whose clock is behind ours. */
+const FORM_CLOCK_SLACK_MS = 5_000;
 
 /**
- * Direct uploads: a client announces a file, sends its bytes without passing them through the API process where
- * the backend allows (a presigned POST to the bucket, which checks key, type and size itself), or once through
- * a single-use URL (local storage), then completes it. Only a completed upload is the user's file; the janitor
- * removes what was uploaded for an intent that expired.
+ * Direct uploads: a client announces a file (reserving its size against the quota), sends its bytes to a staging
+ * key outside its folder — a presigned POST to the bucket, which checks key, type and size itself, or once
+ * through the API with a token (local storage) — then completes it. Only a completed upload is the user's file;
+ * see `IntentCompletion` and the intent states in `@monorepo/tenant-limits`.
  */
 @Controller('v1/uploads')
 export class UploadsController {
+  readonly #completion: IntentCompletion;
+
   constructor(
     @Inject(STORAGE) private readonly storage: StorageAdapter,
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(LIMITS) private readonly limits: ApiLimits,
     @Inject(CDN_URLS) private readonly urls: CdnUrls,
-  ) {}
+  ) {
+    this.#completion = new IntentCompletion(
+      storage,
+      limits.intents,
+      limits.usage,
+      config.API_REQUEST_TIMEOUT_MS + 60_000,
+    );
+  }
 
   /** `{ name, contentType, size, visibility? }` → where and how to send the bytes, until `expiresAt`. */
   @Post()
@@ -61,68 +87,109 @@ export class UploadsController {
         'E_TOO_LARGE',
         `Upload is larger than ${this.config.MAX_UPLOAD_BYTES} bytes`,
       );
-    const quota = this.limits.usage.quotaFor(req.userId);
-    const usage = await this.limits.usage.usage(req.userId);
-    if (usage.bytes + size > quota.bytes || usage.objects + 1 > quota.objects)
-      throw new ApiError('E_QUOTA_EXCEEDED', 'This upload would exceed your storage quota');
-    const ttl = this.config.API_UPLOAD_INTENT_TTL_S;
-    const created = await this.limits.intents.create({
-      user: req.userId,
-      key: `${uploadPrefix(req.userId)}${randomUUID()}/${sanitizeFilename(name)}`,
-      contentType,
-      size,
-      visibility: parsed.data.visibility ?? this.config.API_UPLOAD_VISIBILITY,
-      expiresAt: Date.now() + ttl * 1000,
-    });
-    if (!created)
-      throw new ApiError(
-        'E_TOO_MANY_UPLOADS',
-        `At most ${this.config.API_MAX_OPEN_UPLOADS} direct uploads may be open per key`,
-        { 'retry-after': '60' },
-      );
-    const { intent, token } = created;
-    let upload: Record<string, unknown>;
-    if (this.storage.capabilities.directUploads && this.storage.createUploadPost) {
-      const post = await this.storage.createUploadPost(intent.key, {
+    const direct = Boolean(
+      this.storage.capabilities.directUploads && this.storage.createUploadPost,
+    );
+    const id = randomUUID();
+    const expiresAt = Date.now() + this.config.API_UPLOAD_INTENT_TTL_S * 1000;
+    const created = await this.limits.intents
+      .create({
+        id,
+        user: req.userId,
+        key: `${uploadPrefix(req.userId)}${id}/${sanitizeFilename(name)}`,
         contentType,
         size,
-        expiresIn: ttl,
+        visibility: parsed.data.visibility ?? this.config.API_UPLOAD_VISIBILITY,
+        expiresAt,
+        ...(direct ? { formExpiresAt: expiresAt + FORM_CLOCK_SLACK_MS } : {}),
+      })
+      .catch((error: unknown) => {
+        if (error instanceof LimitExceededError && error.code === 'E_TOO_MANY_UPLOADS')
+          throw new ApiError(error.code, error.message, { 'retry-after': '60' });
+        throw error;
       });
-      upload = { method: 'POST', url: post.url, fields: post.fields, fileField: 'file' };
-    } else {
-      const base =
-        this.config.API_PUBLIC_URL ?? `${new URL(this.storage.getPublicUrl('x')).origin}/api`;
-      upload = {
-        method: 'PUT',
-        url: `${base.replace(/\/+$/, '')}/v1/uploads/${intent.id}/body?token=${token}`,
-        headers: { 'content-type': contentType },
+    const { intent, token } = created;
+    try {
+      return {
+        id: intent.id,
+        key: intent.key,
+        expiresAt: new Date(intent.expiresAt).toISOString(),
+        upload: await this.#target(intent, token),
       };
+    } catch (error) {
+      // No form or URL was handed out: nothing can have been sent, so the reservation goes at once.
+      await this.limits.intents
+        .abort(intent.user, intent.id)
+        .then(() => this.limits.intents.release(intent.user, intent.id))
+        .catch(() => undefined);
+      throw error;
     }
+  }
+
+  /** Where the bytes go: a presigned POST pinning the staging key, type and size; else a PUT to this API. */
+  async #target(intent: UploadIntent, token: string): Promise<Record<string, unknown>> {
+    if (intent.formExpiresAt !== undefined) {
+      // The form expires no later than the intent (whole seconds, rounded down).
+      const post = await this.storage.createUploadPost!(stagingKey(intent.id), {
+        contentType: intent.contentType,
+        size: intent.size,
+        expiresIn: Math.max(1, Math.floor((intent.expiresAt - Date.now()) / 1000)),
+      });
+      return { method: 'POST', url: post.url, fields: post.fields, fileField: 'file' };
+    }
+    const base =
+      this.config.API_PUBLIC_URL ?? `${new URL(this.storage.getPublicUrl('x')).origin}/api`;
     return {
-      id: intent.id,
-      key: intent.key,
-      expiresAt: new Date(intent.expiresAt).toISOString(),
-      upload,
+      method: 'PUT',
+      url: `${base.replace(/\/+$/, '')}/v1/uploads/${intent.id}/body?token=${token}`,
+      headers: { 'content-type': intent.contentType },
     };
   }
 
   /**
-   * The bytes of an intent on backends without presigned uploads: no API key, a single-use token instead; exactly
-   * the announced type and size, streamed to storage.
+   * The bytes of an intent on backends without presigned uploads: no API key, its token instead (compared and
+   * spent in one step, given back if the send fails); exactly the announced type and size, streamed to the
+   * staging key while holding an upload slot, and cut off when the intent expires.
    */
   @Put(':id/body')
   @HttpCode(204)
   async body(@Req() req: AuthedRequest, @Param('id') id: string): Promise<void> {
-    const intent = ID.test(id) ? await this.limits.intents.get(id) : undefined;
-    if (!intent) throw notFound();
-    const token = req.query.token;
-    if (typeof token !== 'string' || !(await this.limits.intents.spendToken(id, token)))
-      throw new ApiError('E_UNAUTHORIZED', 'This upload URL is not valid (it works once)');
-    if (req.headers['content-type'] !== intent.contentType)
+    const user = ID.test(id) ? await this.limits.intents.ownerOf(id) : undefined;
+    const intent = user ? await this.limits.intents.get(user, id) : undefined;
+    if (!user || !intent) throw notFound();
+    // Checked before the token: a refused request changes nothing.
+    if (normalizeMediaType(req.headers['content-type']) !== intent.contentType)
       throw new ApiError('E_UNSUPPORTED_MEDIA_TYPE', `Send Content-Type: ${intent.contentType}`);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared !== intent.size)
       throw new ApiError('E_VALIDATION', `The upload must be exactly ${intent.size} bytes`);
+    const token = typeof req.query.token === 'string' ? req.query.token : '';
+    const started = await this.limits.intents.startSending(user, id, token);
+    if (!started.ok) {
+      if (started.reason === 'bad-token')
+        throw new ApiError('E_UNAUTHORIZED', 'This upload URL is not valid (it works once)');
+      if (started.reason === 'busy')
+        throw new ApiError(
+          'E_TOO_MANY_UPLOADS',
+          `At most ${this.limits.usage.maxConcurrentUploads} uploads at a time per key; wait for one to finish`,
+          { 'retry-after': '1' },
+        );
+      throw notFound();
+    }
+    try {
+      await this.#receive(req, intent);
+    } catch (error) {
+      await this.limits.intents.endSending(user, id, started.slot, false).catch(() => undefined);
+      throw error;
+    }
+    if (!(await this.limits.intents.endSending(user, id, started.slot, true))) {
+      // It expired or was aborted while the bytes came in: they are nobody's.
+      await this.storage.delete(stagingKey(id));
+      throw notFound('This upload expired or was cancelled while its bytes were sent');
+    }
+  }
+
+  async #receive(req: AuthedRequest, intent: UploadIntent): Promise<void> {
     let seen = 0;
     const exact = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -132,57 +199,45 @@ export class UploadsController {
         else done(null, chunk);
       },
     });
+    const controller = new AbortController();
+    const expiry = setTimeout(
+      () => controller.abort(notFound('The upload expired while its bytes were sent')),
+      Math.max(0, intent.expiresAt - Date.now()),
+    );
+    const onClose = () => {
+      if (!req.readableEnded)
+        controller.abort(new ApiError('E_CLIENT_GONE', 'The client went away'));
+    };
+    req.once('close', onClose);
     req.pipe(exact);
     try {
-      await this.storage.upload(intent.key, exact, intent.contentType, {
+      await this.storage.upload(stagingKey(intent.id), exact, intent.contentType, {
         contentLength: intent.size,
         visibility: 'private',
         metadata: { owner: intent.user },
+        signal: controller.signal,
       });
     } catch (error) {
       req.unpipe(exact);
       if (isStorageError(error, 'EINVAL'))
         throw new ApiError('E_VALIDATION', `The upload must be exactly ${intent.size} bytes`);
       throw error;
+    } finally {
+      clearTimeout(expiry);
+      req.off('close', onClose);
     }
   }
 
   /**
-   * Makes an uploaded intent one of your files: it must exist with exactly the announced size and, for
-   * images, bytes of the announced type, and fit your quota; otherwise it is removed.
+   * Makes a sent upload one of your files: exactly the announced size, for images bytes of the announced type
+   * (its reservation becomes the counted object); otherwise the bytes are removed.
    */
   @Post(':id/complete')
   @HttpCode(201)
   @UseGuards(ApiKeyGuard, RateLimitGuard)
   async complete(@Req() req: AuthedRequest, @Param('id') id: string): Promise<unknown> {
-    const intent = ID.test(id) ? await this.limits.intents.get(id) : undefined;
-    if (!intent || intent.user !== req.userId) throw notFound();
-    const info = await this.storage.stat(intent.key).catch((error: unknown) => {
-      if (isStorageError(error, 'ENOENT'))
-        throw new ApiError('E_VALIDATION', 'Nothing was uploaded for this intent yet');
-      throw error;
-    });
-    if (info.size !== intent.size)
-      await this.#refuse(
-        intent,
-        `The upload has ${info.size} bytes, not the ${intent.size} announced`,
-      );
-    if (intent.contentType.startsWith('image/')) {
-      const head = await this.#head(intent.key);
-      const format = await sniffImageFormat(head).catch(() => undefined);
-      if (format?.mime !== intent.contentType.split(';')[0]!.trim())
-        await this.#refuse(intent, `The upload is not ${intent.contentType}`);
-    }
-    const reservation = await this.limits.usage
-      .begin(req.userId, info.size)
-      .catch(async (error) => {
-        await this.storage.delete(intent.key);
-        await this.limits.intents.close(intent);
-        throw error;
-      });
-    await reservation.commit(info.size);
-    await this.storage.setVisibility(intent.key, intent.visibility);
-    await this.limits.intents.close(intent);
+    if (!ID.test(id)) throw notFound();
+    const { intent, info } = await this.#completion.complete(req.userId, id);
     return {
       key: intent.key,
       ...(await this.urls.urlFor(intent.key, intent.visibility)),
@@ -193,19 +248,23 @@ export class UploadsController {
     };
   }
 
-  async #refuse(intent: UploadIntent, message: string): Promise<never> {
-    await this.storage.delete(intent.key);
-    await this.limits.intents.close(intent);
-    throw new ApiError('E_VALIDATION', `${message}; it was removed`);
+  /** Gives up an upload not yet completed: whatever was sent goes, and its reservation is released. */
+  @Delete(':id')
+  @HttpCode(204)
+  @UseGuards(ApiKeyGuard, RateLimitGuard)
+  async abort(@Req() req: AuthedRequest, @Param('id') id: string): Promise<void> {
+    if (!ID.test(id) || !(await this.#abort(req.userId, id)))
+      throw notFound('No such upload in progress (completed, expired, or not yours)');
   }
 
-  async #head(key: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of (await this.storage.downloadStream(key, {
-      start: 0,
-      end: 64 * 1024 - 1,
-    })) as AsyncIterable<Buffer>)
-      chunks.push(chunk);
-    return Buffer.concat(chunks);
+  async #abort(user: string, id: string): Promise<boolean> {
+    const aborted = await this.limits.intents.abort(user, id);
+    if (!aborted) return false;
+    // A presigned form still works until it expires: the janitor removes what it wrote, then releases.
+    if (!aborted.form) {
+      await this.storage.delete(stagingKey(id));
+      await this.limits.intents.release(user, id);
+    }
+    return true;
   }
 }

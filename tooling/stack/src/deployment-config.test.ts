@@ -107,7 +107,9 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(local.stdout).toContain('40-cdn-signing.sh');
     for (const volume of ['uploads', 'generated', 'processed', 'derived', 'incoming'])
       expect(local.stdout).toContain(`name: monorepo_storage_${volume}`);
-    expect(local.stdout).toContain('STORAGE_LOCAL_FOLDERS: uploads,generated,processed,derived,incoming');
+    expect(local.stdout).toContain(
+      'STORAGE_LOCAL_FOLDERS: uploads,generated,processed,derived,incoming',
+    );
     // The imaging service is built from its own Dockerfile and reached by nginx at imaging:3002.
     expect(local.stdout).toContain('imaging.Dockerfile');
     expect(local.stdout).toMatch(/IMAGING_ACCEL_REDIRECT: \/__imaging/);

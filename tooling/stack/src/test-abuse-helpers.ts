@@ -72,11 +72,25 @@ export async function abortedUpload(
       ),
     },
   });
+  // An early answer (a refusal while an earlier upload still holds its slot) ends the body: stop writing.
+  let answered = false;
+  const ended = new Promise<void>((resolve) => {
+    req.once('response', (res) => {
+      answered = true;
+      res.resume();
+      resolve();
+    });
+    req.once('close', () => {
+      answered = true;
+      resolve();
+    });
+  });
   req.on('error', () => {});
   req.write(head);
   const chunk = randomBytes(256 * 1024);
-  for (let written = 0; written < sent; written += chunk.length) {
-    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve));
+  for (let written = 0; written < sent && !answered; written += chunk.length) {
+    if (!req.write(chunk))
+      await Promise.race([new Promise((resolve) => req.once('drain', resolve)), ended]);
   }
   await sleep(300); // let the bytes reach storage
   req.destroy();

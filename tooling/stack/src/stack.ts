@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3StorageAdapter, parseCdnSigningKeys } from '@monorepo/storage';
 import { initStorage } from '@monorepo/storage-cli';
-import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/dev-servers';
+import { freePort, startRedis, startS3Server } from '@monorepo/dev-servers';
 import type { RedisTestServer, S3TestServer } from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
 import { renderNginxConfig, renderSigningInclude } from './render-nginx-config.js';
@@ -145,9 +145,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if ((options.storageType ?? 'local') === 's3') {
       let s3 = options.s3;
       if (!s3) {
-        const server: S3TestServer = rgwAvailable()
-          ? await startRgw({ buckets: ['storage'] })
-          : await startS3rver({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
+        const server: S3TestServer = await startS3Server({
+          buckets: ['storage'],
+          directory: path.join(dataDir, 's3'),
+        });
         started.push(server);
         s3 = {
           endpoint: server.endpoint,

@@ -21,7 +21,8 @@ export interface StackOptions {
   redisUrl?: string;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
-   * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing.
+   * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing
+   * (outside CI).
    */
   s3?: {
     endpoint: string;
@@ -45,6 +46,8 @@ export interface StackOptions {
   corsOrigins?: readonly string[];
   /** Extra environment for the API and the workers. */
   env?: NodeJS.ProcessEnv;
+  /** A command the workers run under, e.g. `privateHosts(…).prefix` from `@monorepo/dev-servers`. */
+  workerPrefix?: readonly string[];
   /** Echo service output to this process's stdout. */
   echo?: boolean;
 }
@@ -245,16 +248,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const index = workerIndex++;
       const port =
         index === 0 && options.workerHttpPort ? options.workerHttpPort : await freePort();
-      const worker = new ManagedProcess(
-        `worker-${index}`,
+      const [command, ...args] = [
+        ...(options.workerPrefix ?? []),
         process.execPath,
-        [path.join(root, 'apps', 'worker', 'dist', 'main.js')],
-        {
-          env: { ...serviceEnv, WORKER_HTTP_PORT: String(port), MALLOC_ARENA_MAX: '2' },
-          logFile: path.join(logDir, `worker-${index}.log`),
-          echo: options.echo,
-        },
-      );
+        path.join(root, 'apps', 'worker', 'dist', 'main.js'),
+      ];
+      const worker = new ManagedProcess(`worker-${index}`, command!, args, {
+        env: { ...serviceEnv, WORKER_HTTP_PORT: String(port), MALLOC_ARENA_MAX: '2' },
+        logFile: path.join(logDir, `worker-${index}.log`),
+        echo: options.echo,
+      });
       started.push(worker);
       workers.push(worker);
       workerUrls.push(`http://127.0.0.1:${port}`);

@@ -163,12 +163,12 @@ export class FaultProxy {
     );
     let cut = false;
     const forward = (chunk: Buffer) => {
-      const { forward: data, cutAfter } = scanner.scan(chunk);
-      if (cutAfter === undefined) return void upstream.write(chunk);
+      const scanned = scanner.scan(chunk);
+      if (!scanned.cut) return void upstream.write(chunk);
       cut = true;
       client.pause();
-      upstream.write(data, () => {
-        this.cuts.push({ requestLine: this.requests.at(-1) ?? '', bodyBytes: cutAfter });
+      upstream.write(scanned.forward, () => {
+        this.cuts.push(scanned.cut!);
         upstream.destroy();
         client.resetAndDestroy();
       });

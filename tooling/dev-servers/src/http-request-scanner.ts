@@ -2,8 +2,8 @@
 export interface ScanResult {
   /** The bytes to pass on: the whole chunk, or its start when a cut is due. */
   forward: Buffer;
-  /** Set when the current request is to be cut once `forward` has gone out: its body bytes sent by then. */
-  cutAfter?: number;
+  /** Set when the current request is to be cut once `forward` has gone out: its line and body bytes sent by then. */
+  cut?: { requestLine: string; bodyBytes: number };
 }
 
 /**
@@ -25,6 +25,7 @@ export class HttpRequestScanner {
   #bodyLeft = 0;
   #bodySent = 0;
   #cutAt: number | undefined;
+  #requestLine = '';
   #lost = false;
 
   constructor(
@@ -42,7 +43,10 @@ export class HttpRequestScanner {
       const n = Math.min(this.#bodyLeft, chunk.length - offset);
       if (this.#cutAt !== undefined && this.#bodySent + n >= this.#cutAt) {
         const take = this.#cutAt - this.#bodySent;
-        return { forward: chunk.subarray(0, offset + take), cutAfter: this.#cutAt };
+        return {
+          forward: chunk.subarray(0, offset + take),
+          cut: { requestLine: this.#requestLine, bodyBytes: this.#cutAt },
+        };
       }
       this.#bodySent += n;
       this.#bodyLeft -= n;
@@ -63,7 +67,7 @@ export class HttpRequestScanner {
     const consumed = end + HEAD_END.length - this.#head.length;
     const lines = pending.subarray(0, end).toString('latin1').split('\r\n');
     this.#head = Buffer.alloc(0);
-    const requestLine = lines[0] ?? '';
+    const requestLine = (this.#requestLine = lines[0] ?? '');
     const header = (name: string) =>
       lines
         .slice(1)

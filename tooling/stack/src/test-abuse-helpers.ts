@@ -73,10 +73,20 @@ export async function abortedUpload(
     },
   });
   req.on('error', () => {});
+  // An answer before the cut (a refusal) ends the upload: fail at once rather than wait for a drain that never comes.
+  const answered = new Promise<never>((_, reject) =>
+    req.once('response', (res) => {
+      res.resume();
+      req.destroy();
+      reject(new Error(`the ${kind} upload was answered ${res.statusCode} before it was cut`));
+    }),
+  );
+  answered.catch(() => {});
   req.write(head);
   const chunk = randomBytes(256 * 1024);
   for (let written = 0; written < sent; written += chunk.length) {
-    if (!req.write(chunk)) await new Promise((resolve) => req.once('drain', resolve));
+    if (!req.write(chunk))
+      await Promise.race([new Promise((resolve) => req.once('drain', resolve)), answered]);
   }
   await sleep(300); // let the bytes reach storage
   req.destroy();

@@ -1,11 +1,19 @@
-// Sums every package's vitest JSON report into one closing line: "Tests: N passed, N failed, N skipped".
+// Sums every package's vitest JSON report into one closing line: "Tests: N passed, N failed, N skipped", after
+// the skips grouped by the reason their tests recorded (meta.skip from @monorepo/test-utils: `capability` for what
+// a target cannot do by design, `prerequisite` for what this machine lacks). Exits non-zero on any failure, on a
+// file that failed outside its tests, and, under CI=true, on any prerequisite skip.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const ci = ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const brokenFiles = [];
+/** kind → reason → test names */
+const skips = new Map();
+
 for (const group of ['packages', 'apps', 'tooling']) {
   for (const name of readdirSync(path.join(root, group))) {
     const file = path.join(root, group, name, 'test-results.json');
@@ -14,7 +22,46 @@ for (const group of ['packages', 'apps', 'tooling']) {
     passed += report.numPassedTests ?? 0;
     failed += report.numFailedTests ?? 0;
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    for (const result of report.testResults ?? []) {
+      const where = path.relative(root, result.name);
+      if (result.status === 'failed' && result.message)
+        brokenFiles.push(`${where}: ${result.message}`);
+      for (const test of result.assertionResults ?? []) {
+        if (!['skipped', 'pending', 'todo'].includes(test.status)) continue;
+        const { kind, reason } = test.meta?.skip ?? {
+          kind: test.status === 'todo' ? 'todo' : 'unlabelled',
+          reason: where,
+        };
+        if (!skips.has(kind)) skips.set(kind, new Map());
+        const reasons = skips.get(kind);
+        if (!reasons.has(reason)) reasons.set(reason, []);
+        reasons.get(reason).push(`${where} › ${test.fullName}`);
+      }
+    }
   }
 }
+
+if (skips.size > 0) {
+  console.log('Skipped, by reason:');
+  for (const kind of ['prerequisite', 'capability', 'unlabelled', 'todo']) {
+    const reasons = skips.get(kind);
+    if (!reasons) continue;
+    const count = [...reasons.values()].reduce((sum, tests) => sum + tests.length, 0);
+    console.log(`  ${kind} (${count})`);
+    for (const [reason, tests] of [...reasons].sort((a, b) => b[1].length - a[1].length)) {
+      console.log(`    ${tests.length} × ${reason}`);
+      // Prerequisite and unlabelled skips are named (the first few): they may hide a broken setup.
+      if (kind === 'capability') continue;
+      for (const test of tests.slice(0, 5)) console.log(`        ${test}`);
+      if (tests.length > 5) console.log(`        … and ${tests.length - 5} more`);
+    }
+  }
+}
+for (const broken of brokenFiles) console.log(`Failed outside its tests: ${broken}`);
+const missing = [...(skips.get('prerequisite')?.values() ?? [])].flat().length;
+if (ci && missing > 0)
+  console.log(
+    `CI=true: ${missing} tests skipped for a missing prerequisite; make setup should provide it`,
+  );
 console.log(`Tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+process.exit(failed > 0 || passed === 0 || brokenFiles.length > 0 || (ci && missing > 0) ? 1 : 0);

@@ -1,5 +1,6 @@
 // Shared vitest settings: tests beside the code, generous timeouts for real servers, and a JSON report per
-// package that tooling/scripts/test-summary.mjs adds up.
+// package that tooling/scripts/test-summary.mjs adds up (each test's `meta.skip`, set by @monorepo/test-utils'
+// skipForCapability and needs, tells it why a test was skipped).
 import { defineConfig } from 'vitest/config';
 
 export const config = defineConfig({

@@ -45,10 +45,15 @@ describe('API keys', () => {
       /placeholder.*make api-key/,
     );
     expect(() => parseApiKeys(`${'a'.repeat(40)}:u`)).toThrow(/placeholder/);
-    try {
-      parseApiKeys('secret-key-value-123:bad/user');
-    } catch (error) {
-      expect(String(error)).not.toContain('secret-key-value-123');
+    // A refused entry never echoes its key, whichever rule it breaks.
+    const secret = 'secret-key-value-0123456789-abcdefghij';
+    for (const [entry, rule] of [
+      [`${secret}:bad/user`, /userId/],
+      [`${secret.slice(0, 20)}:user`, /32-256/],
+      [`change-me-${secret}:user`, /placeholder/],
+    ] as const) {
+      expect(() => parseApiKeys(entry)).toThrow(rule);
+      expect(() => parseApiKeys(entry)).not.toThrow(secret.slice(0, 20));
     }
   });
 });

@@ -57,18 +57,31 @@ describe('StorageApiClient', () => {
   });
 
   it('throws the API code, and retries a 429 after Retry-After', async () => {
+    const answeredAt: number[] = [];
+    const timed =
+      (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) =>
+      (req: http.IncomingMessage, res: http.ServerResponse) => {
+        answeredAt.push(performance.now());
+        handler(req, res);
+      };
     script.set('POST /api/v1/images', [
-      json(
-        429,
-        { error: { code: 'E_RATE_LIMITED', message: 'slow down' } },
-        { 'retry-after': '0' },
+      timed(
+        json(
+          429,
+          { error: { code: 'E_RATE_LIMITED', message: 'slow down' } },
+          { 'retry-after': '1' },
+        ),
       ),
-      json(202, { jobId: 'img_1', status: 'queued' }),
+      timed(json(202, { jobId: 'img_1', status: 'queued' })),
     ]);
     expect(await client().submitImageJob({ tool: 'sora', sourceKey: 'uploads/u/a.jpg' })).toEqual({
       jobId: 'img_1',
       status: 'queued',
     });
+    // The retry waited the second it was told to (its own back-off would be 100 ms).
+    expect(answeredAt).toHaveLength(2);
+    expect(answeredAt[1]! - answeredAt[0]!).toBeGreaterThanOrEqual(990); // timers may round down by a ms
+    expect(answeredAt[1]! - answeredAt[0]!).toBeLessThan(2_000);
     script.set('POST /api/v1/images', [
       json(503, { error: { code: 'E_UNAVAILABLE', message: 'queue down' } }),
       json(202, { jobId: 'img_2', status: 'queued' }),

@@ -166,13 +166,15 @@ describe('sourceUrl fetching is SSRF-safe', () => {
     expect(server.hits.slice(before)).toEqual(['/to-private']);
   });
 
-  it('stops after 3 redirects', async () => {
+  it('follows 3 redirects and refuses the 4th: the source is asked 4 times', async () => {
+    const before = server.hits.length;
     await expect(
       processor({ allowPrivateNetworks: true }).processImage(job(server.url('/loop'))),
     ).rejects.toMatchObject({
       code: 'E_SOURCE_FETCH',
       message: expect.stringContaining('redirects'),
     });
+    expect(server.hits.slice(before)).toEqual(['/loop', '/loop', '/loop', '/loop']);
   });
 
   it('reports a 4xx answer as E_SOURCE_REFUSED (permanent), and 5xx, 408 and 429 as E_SOURCE_FETCH (retryable)', async () => {

@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
-import { canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
+import { needs } from '@monorepo/test-utils';
+import { ROOT_HINT, canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
 
-const mountable = canMountTmpfs();
+const tmpfs = needs('mounting tmpfs (root)', canMountTmpfs(), ROOT_HINT);
 
-describe.skipIf(!mountable)('local adapter on a full or read-only disk', () => {
+describe('local adapter on a full or read-only disk', tmpfs, () => {
   let mountPoint: string;
   beforeEach(async () => {
     mountPoint = await mkdtemp(path.join(os.tmpdir(), 'small-disk-'));

@@ -1,7 +1,24 @@
+import { existsSync, watch } from 'node:fs';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allFiles, useTempRoot } from './test-helpers.js';
+
+/** Resolves when `file` is gone, woken by its directory's change events; rejects if that takes over 5 s. */
+function removal(file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      watcher.close();
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve();
+    };
+    const watcher = watch(path.dirname(file), () => {
+      if (!existsSync(file)) done();
+    });
+    const timer = setTimeout(() => done(new Error(`${file} was not removed within 5 s`)), 5_000);
+  });
+}
 
 describe('local adapter on-disk layout', () => {
   const temp = useTempRoot();
@@ -76,8 +93,9 @@ describe('local adapter on-disk layout', () => {
     await writeFile(fresh, 'in progress');
     const old = new Date(Date.now() - 3_600_000);
     await utimes(stale, old, old);
+    const staleRemoved = removal(stale);
     expect((await storage.list('t/')).items.map((i) => i.key)).toEqual(['t/keep.txt']);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await staleRemoved; // the listing removes it in the background
     expect((await readdir(path.join(temp.root(), 't'))).sort()).toEqual([
       '.~tmp\\cafebabe',
       'keep.txt',

@@ -4,12 +4,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
-import { allFiles, canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
+import { needs } from '@monorepo/test-utils';
+import { ROOT_HINT, allFiles, canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
 
 const FOLDERS = ['uploads', 'generated', 'processed'];
 
 // The compose layout: one storage root on the container's own layer, each top-level folder a volume of its own.
-describe.skipIf(!canMountTmpfs())('local adapter over three volumes (real tmpfs mounts)', () => {
+const tmpfs = needs('mounting tmpfs (root)', canMountTmpfs(), ROOT_HINT);
+
+describe('local adapter over three volumes (real tmpfs mounts)', tmpfs, () => {
   let root: string;
   beforeEach(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'three-volumes-'));

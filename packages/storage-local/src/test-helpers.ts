@@ -43,6 +43,9 @@ export async function allFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** How to provide what the tmpfs tests need. */
+export const ROOT_HINT = 'run the tests as root, as CI does';
+
 /** Whether this process may mount a tmpfs (root, as in CI and the dev machines here): real separate filesystems. */
 export function canMountTmpfs(): boolean {
   if (process.getuid?.() !== 0) return false;

@@ -1,11 +1,18 @@
-import net from 'node:net';
 import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
-import { FaultProxy } from '@monorepo/dev-servers';
+import { FaultProxy, startUnansweredPort } from '@monorepo/dev-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
 import { useS3Target } from './test-target.js';
 
 const target = useS3Target();
+
+/** The messages of an error and of every cause below it, one per line. */
+function causes(error: unknown): string {
+  const messages: string[] = [];
+  for (let e = error as Error | undefined; e; e = e.cause as Error | undefined)
+    messages.push(e.message);
+  return messages.join('\n');
+}
 
 describe('S3 adapter against network faults (real SDK, real HTTP)', () => {
   let proxy: FaultProxy;
@@ -59,24 +66,30 @@ describe('S3 adapter against network faults (real SDK, real HTTP)', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('fails within the connect budget on an unroutable handshake', async () => {
-    // A listener whose accept backlog is full never completes new handshakes in time.
-    const server = net.createServer(() => {});
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as net.AddressInfo).port;
+  it('fails within connectionTimeoutMs per attempt when the SYN is never answered', async () => {
+    // A port whose handshake never completes: a listener with a full accept queue drops every SYN.
+    const silent = await startUnansweredPort();
     try {
       const storage = new S3StorageAdapter(
         target.config({
-          endpoint: `http://127.0.0.1:${port}`,
+          endpoint: silent.url,
           maxAttempts: 2,
-          socketTimeoutMs: 300,
+          connectionTimeoutMs: 300,
+          // Only the connect timeout can end this early: the other limits are far away.
+          socketTimeoutMs: 30_000,
+          operationTimeoutMs: 30_000,
         }),
       );
       const started = Date.now();
-      await expect(storage.stat('x')).rejects.toMatchObject({ code: 'EUNAVAILABLE' });
-      expect(Date.now() - started).toBeLessThan(5_000);
+      const error = await storage.stat('x').catch((e: unknown) => e);
+      const elapsed = Date.now() - started;
+      expect(error).toMatchObject({ code: 'EUNAVAILABLE' });
+      expect(causes(error)).toMatch(/did not establish a connection .* timeout of 300 ms/);
+      expect((error as Error).cause).toMatchObject({ $metadata: { attempts: 2 } });
+      expect(elapsed).toBeGreaterThanOrEqual(2 * 300); // both attempts waited for their connect
+      expect(elapsed).toBeLessThan(3_000);
     } finally {
-      server.close();
+      await silent.stop();
     }
   });
 

@@ -46,6 +46,17 @@ describe('S3StorageAdapter with injected faults', () => {
     return { mock, storage: new S3StorageAdapter(config(extra), { client: mock }) };
   };
 
+  it('counts its prefix toward the 1024-byte key limit, refusing a longer key before any request', async () => {
+    const { mock, storage } = setup({ prefix: 'tenant-a/' });
+    const fits = `${'k'.repeat(255)}/${'k'.repeat(255)}/${'k'.repeat(255)}/${'k'.repeat(247)}`;
+    expect(Buffer.byteLength(fits)).toBe(1024 - 'tenant-a/'.length);
+    await storage.upload(fits, 'x', 'text/plain');
+    const calls = mock.calls.length;
+    const error = await storage.upload(`${fits}k`, 'x', 'text/plain').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'EINVAL', message: expect.stringContaining('1015 bytes') });
+    expect(mock.calls.length).toBe(calls);
+  });
+
   it('fills pages and loses nothing when the store answers short or empty truncated pages', async () => {
     const { mock, storage } = setup();
     const keys = Array.from({ length: 30 }, (_, i) => `short/${String(i).padStart(2, '0')}`);

@@ -14,7 +14,10 @@ export interface S3StorageConfig {
     sessionToken?: string;
     /** Path-style addressing; defaults to `true` when `endpoint` is set (MinIO and most compatibles need it). */
     forcePathStyle?: boolean;
-    /** Key prefix inside the bucket that this adapter treats as its root (e.g. `tenant-a/`). */
+    /**
+     * Key prefix inside the bucket that this adapter treats as its root (e.g. `tenant-a/`). It counts toward
+     * S3's 1024-byte key limit: keys are then at most `1024 − prefix bytes` long (longer ones are `EINVAL`).
+     */
     prefix?: string;
     /**
      * Total attempts per request, including the first (default 5): enough to ride out a dead pooled

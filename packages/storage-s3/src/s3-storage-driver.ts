@@ -13,6 +13,8 @@ import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl as presign } from '@aws-sdk/s3-request-presigner';
 import {
   ConfigError,
+  InvalidKeyError,
+  MAX_KEY_BYTES,
   StorageError,
   bodyToBuffer,
   defaultVisibility,
@@ -118,6 +120,16 @@ export class S3StorageDriver implements StorageDriver {
       bucket: config.s3.bucket,
       prefix,
     };
+  }
+
+  /** S3 limits the whole key, prefix included, to 1024 bytes: keys under a prefix have that much less room. */
+  checkKey(key: string, operation: StorageOperation, prefix: boolean): void {
+    const room = MAX_KEY_BYTES - Buffer.byteLength(this.#place.prefix);
+    if (!prefix && Buffer.byteLength(key) > room)
+      throw new InvalidKeyError(
+        `Key ${JSON.stringify(key)} is longer than the ${room} bytes S3 leaves under the prefix ${JSON.stringify(this.#place.prefix)} (${MAX_KEY_BYTES} bytes in all)`,
+        { key, operation, backend: BACKEND },
+      );
   }
 
   async upload(

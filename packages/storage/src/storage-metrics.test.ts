@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -103,25 +103,40 @@ describe.each(backends)('the front layer in front of %s', (backend, config, clie
     expect(await storage.exists('escape')).toBe(false);
   });
 
-  it('turns anything a backend throws into a StorageError', async () => {
-    const failing = client();
-    if (!failing) {
-      // The local backend: a body stream that fails mid-way is the caller's error and passes through unchanged.
-      const broke = new Error('source broke');
-      const body = new Readable({
-        read() {
-          this.destroy(broke);
-        },
-      });
-      await expect(storage.upload('m/broken.bin', body, 'application/octet-stream')).rejects.toBe(
-        broke,
-      );
-      return;
+  it('turns anything a backend throws into a StorageError, counted by its code', async () => {
+    let wrapped: StorageAdapter;
+    if (backend === 'local') {
+      // A file too large for one buffer (sparse, so it takes no space): Node's own read throws a RangeError
+      // (ERR_FS_FILE_TOO_LARGE), not an fs error with an errno.
+      await mkdir(path.join(dir, 'm'), { recursive: true });
+      await writeFile(path.join(dir, 'm', 'huge.bin'), '');
+      await truncate(path.join(dir, 'm', 'huge.bin'), 3 * 1024 ** 3);
+      wrapped = storage;
+    } else {
+      const failing = client()!;
+      failing.failNext('GetObject', { error: new TypeError('socket exploded') });
+      wrapped = StorageFactory.createAdapter(config(), { s3Client: failing, monitoring });
     }
-    failing.failNext('GetObject', { error: new TypeError('socket exploded') });
-    const wrapped = StorageFactory.createAdapter(config(), { s3Client: failing, monitoring });
-    const error = await wrapped.download('m/a.bin').catch((e: unknown) => e);
+    const key = backend === 'local' ? 'm/huge.bin' : 'm/a.bin';
+    const error = await wrapped.download(key).catch((e: unknown) => e);
     expect(isStorageError(error)).toBe(true);
-    expect(error).toMatchObject({ code: 'EIO', operation: 'download', backend: 's3' });
+    expect(error).toMatchObject({ code: 'EIO', operation: 'download', backend });
+    expect(
+      monitoring.count('storage_errors_total', { backend, operation: 'download', code: 'EIO' }),
+    ).toBe(1);
+    await rm(path.join(dir, 'm', 'huge.bin'), { force: true });
+  });
+
+  it('passes the error of a failing body stream on unchanged (the caller’s, not the backend’s)', async () => {
+    const broke = new Error('source broke');
+    const body = new Readable({
+      read() {
+        this.destroy(broke);
+      },
+    });
+    await expect(storage.upload('m/broken.bin', body, 'application/octet-stream')).rejects.toBe(
+      broke,
+    );
+    expect(await storage.exists('m/broken.bin')).toBe(false);
   });
 });

@@ -14,3 +14,5 @@ export type {
 } from './contract/contract-context.js';
 export { MockS3Client } from './mock-s3-client.js';
 export type { MockS3Call, MockS3ErrorSpec, MockS3Fault } from './mock-s3-client.js';
+export { isCi, needs, skipForCapability } from './skips.js';
+export type { SkipReason } from './skips.js';

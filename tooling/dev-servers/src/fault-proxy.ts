@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { HttpRequestScanner } from './http-request-scanner.js';
 
 /** What happens to one new connection through a {@link FaultProxy}. */
 export type ConnectionFault =
@@ -9,18 +10,43 @@ export type ConnectionFault =
   /** Accept and never answer. */
   | { type: 'blackhole' };
 
+/** What happens to one request (whatever connection carries it) through a {@link FaultProxy}. */
+export interface RequestFault {
+  /** The requests it applies to, tested against the request line (`PUT /bucket/key?partNumber=1&… HTTP/1.1`). */
+  match: RegExp;
+  /**
+   * Forward the head and this many bytes of the body (fewer than its `Content-Length`; requests with a shorter
+   * body are passed on untouched), wait until they are written to the server, then close the server side and
+   * reset the client side: the request dies mid-body, as when the client's machine or network fails.
+   */
+  cutBodyAfter: number;
+}
+
+/** A request that a {@link RequestFault} cut: its request line and the body bytes the server received. */
+export interface CutRequest {
+  requestLine: string;
+  bodyBytes: number;
+}
+
 /**
  * A TCP proxy on a loopback port in front of `target`, for testing clients
- * against network faults: per-connection faults, added latency, and stopping
- * or restarting the upstream path.
+ * against network faults: per-connection faults, requests cut mid-body, added
+ * latency, and stopping or restarting the upstream path. It follows the
+ * HTTP/1.1 requests clients send (`Content-Length` bodies), so it can say what
+ * reached the server.
  */
 export class FaultProxy {
   /** Connections accepted so far. */
   connections = 0;
   /** Extra delay (ms) before forwarding each chunk upstream. */
   latencyMs = 0;
+  /** The request line of every request forwarded to the server, in order. */
+  readonly requests: string[] = [];
+  /** The requests cut by a {@link RequestFault}, in order. */
+  readonly cuts: CutRequest[] = [];
   readonly #target: { host: string; port: number };
   readonly #faults: ConnectionFault[] = [];
+  readonly #requestFaults: RequestFault[] = [];
   readonly #sockets = new Set<net.Socket>();
   readonly #clients = new Set<net.Socket>();
   readonly #poisoned = new WeakSet<net.Socket>();
@@ -43,6 +69,12 @@ export class FaultProxy {
   /** Applies `fault` to each of the next `times` connections. */
   failNext(times: number, fault: ConnectionFault): this {
     for (let i = 0; i < times; i++) this.#faults.push(fault);
+    return this;
+  }
+
+  /** Applies `fault` to each of the next `times` requests it matches, on whatever connection they come. */
+  failRequests(times: number, fault: RequestFault): this {
+    for (let i = 0; i < times; i++) this.#requestFaults.push(fault);
     return this;
   }
 
@@ -75,6 +107,15 @@ export class FaultProxy {
     const server = this.#server;
     this.#server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The cut for a request, if a queued {@link RequestFault} matches it (which is then used up). */
+  #takeRequestFault(requestLine: string, bodyBytes: number): number | undefined {
+    const index = this.#requestFaults.findIndex(
+      (fault) => fault.match.test(requestLine) && fault.cutBodyAfter < bodyBytes,
+    );
+    if (index < 0) return undefined;
+    return this.#requestFaults.splice(index, 1)[0]!.cutBodyAfter;
   }
 
   #track(socket: net.Socket): void {
@@ -116,7 +157,24 @@ export class FaultProxy {
       }
       client.write(chunk);
     });
+    const scanner = new HttpRequestScanner(
+      (line) => this.requests.push(line),
+      (line, bodyBytes) => this.#takeRequestFault(line, bodyBytes),
+    );
+    let cut = false;
+    const forward = (chunk: Buffer) => {
+      const scanned = scanner.scan(chunk);
+      if (!scanned.cut) return void upstream.write(chunk);
+      cut = true;
+      client.pause();
+      upstream.write(scanned.forward, () => {
+        this.cuts.push(scanned.cut!);
+        upstream.destroy();
+        client.resetAndDestroy();
+      });
+    };
     client.on('data', (chunk: Buffer) => {
+      if (cut) return;
       if (this.#poisoned.has(client)) {
         client.resetAndDestroy();
         upstream.destroy();
@@ -125,11 +183,11 @@ export class FaultProxy {
       if (this.latencyMs > 0) {
         client.pause();
         setTimeout(() => {
-          upstream.write(chunk);
-          client.resume();
+          forward(chunk);
+          if (!cut) client.resume();
         }, this.latencyMs);
       } else {
-        upstream.write(chunk);
+        forward(chunk);
       }
     });
     upstream.on('end', () => client.end());

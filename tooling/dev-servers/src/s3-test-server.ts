@@ -77,13 +77,32 @@ export async function startS3rver(
 }
 
 /**
+ * A fresh radosgw ({@link startRgw}) where Ceph is installed, else the s3rver stand-in ({@link startS3rver};
+ * `directory` applies only to it). Under CI (`CI=true`) there is no stand-in: a machine set up by `make setup`
+ * has radosgw, so its absence is an error, not a quiet fallback to a server that checks less.
+ *
+ * @throws {Error} under CI when radosgw is not installed.
+ */
+export async function startS3Server(
+  options: { buckets?: string[]; directory?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<S3TestServer> {
+  if (rgwAvailable()) return startRgw({ buckets: options.buckets });
+  if (['true', '1'].includes((env.CI ?? '').toLowerCase()))
+    throw new Error(
+      'radosgw is not installed, and CI=true allows no fallback to the s3rver stand-in: run make setup (Debian: ceph-mon ceph-osd radosgw ceph-common)',
+    );
+  return startS3rver(options);
+}
+
+/**
  * The S3 server integration tests run against: the one named by
  * `S3_ENDPOINT` (+ `S3_BUCKET`, `S3_REGION`, `S3_ACCESS_KEY_ID`,
- * `S3_SECRET_ACCESS_KEY`), e.g. a real MinIO; else a fresh radosgw
- * ({@link startRgw}) where Ceph is installed; else the s3rver stand-in.
+ * `S3_SECRET_ACCESS_KEY`), e.g. a real MinIO; else {@link startS3Server}
+ * (radosgw, or the s3rver stand-in outside CI).
  */
 export async function s3TestTarget(env: NodeJS.ProcessEnv = process.env): Promise<S3TestServer> {
-  if (!env.S3_ENDPOINT) return rgwAvailable() ? startRgw() : startS3rver();
+  if (!env.S3_ENDPOINT) return startS3Server({}, env);
   return {
     endpoint: env.S3_ENDPOINT,
     region: env.S3_REGION ?? 'us-east-1',

@@ -1,6 +1,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { needs } from '@monorepo/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
@@ -8,8 +9,9 @@ import type { Stack } from './stack.js';
 const KEY = 'first-run-key-0123456789abcdefghij';
 
 // A checkout cloned by root into /root/project: nginx workers (nobody) cannot enter a 0700 home.
-describe.skipIf(process.getuid?.() !== 0)(
+describe(
   'first run from a private home directory, as root',
+  needs('root', process.getuid?.() === 0, 'run the tests as root, as CI does'),
   () => {
     let home: string;
     let stack: Stack;

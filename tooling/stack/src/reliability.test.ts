@@ -79,33 +79,54 @@ afterAll(async () => {
 });
 
 describe('reliability on the real stack', () => {
-  it('Redis crash and restart (AOF): API answers 503 meanwhile, every job completes exactly once', async () => {
-    const source = await upload(image, 'redis.jpg');
-    const jobIds = await Promise.all(Array.from({ length: 10 }, () => submit(source)));
-    await stack.redis!.stop('SIGKILL');
-    const downAt = Date.now();
-    await expect(submit(source)).rejects.toMatchObject({ status: 503, code: 'E_UNAVAILABLE' });
-    expect((await fetch(`${stack.apiUrl}/readyz`)).status).toBe(503);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await stack.redis!.start();
-    let recoveredAt = 0;
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-      if ((await fetch(`${stack.apiUrl}/readyz`)).status === 200) {
-        recoveredAt = Date.now();
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(recoveredAt).toBeGreaterThan(0);
-    figures['redis outage: API ready again after restart (ms)'] = recoveredAt - downAt - 1500;
-    for (const jobId of jobIds) {
-      const done = await waitDone(jobId);
-      expect(done.status, jobId).toBe('completed');
-      expect((await keysUnder(`processed/dall-e/user-r/${jobId}/`)).sort()).toEqual(
-        done.result!.variants.map((v) => v.key).sort(),
+  it('Redis crash and restart (AOF): API answers 503 meanwhile, every job runs exactly once', async () => {
+    // Each job fetches a source URL of its own, so the source server's hits count the runs of each job (a job
+    // run twice writes the same keys again, so its outputs alone could not tell).
+    const hits = new Map<string, number>();
+    const sources = http.createServer((req, res) => {
+      hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
+      res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': String(image.length) });
+      res.end(image);
+    });
+    await new Promise<void>((resolve) => sources.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://localhost:${(sources.address() as AddressInfo).port}`;
+      const paths = Array.from({ length: 10 }, (_, i) => `/source-${i}.jpg`);
+      const jobIds = await Promise.all(
+        paths.map(
+          async (source) =>
+            (await client.submitImageJob({ tool: 'dall-e', sourceUrl: `${base}${source}` })).jobId,
+        ),
       );
+      const uploaded = await upload(image, 'redis.jpg');
+      await stack.redis!.stop('SIGKILL');
+      const downAt = Date.now();
+      await expect(submit(uploaded)).rejects.toMatchObject({ status: 503, code: 'E_UNAVAILABLE' });
+      expect((await fetch(`${stack.apiUrl}/readyz`)).status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await stack.redis!.start();
+      let recoveredAt = 0;
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+        if ((await fetch(`${stack.apiUrl}/readyz`)).status === 200) {
+          recoveredAt = Date.now();
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(recoveredAt).toBeGreaterThan(0);
+      figures['redis outage: API ready again after restart (ms)'] = recoveredAt - downAt - 1500;
+      for (const jobId of jobIds) {
+        const done = await waitDone(jobId);
+        expect(done.status, jobId).toBe('completed');
+        expect((await keysUnder(`processed/dall-e/user-r/${jobId}/`)).sort()).toEqual(
+          done.result!.variants.map((v) => v.key).sort(),
+        );
+      }
+      expect(Object.fromEntries(hits)).toEqual(Object.fromEntries(paths.map((p) => [p, 1])));
+      expect(await submit(uploaded)).toMatch(/^img_/);
+    } finally {
+      sources.close();
     }
-    expect(await submit(source)).toMatch(/^img_/);
   }, 180_000);
 
   it('SIGTERM mid-job: the worker finishes the active job before exiting', async () => {

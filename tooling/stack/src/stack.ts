@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3StorageAdapter, parseCdnSigningKeys } from '@monorepo/storage';
 import { initStorage } from '@monorepo/storage-cli';
-import { freePort, rgwAvailable, startRedis, startRgw, startS3rver } from '@monorepo/dev-servers';
+import { freePort, startRedis, startS3Server } from '@monorepo/dev-servers';
 import type { RedisTestServer, S3TestServer } from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
 import {
@@ -25,7 +25,8 @@ export interface StackOptions {
   redisUrl?: string;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
-   * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing.
+   * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing
+   * (outside CI).
    */
   s3?: {
     endpoint: string;
@@ -53,6 +54,8 @@ export interface StackOptions {
   corsOrigins?: readonly string[];
   /** Extra environment for the API and the workers. */
   env?: NodeJS.ProcessEnv;
+  /** A command the workers run under, e.g. `privateHosts(…).prefix` from `@monorepo/dev-servers`. */
+  workerPrefix?: readonly string[];
   /** Echo service output to this process's stdout. */
   echo?: boolean;
 }
@@ -158,9 +161,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if ((options.storageType ?? 'local') === 's3') {
       let s3 = options.s3;
       if (!s3) {
-        const server: S3TestServer = rgwAvailable()
-          ? await startRgw({ buckets: ['storage'] })
-          : await startS3rver({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
+        const server: S3TestServer = await startS3Server({
+          buckets: ['storage'],
+          directory: path.join(dataDir, 's3'),
+        });
         started.push(server);
         s3 = {
           endpoint: server.endpoint,
@@ -267,16 +271,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       const index = workerIndex++;
       const port =
         index === 0 && options.workerHttpPort ? options.workerHttpPort : await freePort();
-      const worker = new ManagedProcess(
-        `worker-${index}`,
+      const [command, ...args] = [
+        ...(options.workerPrefix ?? []),
         process.execPath,
-        [path.join(root, 'apps', 'worker', 'dist', 'main.js')],
-        {
-          env: { ...serviceEnv, WORKER_HTTP_PORT: String(port), MALLOC_ARENA_MAX: '2' },
-          logFile: path.join(logDir, `worker-${index}.log`),
-          echo: options.echo,
-        },
-      );
+        path.join(root, 'apps', 'worker', 'dist', 'main.js'),
+      ];
+      const worker = new ManagedProcess(`worker-${index}`, command!, args, {
+        env: { ...serviceEnv, WORKER_HTTP_PORT: String(port), MALLOC_ARENA_MAX: '2' },
+        logFile: path.join(logDir, `worker-${index}.log`),
+        echo: options.echo,
+      });
       started.push(worker);
       workers.push(worker);
       workerUrls.push(`http://127.0.0.1:${port}`);

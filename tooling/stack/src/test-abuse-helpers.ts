@@ -72,25 +72,21 @@ export async function abortedUpload(
       ),
     },
   });
-  // An early answer (a refusal while an earlier upload still holds its slot) ends the body: stop writing.
-  let answered = false;
-  const ended = new Promise<void>((resolve) => {
-    req.once('response', (res) => {
-      answered = true;
-      res.resume();
-      resolve();
-    });
-    req.once('close', () => {
-      answered = true;
-      resolve();
-    });
-  });
   req.on('error', () => {});
+  // An answer before the cut (a refusal) ends the upload: fail at once rather than wait for a drain that never comes.
+  const answered = new Promise<never>((_, reject) =>
+    req.once('response', (res) => {
+      res.resume();
+      req.destroy();
+      reject(new Error(`the ${kind} upload was answered ${res.statusCode} before it was cut`));
+    }),
+  );
+  answered.catch(() => {});
   req.write(head);
   const chunk = randomBytes(256 * 1024);
-  for (let written = 0; written < sent && !answered; written += chunk.length) {
+  for (let written = 0; written < sent; written += chunk.length) {
     if (!req.write(chunk))
-      await Promise.race([new Promise((resolve) => req.once('drain', resolve)), ended]);
+      await Promise.race([new Promise((resolve) => req.once('drain', resolve)), answered]);
   }
   await sleep(300); // let the bytes reach storage
   req.destroy();

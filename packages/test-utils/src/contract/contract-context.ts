@@ -28,7 +28,7 @@ export type ContractFactory = () => ContractTarget | Promise<ContractTarget>;
  * `capabilities`).
  */
 export interface ContractOptions {
-  /** Fetch signed URLs over HTTP (a server that serves them); otherwise only their shape is checked. */
+  /** The target serves signed URLs over HTTP (a real server); without it the signed-URL tests skip. */
   fetchSignedUrls?: boolean;
   /** The server behind the adapter overwrites in place (the s3rver stand-in), though S3 itself never tears. */
   serverTearsOverwrites?: boolean;

@@ -1,5 +1,6 @@
 import { compareKeys } from '@monorepo/storage-core';
 import { describe, expect, it } from 'vitest';
+import { skipForCapability } from '../skips.js';
 import { INVALID_KEYS, WEIRD_KEYS } from '../contract-fixtures.js';
 import { expectCode, expectCodeSync, keysOf } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
@@ -79,14 +80,16 @@ export function keySuite(t: ContractContext): void {
     });
 
     it('refuses a key that is also a directory, with EINVAL (documented capability)', async (ctx) => {
-      if (!t.storage.capabilities.keyPrefixConflicts) return ctx.skip();
+      if (!t.storage.capabilities.keyPrefixConflicts)
+        return skipForCapability(ctx, 'a key and keys below it coexist (no keyPrefixConflicts)');
       await t.storage.upload('conflict/a/b', 'x', 'text/plain');
       await expectCode(t.storage.upload('conflict/a', 'y', 'text/plain'), 'EINVAL');
       expect(await keysOf(t.storage)).toEqual(['conflict/a/b']);
     });
 
     it('stores a key and keys below it side by side', async (ctx) => {
-      if (t.storage.capabilities.keyPrefixConflicts) return ctx.skip();
+      if (t.storage.capabilities.keyPrefixConflicts)
+        return skipForCapability(ctx, 'a key cannot also be a directory (keyPrefixConflicts)');
       await t.storage.upload('conflict/a/b', 'x', 'text/plain');
       await t.storage.upload('conflict/a', 'y', 'text/plain');
       expect(await keysOf(t.storage)).toEqual(['conflict/a', 'conflict/a/b']);

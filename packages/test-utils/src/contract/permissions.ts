@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { skipForCapability } from '../skips.js';
 import { expectCode, keysOf } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
 
@@ -6,7 +7,8 @@ import type { ContractContext } from './contract-context.js';
 export function permissionSuite(t: ContractContext): void {
   describe('permissions', () => {
     it('reports a refused read as EACCES, never as a missing object', async (ctx) => {
-      if (!t.withoutPermission) return ctx.skip();
+      if (!t.withoutPermission)
+        return skipForCapability(ctx, 'the target cannot refuse access (withoutPermission)');
       await t.storage.upload('perm/a.txt', 'secret', 'text/plain');
       await t.withoutPermission(async (denied) => {
         await expectCode(denied.exists('perm/a.txt'), 'EACCES');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { skipForCapability } from '../skips.js';
 import { pseudoRandomStream, sha256 } from '../contract-fixtures.js';
 import { expectCode, keysOf } from './contract-context.js';
 import type { ContractContext } from './contract-context.js';
@@ -34,7 +35,7 @@ export function writeSuite(t: ContractContext): void {
 
     it('never tears content under concurrent writers', async (ctx) => {
       if (!t.storage.capabilities.atomicOverwrite || t.options.serverTearsOverwrites)
-        return ctx.skip();
+        return skipForCapability(ctx, 'overwrites are not atomic on this target');
       const versions = Array.from({ length: 6 }, (_, i) =>
         Buffer.alloc(256 * 1024 + i * 1000, 65 + i),
       );

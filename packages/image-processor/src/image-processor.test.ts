@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Monitoring, StorageAdapter } from '@monorepo/storage-core';
+import { StorageError, type Monitoring, type StorageAdapter } from '@monorepo/storage-core';
 import { LocalStorageAdapter } from '@monorepo/storage-local';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -265,24 +265,30 @@ describe('ImageProcessor on hostile or broken input', () => {
     ).rejects.toMatchObject({ code: 'E_NOT_FOUND', permanent: true });
   });
 
-  it('removes what it wrote when storing a variant fails, and reports E_STORAGE', async () => {
-    await storage.upload('uploads/u/s.jpg', await photoJpeg(500, 400), 'image/jpeg');
-    const flaky = new Proxy(storage, {
+  /** The storage, with uploads of the `high-quality` variant failing with `failure`. */
+  const failingVariantUploads = (failure: Error) =>
+    new Proxy(storage, {
       get: (target, prop) => {
         if (prop === 'upload') {
           return (key: string, ...rest: unknown[]) =>
             key.includes('high-quality')
-              ? Promise.reject(Object.assign(new Error('disk on fire'), { code: 'EIO' }))
+              ? Promise.reject(failure)
               : (target.upload as (...a: unknown[]) => Promise<string>).call(target, key, ...rest);
         }
         const value = Reflect.get(target, prop, target);
         return typeof value === 'function' ? value.bind(target) : value;
       },
     }) as StorageAdapter;
-    const error = await new ImageProcessor(flaky)
+
+  it.each([
+    ['a storage failure', new StorageError('EIO', 'disk on fire'), 'E_STORAGE'],
+    ['anything unexpected', new TypeError('a bug'), 'E_INTERNAL'],
+  ])('removes what it wrote when storing a variant fails (%s), and reports %s', async (_, failure, code) => {
+    await storage.upload('uploads/u/s.jpg', await photoJpeg(500, 400), 'image/jpeg');
+    const error = await new ImageProcessor(failingVariantUploads(failure))
       .processImage({ id: 'j', tool: ImageTool.SORA, userId: 'u', sourceKey: 'uploads/u/s.jpg' })
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'E_STORAGE', permanent: false });
+    expect(error).toMatchObject({ code, permanent: false, cause: failure });
     expect(await keys('processed/')).toEqual([]);
   });
 

@@ -330,7 +330,7 @@ export class ImageProcessor {
       });
     }
     return new ImageProcessingError(
-      'E_STORAGE',
+      'E_INTERNAL',
       `Image job failed: ${(error as Error)?.message ?? String(error)}`,
       { cause: error },
     );

@@ -31,6 +31,8 @@ export type ImageErrorCode = PlatformCodes<
   | 'E_TIMEOUT'
   /** Reading or writing storage failed (usually transient). */
   | 'E_STORAGE'
+  /** Anything unexpected (a bug, a missing tool such as ffmpeg): the detail is in the worker's log only. */
+  | 'E_INTERNAL'
 >;
 
 const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
@@ -49,9 +51,8 @@ const PERMANENT: ReadonlySet<ImageErrorCode> = new Set<ImageErrorCode>([
 /**
  * What a client is told about each failure code: fixed, generic text. The detail kept with the job (host
  * names, ports, DNS and socket errors) stays in the worker's logs, so a caller cannot map internal networks.
- * `E_INTERNAL` stands for anything unexpected.
  */
-export const FAILURE_MESSAGES: Readonly<Record<ImageErrorCode | 'E_INTERNAL', string>> = {
+export const FAILURE_MESSAGES: Readonly<Record<ImageErrorCode, string>> = {
   E_INVALID_JOB: 'The job is malformed',
   E_UNSUPPORTED_FORMAT: 'The source is not a supported image or video',
   E_SOURCE_TOO_LARGE: 'The source is larger than allowed',

@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { StorageError } from '@monorepo/storage-core';
-import type { S3Place } from './s3-bucket.js';
+import type { S3Place } from './s3-place.js';
 import { mapS3Error } from './s3-errors.js';
 import { listEvery } from './s3-listing.js';
 

@@ -9,16 +9,9 @@ import {
   PutBucketPolicyCommand,
 } from '@aws-sdk/client-s3';
 import { StorageError } from '@monorepo/storage-core';
-import type { S3ClientLike } from './s3-client-like.js';
+import type { S3Place } from './s3-place.js';
 import { mapS3Error } from './s3-errors.js';
 import { VISIBILITY_TAG } from './s3-visibility.js';
-
-/** A bucket and the key prefix an adapter works under. */
-export interface S3Place {
-  client: S3ClientLike;
-  bucket: string;
-  prefix: string;
-}
 
 /** Creates the bucket when it does not exist. Returns `true` when it was created. */
 export async function ensureBucket({ client, bucket }: S3Place): Promise<boolean> {

@@ -2,7 +2,7 @@ import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { StorageError, contentTypeFromKey } from '@monorepo/storage-core';
 import type { DriverPage, ObjectInfo, StorageOperation } from '@monorepo/storage-core';
-import type { S3Place } from './s3-bucket.js';
+import type { S3Place } from './s3-place.js';
 import { mapS3Error } from './s3-errors.js';
 
 const HEAD_CONCURRENCY = 16;

@@ -53,7 +53,7 @@ import {
   setCorsOrigins,
   setPublicRead,
 } from './s3-bucket.js';
-import type { S3Place } from './s3-bucket.js';
+import type { S3Place } from './s3-place.js';
 import { bucketUrl, buildS3Client } from './s3-client-factory.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';

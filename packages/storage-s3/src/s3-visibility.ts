@@ -1,6 +1,6 @@
 import { GetObjectTaggingCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
 import type { Visibility } from '@monorepo/storage-core';
-import type { S3Place } from './s3-bucket.js';
+import type { S3Place } from './s3-place.js';
 import { mapS3Error } from './s3-errors.js';
 
 /** The object tag that holds an object's visibility (`public` or `private`). */

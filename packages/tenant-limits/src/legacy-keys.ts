@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { UsageLedger } from './usage-ledger.js';
+import type { LedgerAccess } from './ledger-access.js';
 
 // The key layout before per-user hash tags (tenant-limits 0.1): `<prefix>:usage:<user>` (bytes, objects),
 // `<prefix>:uploads:<user>` (leases), `<prefix>:intent:<id>` (JSON), `<prefix>:intent-token:<id>`,
@@ -18,7 +18,7 @@ async function scanKeys(redis: Redis, match: string): Promise<string[]> {
  * rebuilds them from a listing; until then a delete of an older object subtracts nothing (usage stays high, never
  * low).
  */
-export async function migrateLegacyUsage(ledger: UsageLedger): Promise<number> {
+export async function migrateLegacyUsage(ledger: LedgerAccess): Promise<number> {
   const { redis, prefix } = ledger;
   let migrated = 0;
   const head = `${prefix}:usage:`;

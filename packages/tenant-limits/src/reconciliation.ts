@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { tenantKeys } from './tenant-keys.js';
-import type { UsageLedger } from './usage-ledger.js';
+import type { LedgerAccess } from './ledger-access.js';
 
 /** What one user's reconciliation changed. */
 export interface ReconcileResult {
@@ -22,20 +22,20 @@ const TTL_MS = 60 * 60 * 1000;
  * keeping an upload in flight. Users first seen in the listing are registered and reconciled by the next run.
  */
 export class Reconciliation {
-  readonly #ledger: UsageLedger;
+  readonly #ledger: LedgerAccess;
   readonly #token: string;
   readonly #users: ReadonlySet<string>;
   readonly #unknown = new Set<string>();
   readonly #pending = new Map<string, Array<string | number>>();
 
-  private constructor(ledger: UsageLedger, token: string, users: ReadonlySet<string>) {
+  private constructor(ledger: LedgerAccess, token: string, users: ReadonlySet<string>) {
     this.#ledger = ledger;
     this.#token = token;
     this.#users = users;
   }
 
   /** @internal Journals every known user's changes from now on. */
-  static async begin(ledger: UsageLedger): Promise<Reconciliation> {
+  static async begin(ledger: LedgerAccess): Promise<Reconciliation> {
     const token = randomUUID();
     const users = new Set(await ledger.users());
     for (const user of users)

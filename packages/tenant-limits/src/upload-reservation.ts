@@ -1,15 +1,15 @@
-import type { UsageLedger } from './usage-ledger.js';
+import type { LedgerAccess } from './ledger-access.js';
 
 /** One upload's hold on its user's quota and upload slots. Settle it exactly once: `commit` or `cancel`. */
 export class UploadReservation {
-  readonly #ledger: UsageLedger;
+  readonly #ledger: LedgerAccess;
   readonly #user: string;
   readonly #id: string;
   readonly #lapsesAt: number;
   #reserved: number;
   #settled = false;
 
-  constructor(ledger: UsageLedger, user: string, id: string, reserved: number, lapsesAt: number) {
+  constructor(ledger: LedgerAccess, user: string, id: string, reserved: number, lapsesAt: number) {
     this.#ledger = ledger;
     this.#user = user;
     this.#id = id;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { LedgerAccess } from './ledger-access.js';
 import { migrateLegacyUsage } from './legacy-keys.js';
 import { LimitExceededError } from './limit-exceeded-error.js';
 import type { Quota } from './quota.js';
@@ -48,7 +49,7 @@ export interface UsageLedgerOptions {
  * (`UploadIntents`). Every change is one Lua script on the user's keys, which share one hash slot.
  * Reconciliation from a listing works while uploads are in flight (see {@link beginReconcile}).
  */
-export class UsageLedger {
+export class UsageLedger implements LedgerAccess {
   /** Redis key prefix of every tenant key. */
   readonly prefix: string;
   /** Concurrent uploads per user. */

@@ -13,6 +13,7 @@ export type {
   ContractTarget,
 } from './contract/contract-context.js';
 export { MockS3Client } from './mock-s3-client.js';
-export type { MockS3Call, MockS3ErrorSpec, MockS3Fault } from './mock-s3-client.js';
+export type { MockS3Call, MockS3Fault } from './mock-s3-client.js';
+export type { MockS3ErrorSpec } from './mock-s3/mock-s3-store.js';
 export { isCi, needs, skipForCapability } from './skips.js';
 export type { SkipReason } from './skips.js';

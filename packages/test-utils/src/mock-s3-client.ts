@@ -10,17 +10,8 @@ import {
   s3Error,
   sdkStream,
 } from './mock-s3/mock-s3-store.js';
-import type { Handler, Input, StoredObject } from './mock-s3/mock-s3-store.js';
+import type { Handler, Input, MockS3ErrorSpec, StoredObject } from './mock-s3/mock-s3-store.js';
 import { MockMultipartUploads } from './mock-s3/multipart.js';
-
-/** An error shaped like the AWS SDK's service exceptions. */
-export interface MockS3ErrorSpec {
-  /** SDK error name / S3 error code, e.g. `'SlowDown'`, `'AccessDenied'`. */
-  name: string;
-  /** HTTP status (default 500). */
-  status?: number;
-  message?: string;
-}
 
 /** A fault to inject into the next calls of a command. */
 export interface MockS3Fault {

@@ -8,6 +8,6 @@ export type { PrivateHosts } from './private-hosts.js';
 export { rgwAvailable, startRgw } from './rgw-test-server.js';
 export type { RgwOptions } from './rgw-test-server.js';
 export { s3ConfigFor, s3TestTarget, startS3Server, startS3rver } from './s3-test-server.js';
-export type { S3TestServer } from './s3-test-server.js';
+export type { S3TestServer } from './s3-test-server-handle.js';
 export { startUnansweredPort } from './unanswered-port.js';
 export type { UnansweredPort } from './unanswered-port.js';

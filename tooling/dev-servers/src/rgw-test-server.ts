@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from './free-port.js';
-import type { S3TestServer } from './s3-test-server.js';
+import type { S3TestServer } from './s3-test-server-handle.js';
 
 const run = promisify(execFile);
 const BINARIES = [

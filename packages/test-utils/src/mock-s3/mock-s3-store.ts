@@ -1,6 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { MockS3ErrorSpec } from '../mock-s3-client.js';
 
 /** One stored object of the mock. */
 export interface StoredObject {
@@ -25,6 +24,15 @@ export type Input = Record<string, unknown>;
 export type Handler = (input: Input) => Promise<Record<string, unknown>>;
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+/** An error shaped like the AWS SDK's service exceptions. */
+export interface MockS3ErrorSpec {
+  /** SDK error name / S3 error code, e.g. `'SlowDown'`, `'AccessDenied'`. */
+  name: string;
+  /** HTTP status (default 500). */
+  status?: number;
+  message?: string;
+}
 
 /** An error shaped like the SDK's service exceptions. */
 export function s3Error(spec: MockS3ErrorSpec): Error {

@@ -283,14 +283,17 @@ describe('ImageProcessor on hostile or broken input', () => {
   it.each([
     ['a storage failure', new StorageError('EIO', 'disk on fire'), 'E_STORAGE'],
     ['anything unexpected', new TypeError('a bug'), 'E_INTERNAL'],
-  ])('removes what it wrote when storing a variant fails (%s), and reports %s', async (_, failure, code) => {
-    await storage.upload('uploads/u/s.jpg', await photoJpeg(500, 400), 'image/jpeg');
-    const error = await new ImageProcessor(failingVariantUploads(failure))
-      .processImage({ id: 'j', tool: ImageTool.SORA, userId: 'u', sourceKey: 'uploads/u/s.jpg' })
-      .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code, permanent: false, cause: failure });
-    expect(await keys('processed/')).toEqual([]);
-  });
+  ])(
+    'removes what it wrote when storing a variant fails (%s), and reports %s',
+    async (_, failure, code) => {
+      await storage.upload('uploads/u/s.jpg', await photoJpeg(500, 400), 'image/jpeg');
+      const error = await new ImageProcessor(failingVariantUploads(failure))
+        .processImage({ id: 'j', tool: ImageTool.SORA, userId: 'u', sourceKey: 'uploads/u/s.jpg' })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code, permanent: false, cause: failure });
+      expect(await keys('processed/')).toEqual([]);
+    },
+  );
 
   it('stops and stores nothing when aborted', async () => {
     await storage.upload('uploads/u/a.jpg', await photoJpeg(500, 400), 'image/jpeg');

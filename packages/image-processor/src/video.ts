@@ -91,9 +91,13 @@ function run(
       if (stderr.length < STDERR_KEPT) stderr += chunk.toString('utf8').slice(0, STDERR_KEPT);
     });
     child.once('error', (error) => {
-      failure ??= new ImageProcessingError('E_INTERNAL', `Cannot run ${command}: ${error.message}`, {
-        cause: error,
-      });
+      failure ??= new ImageProcessingError(
+        'E_INTERNAL',
+        `Cannot run ${command}: ${error.message}`,
+        {
+          cause: error,
+        },
+      );
     });
     child.once('close', (code) => {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -53,6 +54,7 @@ interface SdkShapedError extends Error {
 
 interface RetryToken {
   getRetryCount(): number;
+  getRetryDelay(): number;
 }
 interface RetryStrategy {
   acquireInitialRetryToken(scope: string): Promise<RetryToken>;
@@ -116,6 +118,9 @@ function getOutput(
   };
 }
 
+/** S3 Express One Zone directory buckets (`name--zone--x-s3`): their endpoints and auth are the SDK's. */
+const EXPRESS_BUCKET = /--x-s3$/;
+
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
   signal.throwIfAborted();
@@ -128,19 +133,23 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 
 /**
  * A client that sends `PutObject` and `UploadPart` with an in-memory body, and `GetObject` (whole or a range), as
- * one signed request of its own — the SDK's own SigV4 signer, retry strategy (shared retry quota), connection pool,
- * credentials and clock offset, without the SDK's per-request middleware stack (~1.5 ms of CPU per request, 5× the
- * request itself; see docs/performance.md) — and every other command, or one with a field it does not know,
- * through the SDK unchanged. Errors have the SDK's shape (`name` = S3 error code, `$fault`, `$metadata`), so they
- * map and retry exactly as the SDK's do.
+ * one signed request of its own — the SDK's own SigV4 signer, retry strategy (shared retry quota, the SDK
+ * middleware's wait after each refreshed token, `Retry-After` as a hint), connection pool, credentials and clock
+ * offset, without the SDK's per-request middleware stack (~1 ms of CPU per request, twice the request itself;
+ * see docs/performance.md) — and every other command, or one with a field it does not know, through the SDK
+ * unchanged. Whatever the SDK would do differently goes through the SDK too: FIPS, dual-stack and accelerate
+ * endpoints, checksums on every request (`requestChecksumCalculation: WHEN_SUPPORTED`), region redirects, S3
+ * Express buckets, and any middleware added to the client after this was built. Errors have the SDK's shape
+ * (`name` = S3 error code, `$fault`, `$metadata`), so they map and retry exactly as the SDK's do.
  */
 export class DirectObjectClient implements S3ClientLike {
   readonly #sdk: S3Client;
   readonly #bucket: string;
   readonly #urlOf: (encodedKey: string) => string;
   readonly #signer: SignatureV4;
+  readonly #middleware: number;
   #retry: Promise<RetryStrategy> | undefined;
-  #plain: Promise<boolean> | undefined;
+  #plainSettings: Promise<boolean> | undefined;
 
   /**
    * @param sdk The client everything else goes through; its config supplies the signer's inputs and the pool.
@@ -159,21 +168,35 @@ export class DirectObjectClient implements S3ClientLike {
       uriEscapePath: false,
       applyChecksum: false,
     });
+    this.#middleware = sdk.middlewareStack.identify().length;
   }
 
   async send(command: unknown, options: { abortSignal?: AbortSignal } = {}): Promise<unknown> {
-    const request = (await this.#plainEndpoint()) ? this.#direct(command) : undefined;
+    const request = (await this.#plain()) ? this.#direct(command) : undefined;
     if (!request) return this.#sdk.send(command as PutObjectCommand, options);
     return this.#send(request, options.abortSignal);
   }
 
-  /** False when the SDK would pick another endpoint than the bucket URL (FIPS, dual-stack, accelerate). */
-  #plainEndpoint(): Promise<boolean> {
+  /** False when the SDK would send requests differently from a plain signed request to the bucket URL. */
+  async #plain(): Promise<boolean> {
     const { config } = this.#sdk;
-    this.#plain ??= Promise.all([config.useFipsEndpoint(), config.useDualstackEndpoint()]).then(
-      ([fips, dualStack]) => !fips && !dualStack && !config.useAccelerateEndpoint,
+    this.#plainSettings ??= Promise.all([
+      config.useFipsEndpoint(),
+      config.useDualstackEndpoint(),
+      config.requestChecksumCalculation(),
+    ]).then(
+      ([fips, dualStack, checksums]) =>
+        !fips &&
+        !dualStack &&
+        !config.useAccelerateEndpoint &&
+        !config.followRegionRedirects &&
+        checksums === 'WHEN_REQUIRED' &&
+        !EXPRESS_BUCKET.test(this.#bucket),
     );
-    return this.#plain;
+    return (
+      (await this.#plainSettings) &&
+      this.#sdk.middlewareStack.identify().length === this.#middleware
+    );
   }
 
   /** The request this client sends itself, or `undefined` for the SDK. */
@@ -253,6 +276,7 @@ export class DirectObjectClient implements S3ClientLike {
         if (signal?.aborted) throw error;
         this.#correctClock(failure);
         try {
+          // As the SDK's retry middleware: refresh the token (some strategies wait here), then wait its delay.
           token = await raceAbort(
             strategy.refreshRetryTokenForRetry(token, {
               error,
@@ -267,6 +291,8 @@ export class DirectObjectClient implements S3ClientLike {
             }),
             signal,
           );
+          const delay = token.getRetryDelay();
+          if (delay > 0) await sleep(delay, undefined, { signal });
         } catch (refused) {
           if (signal?.aborted) throw refused;
           failure.$metadata = { ...failure.$metadata, attempts };

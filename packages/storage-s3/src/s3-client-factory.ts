@@ -47,5 +47,6 @@ export function bucketUrl(config: S3StorageConfig, encodedFullKey: string): stri
     const url = new URL(endpoint);
     return `${url.protocol}//${bucket}.${url.host}/${encodedFullKey}`;
   }
-  return `https://${bucket}.s3.${region}.amazonaws.com/${encodedFullKey}`;
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://${bucket}.s3.${region}.${domain}/${encodedFullKey}`;
 }

@@ -9,7 +9,13 @@ import {
 import { FaultProxy, rgwAvailable } from '@monorepo/dev-servers';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
-import { leaveMultipart, leftovers, removeAll, useS3Target } from './test-target.js';
+import {
+  S3_REQUEST_PATHS,
+  leaveMultipart,
+  leftovers,
+  removeAll,
+  useS3Target,
+} from './test-target.js';
 
 // Runs against S3_ENDPOINT when set (e.g. `make test-s3 S3_ENDPOINT=http://localhost:9000`), else a fresh radosgw
 // (or the s3rver stand-in where Ceph is not installed).
@@ -17,32 +23,33 @@ const target = useS3Target();
 const real = Boolean(process.env.S3_ENDPOINT) || rgwAvailable();
 const serverName = process.env.S3_ENDPOINT ?? (real ? 'radosgw' : 's3rver');
 
-describeStorageAdapterContract(
-  `s3 over HTTP (${serverName})`,
-  () => {
-    const config = target.config();
-    const adapter = new S3StorageAdapter(config);
-    return {
-      adapter,
-      leaveIncomplete: () =>
-        leaveMultipart(adapter.client, config.s3.bucket, `${config.s3.prefix}sweep/partial.bin`),
-      // A real server checks signatures: the same keyspace with a wrong secret is refused.
-      ...(real
-        ? {
-            withoutPermission: (use) =>
-              use(
-                new S3StorageAdapter({
-                  ...config,
-                  s3: { ...config.s3, secretAccessKey: 'wrong-secret-0123456789' },
-                }),
-              ),
-          }
-        : {}),
-    };
-  },
-  // The s3rver stand-in overwrites files in place; real S3 servers replace objects atomically.
-  { fetchSignedUrls: true, serverTearsOverwrites: !real },
-);
+for (const [path, directRequests] of S3_REQUEST_PATHS)
+  describeStorageAdapterContract(
+    `s3 over HTTP (${serverName}, ${path})`,
+    () => {
+      const config = target.config({ directRequests });
+      const adapter = new S3StorageAdapter(config);
+      return {
+        adapter,
+        leaveIncomplete: () =>
+          leaveMultipart(adapter.client, config.s3.bucket, `${config.s3.prefix}sweep/partial.bin`),
+        // A real server checks signatures: the same keyspace with a wrong secret is refused.
+        ...(real
+          ? {
+              withoutPermission: (use) =>
+                use(
+                  new S3StorageAdapter({
+                    ...config,
+                    s3: { ...config.s3, secretAccessKey: 'wrong-secret-0123456789' },
+                  }),
+                ),
+            }
+          : {}),
+      };
+    },
+    // The s3rver stand-in overwrites files in place; real S3 servers replace objects atomically.
+    { fetchSignedUrls: true, serverTearsOverwrites: !real },
+  );
 
 const realServer = needs('radosgw or S3_ENDPOINT', real, 'make setup installs Ceph radosgw');
 

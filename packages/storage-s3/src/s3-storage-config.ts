@@ -47,5 +47,12 @@ export interface S3StorageConfig {
     multipartThreshold?: number;
     /** Parts uploaded in parallel per multipart upload (default 4). Memory per upload: `(queueSize + 1) × partSize`. */
     queueSize?: number;
+    /**
+     * With an `endpoint` (S3-compatible stores), puts, parts and gets go as one signed request of their own instead
+     * of through the SDK's middleware stack: the same requests, retries and errors at about half the CPU per
+     * request (default `true`; `S3_DIRECT_REQUESTS=false`). Without an `endpoint` (AWS itself) the SDK always sends
+     * them, as it alone resolves AWS endpoints (regions, FIPS, dual-stack, accelerate, S3 Express).
+     */
+    directRequests?: boolean;
   };
 }

@@ -109,12 +109,14 @@ export class S3StorageDriver implements StorageDriver {
     this.#singlePutMax = Math.max(partSize, config.s3.multipartThreshold ?? 16 * MiB);
     this.#queueSize = config.s3.queueSize ?? 4;
     this.client = client ?? buildS3Client(config);
-    // Our own client sends puts and gets direct; an injected one (a test double) sees every command.
-    const direct = client
-      ? this.client
-      : new DirectObjectClient(this.client as S3Client, config.s3.bucket, (encodedKey) =>
-          bucketUrl(config, encodedKey),
-        );
+    // Our own client sends puts and gets direct to an S3-compatible endpoint; an injected one (a test double)
+    // sees every command.
+    const direct =
+      client || !config.s3.endpoint || config.s3.directRequests === false
+        ? this.client
+        : new DirectObjectClient(this.client as S3Client, config.s3.bucket, (encodedKey) =>
+            bucketUrl(config, encodedKey),
+          );
     this.#place = {
       client: withOperationTimeout(direct, timeout),
       bucket: config.s3.bucket,

@@ -11,6 +11,12 @@ import { S3StorageAdapter } from './s3-storage-adapter.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
+/** The two ways puts and gets reach an S3-compatible server, each run through the same suites. */
+export const S3_REQUEST_PATHS = [
+  ['direct requests', true],
+  ['SDK requests', false],
+] as const;
+
 /** What a test file left under `prefix` on the server: objects and unfinished multipart uploads. */
 export async function leftovers(
   server: S3TestServer,

@@ -44,6 +44,7 @@ describe('loadStorageConfig', () => {
         S3_ACCESS_KEY_ID: 'xxx',
         S3_SECRET_ACCESS_KEY: 'yyy',
         S3_FORCE_PATH_STYLE: 'false',
+        S3_DIRECT_REQUESTS: 'false',
       }),
     ).toEqual({
       type: 's3',
@@ -55,6 +56,7 @@ describe('loadStorageConfig', () => {
         accessKeyId: 'xxx',
         secretAccessKey: 'yyy',
         forcePathStyle: false,
+        directRequests: false,
       },
     });
   });

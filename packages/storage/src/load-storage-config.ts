@@ -43,6 +43,7 @@ const s3Schema = z.object({
   S3_FORCE_PATH_STYLE: flag.optional(),
   S3_MAX_ATTEMPTS: positiveInt.max(20, { error: 'must be at most 20' }).optional(),
   S3_OPERATION_TIMEOUT_MS: positiveInt.optional(),
+  S3_DIRECT_REQUESTS: flag.optional(),
 });
 
 /** The environment variables this module reads. */
@@ -60,6 +61,7 @@ export const STORAGE_ENV_VARS = [
   'S3_FORCE_PATH_STYLE',
   'S3_MAX_ATTEMPTS',
   'S3_OPERATION_TIMEOUT_MS',
+  'S3_DIRECT_REQUESTS',
 ] as const;
 
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -77,8 +79,9 @@ function pick(env: NodeJS.ProcessEnv): Record<string, string> {
  * `STORAGE_LOCAL_PATH`, `STORAGE_LOCAL_FOLDERS` (only keys under these top-level folders, e.g.
  * `uploads,generated,processed`), `STORAGE_LOCAL_REQUIRE_MOUNTS` (each folder must be a mounted volume),
  * `S3_ENDPOINT`, `S3_REGION` (default `us-east-1`), `S3_BUCKET`, `S3_ACCESS_KEY_ID`,
- * `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`, `S3_MAX_ATTEMPTS` (default 5) and
- * `S3_OPERATION_TIMEOUT_MS` (default 60000: the most one S3 request, retries included, may take).
+ * `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`, `S3_MAX_ATTEMPTS` (default 5),
+ * `S3_OPERATION_TIMEOUT_MS` (default 60000: the most one S3 request, retries included, may take) and
+ * `S3_DIRECT_REQUESTS` (default true: see `directRequests` in the S3 config).
  *
  * @throws {ConfigError} listing every problem by variable name; values are never echoed.
  */
@@ -143,6 +146,7 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
       ...(data.S3_OPERATION_TIMEOUT_MS !== undefined
         ? { operationTimeoutMs: data.S3_OPERATION_TIMEOUT_MS }
         : {}),
+      ...(data.S3_DIRECT_REQUESTS !== undefined ? { directRequests: data.S3_DIRECT_REQUESTS } : {}),
     },
   };
 }

@@ -12,6 +12,7 @@ import { imageScenario } from './scenarios/image.js';
 import { imagingScenario } from './scenarios/imaging.js';
 import { localFsScenario } from './scenarios/local-fs.js';
 import { s3Scenario } from './scenarios/s3.js';
+import { s3PathsScenario } from './scenarios/s3-paths.js';
 import { servingScenario } from './scenarios/serving.js';
 import { streamingMemoryScenario } from './scenarios/streaming-memory.js';
 import { syncScenario } from './scenarios/sync.js';
@@ -45,6 +46,8 @@ const streaming = await step('streaming-memory', () => streamingMemoryScenario(q
 if (streaming) measurements.push(...streaming);
 const s3 = await step('s3', () => s3Scenario(quick));
 if (s3) comparisons.push(...s3);
+const s3Paths = await step('s3-paths', () => s3PathsScenario(quick));
+if (s3Paths) comparisons.push(...s3Paths);
 const sync = await step('sync', () => syncScenario(quick));
 if (sync) comparisons.push(...sync);
 const image = await step('image', () => imageScenario(quick));
@@ -90,6 +93,7 @@ const order = [
   'local-fs',
   'streaming-memory',
   's3',
+  's3-paths',
   'sync',
   'image',
   'imaging',

@@ -3,8 +3,8 @@ import { HttpRequestScanner } from './http-request-scanner.js';
 
 /** What happens to one new connection through a {@link FaultProxy}. */
 export type ConnectionFault =
-  /** Answer the first request with this HTTP status and S3-style error code, then close. */
-  | { type: 'http-error'; status: number; code: string }
+  /** Answer the first request with this HTTP status and S3-style error code (and `Retry-After`), then close. */
+  | { type: 'http-error'; status: number; code: string; retryAfterSeconds?: number }
   /** Forward, but reset both sides after this many response bytes. */
   | { type: 'reset'; afterBytes: number }
   /** Accept and never answer. */
@@ -38,6 +38,8 @@ export interface CutRequest {
 export class FaultProxy {
   /** Connections accepted so far. */
   connections = 0;
+  /** When each connection was accepted (`performance.now()`), in order. */
+  readonly acceptedAt: number[] = [];
   /** Extra delay (ms) before forwarding each chunk upstream. */
   latencyMs = 0;
   /** The request line of every request forwarded to the server, in order. */
@@ -126,6 +128,7 @@ export class FaultProxy {
 
   #handle(client: net.Socket): void {
     this.connections += 1;
+    this.acceptedAt.push(performance.now());
     this.#track(client);
     this.#clients.add(client);
     client.once('close', () => this.#clients.delete(client));
@@ -138,7 +141,7 @@ export class FaultProxy {
       client.once('data', () => {
         const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.code}</Code><Message>injected</Message></Error>`;
         client.end(
-          `HTTP/1.1 ${fault.status} Injected\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+          `HTTP/1.1 ${fault.status} Injected\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${fault.retryAfterSeconds === undefined ? '' : `Retry-After: ${fault.retryAfterSeconds}\r\n`}Connection: close\r\n\r\n${body}`,
         );
       });
       return;

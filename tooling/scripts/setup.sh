@@ -6,8 +6,10 @@ set -euo pipefail
 PNPM_VERSION="${1:-12.4.2}"
 cd "$(dirname "$0")/../.."
 
-node_bin="$(bash tooling/scripts/node-runtime.sh "$(cat .nvmrc)")"
+node_bin="$(bash tooling/scripts/node-runtime.sh current)"
 [ -z "$node_bin" ] || export PATH="$node_bin:$PATH"
+# The oldest line the published packages support, for their unit tests and the release test (make test).
+bash tooling/scripts/node-runtime.sh oldest >/dev/null
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$node_major" -lt 24 ]; then
   echo "Node >= 24 is required (found $(node --version))." >&2

@@ -4,9 +4,8 @@
 # once more on the oldest supported line, so a team on Node 22 is not surprised. Uses the built dist/ of their
 # workspace dependencies, so run it after the build.
 set -euo pipefail
-VERSION="${1:?usage: test-oldest-node.sh <node version>}"
 cd "$(dirname "$0")/../.."
-node_bin="$(bash tooling/scripts/node-runtime.sh "$VERSION")"
+node_bin="$(bash tooling/scripts/node-runtime.sh oldest)"
 [ -z "$node_bin" ] || export PATH="$node_bin:$PATH"
 echo "Packages' unit tests on Node $(node -v)"
 

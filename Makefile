@@ -3,6 +3,12 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PNPM_VERSION := 12.4.2
+# Every target runs on the Node in .nvmrc (Node 24 LTS): when the machine's node is another line, `make setup` puts
+# a verified copy from the npm registry under .cache/node/<version>/ (tooling/scripts/node-runtime.sh), and it comes
+# first on PATH here, so pnpm, turbo, the build, the tests and `make start` all run on it. `make test` also runs the
+# published packages' unit tests on the oldest line they support (Node 22: tooling/scripts/test-oldest-node.sh).
+NODE_VERSION := $(shell cat .nvmrc)
+export PATH := $(CURDIR)/.cache/node/$(NODE_VERSION)/bin:$(PATH)
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
 TURBO := pnpm exec turbo
@@ -14,6 +20,7 @@ help: ## List targets
 .PHONY: setup
 setup: ## Install system packages (as root on Debian), pnpm and dependencies
 	@bash tooling/scripts/setup.sh $(PNPM_VERSION)
+	@echo "Node $$(pnpm exec node -v) ($$(command -v node))"
 
 .PHONY: build
 build: setup ## Build every package
@@ -26,6 +33,7 @@ test: setup ## Install, build, lint, typecheck and run every test (starts the se
 	rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
 	$(TURBO) run test --concurrency=1
 	node tooling/scripts/test-summary.mjs
+	bash tooling/scripts/test-oldest-node.sh
 
 .PHONY: test-reliability
 test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostile-tenant suites (also part of make test)
@@ -134,4 +142,4 @@ format: setup ## Format every file with Prettier
 
 .PHONY: clean
 clean: ## Remove build outputs and dependencies
-	rm -rf node_modules packages/*/node_modules packages/*/dist apps/*/node_modules apps/*/dist tooling/*/node_modules .turbo packages/*/.turbo
+	rm -rf node_modules packages/*/node_modules packages/*/dist apps/*/node_modules apps/*/dist tooling/*/node_modules .turbo packages/*/.turbo .cache

@@ -2,7 +2,7 @@
 # Multi-stage build of @monorepo/worker from the monorepo: build everything it needs, then `pnpm deploy`
 # a self-contained production bundle into a small glibc image (sharp ships glibc binaries: no Alpine).
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 ENV PNPM_HOME=/pnpm PATH=/pnpm:$PATH TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 RUN npm install -g pnpm@12.4.2
 WORKDIR /repo
@@ -16,7 +16,7 @@ RUN --mount=type=cache,id=pnpm,target=/pnpm/store pnpm install --frozen-lockfile
 RUN pnpm exec turbo run build --filter=@monorepo/worker...
 RUN pnpm --filter @monorepo/worker deploy --prod /out
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 # glibc fragments under libvips (sharp #1041): jemalloc keeps the worker's RSS flat.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libjemalloc2 ffmpeg \

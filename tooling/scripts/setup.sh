@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need on a fresh Debian/Ubuntu machine with Node 20.
+# Installs what the build and the tests need on a fresh Debian/Ubuntu machine with any Node (and npm): the Node in
+# .nvmrc (Node 24 LTS) is provided under .cache/node/ when the machine's node is another line.
 # Idempotent: does nothing that is already done.
 set -euo pipefail
 PNPM_VERSION="${1:-12.4.2}"
 cd "$(dirname "$0")/../.."
 
+node_bin="$(bash tooling/scripts/node-runtime.sh current)"
+[ -z "$node_bin" ] || export PATH="$node_bin:$PATH"
+# The oldest line the published packages support, for their unit tests and the release test (make test).
+bash tooling/scripts/node-runtime.sh oldest >/dev/null
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$node_major" -lt 20 ]; then
-  echo "Node >= 20 is required (found $(node --version))." >&2
+if [ "$node_major" -lt 24 ]; then
+  echo "Node >= 24 is required (found $(node --version))." >&2
   exit 1
 fi
 

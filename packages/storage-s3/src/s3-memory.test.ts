@@ -31,7 +31,7 @@ console.log(JSON.stringify({ baseline, peak, bytes, size: (await storage.stat('m
 describe('streaming through S3 keeps memory bounded', () => {
   const target = useS3Target();
 
-  it('uploads and downloads 200 MB with peak RSS under 150 MB', async () => {
+  it('uploads and downloads 200 MB with peak RSS less than 100 MB above the baseline', async () => {
     const config = target.config();
     const child = spawn(
       process.execPath,
@@ -51,13 +51,15 @@ describe('streaming through S3 keeps memory bounded', () => {
       bytes: number;
       size: number;
     };
-    // Margin: the baseline (Node + the SDK, ~75 MB) plus at most (queueSize + 1) × partSize = 25 MiB of part
-    // buffers, socket buffers and the download stream's high-water marks.
+    // The bound is on growth above the baseline (Node + the SDK: ~73 MB on Node 20, ~84 MB on Node 24): at most
+    // (queueSize + 1) × partSize = 25 MiB of part buffers, socket buffers, the download stream's high-water
+    // marks and garbage not yet collected. Measured: 54–58 MB on Node 20, 64–74 MB on Node 24 (V8's larger
+    // default young generation; 53 MB with --max-semi-space-size=16, Node 20's size). Buffering would add 200 MB.
     console.log(
       `200 MB through S3: peak RSS ${(result.peak / MB).toFixed(1)} MB (baseline ${(result.baseline / MB).toFixed(1)} MB)`,
     );
     expect(result.size).toBe(200 * MB);
     expect(result.bytes).toBe(200 * MB);
-    expect(result.peak).toBeLessThan(150 * MB);
+    expect(result.peak - result.baseline).toBeLessThan(100 * MB);
   });
 });

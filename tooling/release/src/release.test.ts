@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,21 +12,46 @@ import type { Registry } from './verdaccio.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const env = { ...process.env, AWS_CA_BUNDLE: '', CI: 'true', NO_COLOR: '1' };
 
+/** A Node line to run on: its binary, and the environment that puts it first on PATH (for npm, pnpm, tsc). */
+interface NodeLine {
+  node: string;
+  env: NodeJS.ProcessEnv;
+}
+/** The Node this test runs on (.nvmrc: Node 24 in `make test`). */
+const current: NodeLine = { node: process.execPath, env };
+/** The oldest line the published packages support (engines ">=22"), from tooling/scripts/node-runtime.sh. */
+function oldestLine(): NodeLine {
+  const script = path.join(root, 'tooling', 'scripts', 'node-runtime.sh');
+  const bin = execFileSync('bash', [script, 'oldest'], { encoding: 'utf8' }).trim();
+  if (!bin) return { node: 'node', env }; // the machine's node is already on that line
+  return {
+    node: path.join(bin, 'node'),
+    env: { ...env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
+  };
+}
+
 /** Runs a command; never throws, so a test can assert a failing exit code. */
 function run(
   command: string,
   args: string[],
   cwd: string,
+  line: NodeLine = current,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+    const options = { cwd, env: line.env, maxBuffer: 64 * 1024 * 1024 };
+    execFile(command, args, options, (error, stdout, stderr) =>
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
 
-async function ok(command: string, args: string[], cwd: string): Promise<string> {
-  const result = await run(command, args, cwd);
+async function ok(
+  command: string,
+  args: string[],
+  cwd: string,
+  line: NodeLine = current,
+): Promise<string> {
+  const result = await run(command, args, cwd, line);
   if (result.code !== 0)
     throw new Error(
       `${command} ${args.join(' ')} failed (${result.code}):\n${result.stdout}\n${result.stderr}`,
@@ -46,11 +71,12 @@ function publicPackages(dir: string): Array<{ dir: string; name: string; version
     .map(({ pkg, manifest }) => ({ dir: pkg, name: manifest.name, version: manifest.version }));
 }
 
-const changeset = (copy: string, ...args: string[]) =>
+const changeset = (copy: string, line: NodeLine, ...args: string[]) =>
   run(
-    process.execPath,
+    line.node,
     [path.join(copy, 'node_modules', '@changesets', 'cli', 'bin.js'), ...args],
     copy,
+    line,
   );
 
 /**
@@ -104,6 +130,7 @@ async function consumer(
   registry: Registry,
   versions: Record<string, string>,
   names: readonly string[],
+  line: NodeLine,
 ) {
   const dir = await mkdtemp(path.join(os.tmpdir(), `consumer-${client}-`));
   const dependencies = Object.fromEntries(names.map((name) => [name, `^${versions[name]}`]));
@@ -115,7 +142,7 @@ async function consumer(
         private: true,
         type: 'module',
         dependencies,
-        devDependencies: { typescript: '5.9.3', '@types/node': '20.19.43' },
+        devDependencies: { typescript: '5.9.3', '@types/node': '22.20.7' },
       },
       null,
       2,
@@ -143,16 +170,17 @@ async function consumer(
     }),
   );
   if (client === 'npm')
-    await ok('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+    await ok('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], dir, line);
   else {
     // Like a team's own project: dependencies' install scripts are not run (sharp ships prebuilt binaries).
     await writeFile(path.join(dir, 'pnpm-workspace.yaml'), 'strictDepBuilds: false\n');
-    await ok('pnpm', ['install'], dir);
+    await ok('pnpm', ['install'], dir, line);
   }
   await ok(
-    process.execPath,
+    line.node,
     [path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir],
     dir,
+    line,
   );
   return dir;
 }
@@ -160,8 +188,10 @@ async function consumer(
 describe('a release through a real registry: changesets version and publish, consumers install by version', () => {
   let registry: Registry;
   let copy: string;
+  let oldest: NodeLine;
   const dirs: string[] = [];
   beforeAll(async () => {
+    oldest = oldestLine();
     registry = await startVerdaccio();
     copy = await throwawayCopy(registry);
     dirs.push(copy);
@@ -208,7 +238,7 @@ describe('a release through a real registry: changesets version and publish, con
       .trim()
       .split('\n')[0]!;
     const before = Object.fromEntries(publicPackages(copy).map((p) => [p.name, p.version]));
-    expect((await changeset(copy, 'version')).code).toBe(0);
+    expect((await changeset(copy, current, 'version')).code).toBe(0);
     first = Object.fromEntries(publicPackages(copy).map((p) => [p.name, p.version]));
     expect(first).not.toEqual(before);
     expect(
@@ -231,13 +261,13 @@ describe('a release through a real registry: changesets version and publish, con
   }, 120_000);
 
   it('publishes every package; the manifests hold real ranges, exports, types and engines, and only dist', async () => {
-    const published = await changeset(copy, 'publish');
+    const published = await changeset(copy, current, 'publish');
     expect(published.code, published.stderr).toBe(0);
     for (const pkg of publicPackages(copy)) {
       const manifest = await view(registry, `${pkg.name}@${pkg.version}`);
       const text = JSON.stringify(manifest);
       expect(text, pkg.name).not.toContain('workspace:');
-      expect(manifest.engines, pkg.name).toEqual({ node: '>=20' });
+      expect(manifest.engines, pkg.name).toEqual({ node: '>=22' });
       expect(
         (manifest.exports as Record<string, Record<string, string>>)['.'],
         pkg.name,
@@ -260,38 +290,58 @@ describe('a release through a real registry: changesets version and publish, con
     expect(deps['@monorepo/storage-core']).toBe(`^${first['@monorepo/storage-core']}`);
   }, 300_000);
 
-  it('installs by version range with npm and with pnpm, type-checks and runs the seed examples', async () => {
+  it('installs by version range with npm (Node 24) and with pnpm (Node 22), type-checks and runs the seed examples on both lines', async () => {
     for (const client of ['npm', 'pnpm'] as const) {
       // npm installs every published package (and imports each from ESM); pnpm what a team typically uses.
       const names = client === 'npm' ? Object.keys(first) : CONSUMED;
-      const dir = await consumer(client, registry, first, names);
+      const dir = await consumer(
+        client,
+        registry,
+        first,
+        names,
+        client === 'npm' ? current : oldest,
+      );
       if (client === 'npm')
-        for (const name of names) {
-          const keys = await ok(
-            process.execPath,
-            [
-              '--input-type=module',
-              '-e',
-              `const m = await import('${name}'); console.log(Object.keys(m).length);`,
-            ],
-            dir,
-          );
-          expect(Number(keys.trim()), `${name} exports`).toBeGreaterThan(0);
-        }
+        for (const name of names)
+          for (const line of [current, oldest]) {
+            const keys = await ok(
+              line.node,
+              [
+                '--input-type=module',
+                '-e',
+                `const m = await import('${name}'); console.log(Object.keys(m).length);`,
+              ],
+              dir,
+              line,
+            );
+            expect(Number(keys.trim()), `${name} exports`).toBeGreaterThan(0);
+          }
       dirs.push(dir);
-      const work = await mkdtemp(path.join(os.tmpdir(), 'seed-run-'));
-      dirs.push(work);
-      const out = await ok(process.execPath, [path.join(dir, 'dist', 'basic-usage.js'), work], dir);
-      expect(out, client).toContain('Downloaded: Hello, World!');
-      expect(out, client).toContain('Exists: true');
-      const image = await ok(
-        process.execPath,
-        [path.join(dir, 'dist', 'image-processing.js'), work],
-        dir,
-      );
-      expect(image, client).toMatch(
-        /Normal quality: http:\/\/localhost\/static\/processed\/dall-e\/user-123\/job-123\/normal-/,
-      );
+      for (const line of [current, oldest]) {
+        const label = `${client} on ${line.node}`;
+        const work = await mkdtemp(path.join(os.tmpdir(), 'seed-run-'));
+        dirs.push(work);
+        const out = await ok(
+          line.node,
+          [path.join(dir, 'dist', 'basic-usage.js'), work],
+          dir,
+          line,
+        );
+        expect(out, label).toContain('Downloaded: Hello, World!');
+        expect(out, label).toContain('Exists: true');
+        const image = await ok(
+          line.node,
+          [path.join(dir, 'dist', 'image-processing.js'), work],
+          dir,
+          line,
+        );
+        expect(image, label).toMatch(
+          /Normal quality: http:\/\/localhost\/static\/processed\/dall-e\/user-123\/job-123\/normal-/,
+        );
+        expect(await ok(line.node, ['-p', 'process.versions.node.split(".")[0]'], dir, line)).toBe(
+          line === current ? '24\n' : '22\n',
+        );
+      }
       const installed = JSON.parse(
         await readFile(
           path.join(dir, 'node_modules', '@monorepo', 'storage', 'package.json'),
@@ -302,12 +352,12 @@ describe('a release through a real registry: changesets version and publish, con
     }
   }, 600_000);
 
-  it('a second release publishes only what changed; consumers upgrade within their range', async () => {
+  it('a second release (versioned and published on Node 22) publishes only what changed; consumers upgrade within their range', async () => {
     await writeFile(
       path.join(copy, '.changeset', 'core-fix.md'),
       "---\n'@monorepo/storage-core': patch\n---\n\nA fix in the core for the second release.\n",
     );
-    expect((await changeset(copy, 'version')).code).toBe(0);
+    expect((await changeset(copy, oldest, 'version')).code).toBe(0);
     const second = Object.fromEntries(publicPackages(copy).map((p) => [p.name, p.version]));
     await ok('git', ['add', '-A'], copy);
     await ok(
@@ -315,7 +365,7 @@ describe('a release through a real registry: changesets version and publish, con
       ['-c', 'user.name=r', '-c', 'user.email=r@t', 'commit', '-qm', 'version 2'],
       copy,
     );
-    const published = await changeset(copy, 'publish');
+    const published = await changeset(copy, oldest, 'publish');
     expect(published.code, published.stderr).toBe(0);
     const changed = Object.keys(second)
       .filter((name) => second[name] !== first[name])
@@ -332,7 +382,7 @@ describe('a release through a real registry: changesets version and publish, con
       await readFile(path.join(copy, 'packages', 'storage-core', 'CHANGELOG.md'), 'utf8'),
     ).toContain('A fix in the core for the second release.');
     const dir = dirs.find((d) => path.basename(d).startsWith('consumer-npm-'))!;
-    await ok('npm', ['update', '--no-audit', '--no-fund', '--loglevel=error'], dir);
+    await ok('npm', ['update', '--no-audit', '--no-fund', '--loglevel=error'], dir, oldest);
     const upgraded = JSON.parse(
       await readFile(
         path.join(dir, 'node_modules', '@monorepo', 'storage-core', 'package.json'),
@@ -344,7 +394,7 @@ describe('a release through a real registry: changesets version and publish, con
 
   it('changeset status fails when a published package changed since the release without a changeset', async () => {
     const tag = (await ok('git', ['rev-parse', 'HEAD'], copy)).trim(); // the last release
-    expect((await changeset(copy, 'status', `--since=${tag}`)).code).toBe(0);
+    expect((await changeset(copy, current, 'status', `--since=${tag}`)).code).toBe(0);
     await appendFile(
       path.join(copy, 'packages', 'tenant-limits', 'src', 'quota.ts'),
       '\n// changed\n',
@@ -354,7 +404,7 @@ describe('a release through a real registry: changesets version and publish, con
       ['-c', 'user.name=r', '-c', 'user.email=r@t', 'commit', '-qam', 'undocumented change'],
       copy,
     );
-    const status = await changeset(copy, 'status', `--since=${tag}`);
+    const status = await changeset(copy, current, 'status', `--since=${tag}`);
     expect(status.code).not.toBe(0);
     expect(`${status.stdout}${status.stderr}`).toMatch(
       /packages have been changed but no changesets/,

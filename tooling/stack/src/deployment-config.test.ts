@@ -32,6 +32,24 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(needed.length).toBeGreaterThan(20);
   });
 
+  it('builds every service image on the Node line of .nvmrc (Node 24 LTS), as make runs them', () => {
+    const major = readFileSync(path.join(root, '.nvmrc'), 'utf8').trim().split('.')[0];
+    const dockerfiles = readdirSync(dockerDir).filter((f) => f.endsWith('.Dockerfile'));
+    expect(dockerfiles.sort()).toEqual([
+      'api.Dockerfile',
+      'imaging.Dockerfile',
+      'worker.Dockerfile',
+    ]);
+    for (const file of dockerfiles) {
+      const bases = [...readFileSync(path.join(dockerDir, file), 'utf8').matchAll(/^FROM (\S+)/gm)];
+      expect(
+        bases.map((m) => m[1]),
+        file,
+      ).toEqual([`node:${major}-bookworm-slim`, `node:${major}-bookworm-slim`]);
+    }
+    expect(major).toBe('24');
+  });
+
   it('keeps the committed compose nginx configs in step with the template', () => {
     const rendered = renderDockerNginxConfigs();
     for (const [name, file] of Object.entries(DOCKER_NGINX_FILES)) {

@@ -8,13 +8,16 @@ import type { Measurement } from '../harness.js';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-// Runs in a fresh process: streams SIZE bytes in and back out through one adapter, reports peak RSS.
+// Runs in a fresh process: streams SIZE bytes in and back out through one adapter, reports the RSS once the
+// adapter is loaded and has made a connection (the baseline: Node and the SDK) and the peak.
 const CHILD = `
 import { Readable } from 'node:stream';
 import { StorageFactory } from '@monorepo/storage';
 const [configJson, sizeText] = process.argv.slice(1);
 const storage = StorageFactory.createAdapter(JSON.parse(configJson));
 const size = Number(sizeText);
+await storage.checkHealth();
+const baseline = process.memoryUsage.rss();
 let peak = 0;
 const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
 const chunk = Buffer.alloc(1024 * 1024, 7);
@@ -26,13 +29,19 @@ let bytes = 0;
 for await (const part of await storage.downloadStream('stream/big.bin')) bytes += part.length;
 clearInterval(sample);
 peak = Math.max(peak, process.memoryUsage.rss());
-console.log(JSON.stringify({ peak, bytes, uploadMs: uploaded - started, downloadMs: performance.now() - uploaded }));
+console.log(JSON.stringify({ baseline, peak, bytes, uploadMs: uploaded - started, downloadMs: performance.now() - uploaded }));
 `;
 
 async function measure(
   config: object,
   size: number,
-): Promise<{ peak: number; bytes: number; uploadMs: number; downloadMs: number }> {
+): Promise<{
+  baseline: number;
+  peak: number;
+  bytes: number;
+  uploadMs: number;
+  downloadMs: number;
+}> {
   const child = spawn(
     process.execPath,
     ['--input-type=module', '-e', CHILD, JSON.stringify(config), String(size)],
@@ -48,7 +57,11 @@ async function measure(
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-/** Scenario 2: a large stream through local upload/downloadStream and S3 multipart, peak RSS of the process. */
+/**
+ * Scenario 2: a large stream through local upload/downloadStream and S3 multipart: how far the process's RSS
+ * rises above its baseline (streaming keeps that to the part buffers and stream high-water marks; buffering
+ * would add the whole size). The baseline itself is Node's and the SDK's, and differs between Node lines.
+ */
 export async function streamingMemoryScenario(quick: boolean): Promise<Measurement[]> {
   const size = (quick ? 256 : 1024) * 1024 * 1024;
   const label = quick ? '256 MiB' : '1 GiB';
@@ -66,11 +79,13 @@ export async function streamingMemoryScenario(quick: boolean): Promise<Measureme
       if (r.bytes !== size) throw new Error(`${name}: streamed ${r.bytes} of ${size} bytes`);
       results.push({
         scenario: 'streaming-memory',
-        name: `${label} through ${name}: peak RSS`,
-        value: r.peak / 1024 / 1024,
+        name: `${label} through ${name}: peak RSS above baseline`,
+        value: (r.peak - r.baseline) / 1024 / 1024,
         unit: 'MB',
-        limit: { value: 150, better: 'below' },
+        limit: { value: 100, better: 'below' },
         notes: {
+          'baseline MB': Math.round(r.baseline / 1024 / 1024),
+          'peak MB': Math.round(r.peak / 1024 / 1024),
           'upload MB/s': Math.round(size / 1e6 / (r.uploadMs / 1000)),
           'download MB/s': Math.round(size / 1e6 / (r.downloadMs / 1000)),
         },

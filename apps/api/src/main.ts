@@ -8,6 +8,7 @@ import { loadApiConfig } from './api-config.js';
 import { createApp } from './create-app.js';
 import { JobWaiters } from './images/job-waiters.js';
 import { createApiLimits } from './limits/api-limits.js';
+import { createApiWebhooks } from './webhooks/api-webhooks.js';
 
 const logger = createLogger('api');
 
@@ -43,7 +44,20 @@ async function main(): Promise<void> {
     { max: config.API_MAX_JOB_WAITERS, maxPerUser: config.API_MAX_JOB_WAITERS_PER_KEY },
     logger,
   );
-  const app = await createApp({ config, storage, queue, logger, monitoring, limits, waiters });
+  const webhooks = createApiWebhooks(limitsRedis, config);
+  webhooks.queue.on('error', (error) =>
+    logger.warn({ err: error }, 'webhook queue connection error'),
+  );
+  const app = await createApp({
+    config,
+    storage,
+    queue,
+    logger,
+    monitoring,
+    limits,
+    waiters,
+    webhooks,
+  });
   const server = app.getHttpServer() as Server;
   // A slow or stalled client cannot hold a connection: the whole request, and its headers, are bounded.
   server.requestTimeout = config.API_REQUEST_TIMEOUT_MS;
@@ -63,6 +77,7 @@ async function main(): Promise<void> {
     await app.close();
     await queue.close();
     await waiters.close();
+    await webhooks.close();
     limitsRedis.disconnect();
     process.exit(0);
   };

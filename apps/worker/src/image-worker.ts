@@ -9,6 +9,8 @@ import type { PrometheusMonitoring } from '@monorepo/observability';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import { eventId } from '@monorepo/webhooks';
+import type { EventOutbox } from '@monorepo/webhooks';
 
 /** What {@link createImageWorker} needs. */
 export interface ImageWorkerDeps {
@@ -26,6 +28,8 @@ export interface ImageWorkerDeps {
   queue: Pick<Queue, 'remove'>;
   /** Time budget of a job from submission, across all its attempts, in ms. */
   jobTimeoutMs: number;
+  /** Where `job.completed` and `job.failed` are recorded (before BullMQ stores the outcome; released after). */
+  events?: EventOutbox;
 }
 
 /**
@@ -94,6 +98,21 @@ export async function runImageJob(
 /** A BullMQ worker on the image queue, with metrics and structured logs per job. */
 export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, ProcessResult> {
   const { monitoring, logger } = deps;
+  // Recorded before the outcome is stored, released once it is: the webhook goes out only after that.
+  const record = async (type: 'job.completed' | 'job.failed', job: Job<ImageJobData>) => {
+    const userId = job.data?.userId;
+    if (deps.events && job.id && typeof userId === 'string')
+      await deps.events.record(type, userId, { jobId: job.id }, job.id);
+  };
+  const release = (type: 'job.completed' | 'job.failed', job: Job<ImageJobData> | undefined) => {
+    const userId = job?.data?.userId;
+    if (!deps.events || !job?.id || typeof userId !== 'string') return;
+    void deps.events
+      .release(eventId(type, userId, job.id))
+      .catch((error: unknown) =>
+        logger.warn({ err: error, jobId: job.id }, 'event release failed'),
+      );
+  };
   const worker = new Worker<ImageJobData, ProcessResult>(
     deps.queueName,
     async (job) => {
@@ -110,6 +129,7 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
       );
       try {
         const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
+        await record('job.completed', job);
         monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'completed' });
         logger.info(
           {
@@ -122,6 +142,8 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
         return result;
       } catch (error) {
         monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'failed' });
+        if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
+          await record('job.failed', job);
         logger.warn(
           {
             ...context,
@@ -154,12 +176,16 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
   worker.on('completed', (job) => {
     monitoring.increment('jobs_total', { outcome: 'completed' });
     finished(job);
+    release('job.completed', job);
   });
   worker.on('failed', (job, error) => {
     const final =
       !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     monitoring.increment('jobs_total', { outcome: final ? 'failed' : 'retried' });
-    if (final) finished(job);
+    if (final) {
+      finished(job);
+      release('job.failed', job);
+    }
   });
   worker.on('stalled', (jobId) => {
     monitoring.increment('jobs_stalled_total');

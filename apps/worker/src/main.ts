@@ -3,11 +3,13 @@ import { imageJobOptions, limitsPrefix } from '@monorepo/image-queue';
 import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import { EventOutbox, WebhookEndpoints, webhookPrefix } from '@monorepo/webhooks';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import { createHealthApp, listen } from './health-server.js';
 import { createImageWorker } from './image-worker.js';
+import { createWebhookWorker } from './webhook-worker.js';
 import { startJanitor } from './janitor.js';
 import { loadWorkerConfig } from './worker-config.js';
 
@@ -46,6 +48,22 @@ async function main(): Promise<void> {
     prefix,
     keepFinished: config.IMAGE_KEEP_FINISHED_PER_USER,
   });
+  const webhookQueue = new Queue(config.WEBHOOK_QUEUE_NAME, { connection });
+  const events = new EventOutbox(
+    webhookQueue,
+    new WebhookEndpoints(limitsRedis, webhookPrefix(config.WEBHOOK_QUEUE_NAME)),
+    { graceMs: config.WEBHOOK_OUTBOX_GRACE_MS, retentionS: config.WEBHOOK_RETENTION_S },
+  );
+  const webhookWorker = createWebhookWorker({
+    connection,
+    settings: config,
+    queue: webhookQueue,
+    imageQueue: queue,
+    redis: limitsRedis,
+    storage,
+    monitoring,
+    logger,
+  });
   const worker = createImageWorker({
     connection,
     queueName: config.IMAGE_QUEUE_NAME,
@@ -58,6 +76,7 @@ async function main(): Promise<void> {
     userJobs,
     queue,
     jobTimeoutMs: config.IMAGE_JOB_TIMEOUT_MS,
+    events,
   });
   // Reconciles and expires only: quotas are the API's to enforce.
   const ledger = new UsageLedger(limitsRedis, { prefix });
@@ -102,6 +121,9 @@ async function main(): Promise<void> {
   );
   const { server, port } = await listen(app, config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST);
   worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped running'));
+  webhookWorker
+    .run()
+    .catch((error: unknown) => logger.error({ err: error }, 'webhook worker stopped running'));
   logger.info(
     {
       queue: config.IMAGE_QUEUE_NAME,
@@ -124,12 +146,15 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
       logger.warn('shutdown timeout: releasing active jobs');
-      void worker.close(true).finally(() => process.exit(0));
+      void Promise.all([worker.close(true), webhookWorker.close(true)]).finally(() =>
+        process.exit(0),
+      );
     }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {
-      await worker.close();
+      await Promise.all([worker.close(), webhookWorker.close()]);
       await janitor.close();
+      await webhookQueue.close();
       await queue.close();
       limitsRedis.disconnect();
     } finally {

@@ -18,6 +18,8 @@ import { normalizeMediaType } from './uploads/media-type.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { TransformUrlsController } from './imaging/transform-urls.controller.js';
+import { UsageController } from './usage/usage.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { API_ROUTES } from '@monorepo/api-client';
 import type {
   ImageJob,
@@ -168,6 +170,8 @@ describe('OpenAPI document', () => {
       SignedUrlsController,
       UploadsController,
       TransformUrlsController,
+      WebhooksController,
+      UsageController,
     ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
@@ -179,7 +183,8 @@ describe('OpenAPI document', () => {
         const route = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`
           .replace('*key', '{key}')
           .replace(':jobId', '{jobId}')
-          .replace(':id', '{id}');
+          .replace(':id', '{id}')
+          .replace(':eventId', '{eventId}');
         routes.add(`${RequestMethod[method].toLowerCase()} ${route}`);
       }
     }

@@ -18,6 +18,7 @@ import { RateLimitGuard } from './limits/rate-limit.guard.js';
 import type { JobWaiters } from './images/job-waiters.js';
 import type { ApiWebhooks } from './webhooks/api-webhooks.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { UsageController } from './usage/usage.controller.js';
 import {
   CDN_URLS,
   CONFIG,
@@ -57,6 +58,7 @@ export class AppModule {
         UploadsController,
         TransformUrlsController,
         WebhooksController,
+        UsageController,
       ],
       providers: [
         ApiKeyGuard,

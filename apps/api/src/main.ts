@@ -9,6 +9,7 @@ import { createApp } from './create-app.js';
 import { JobWaiters } from './images/job-waiters.js';
 import { createApiLimits } from './limits/api-limits.js';
 import { createApiWebhooks } from './webhooks/api-webhooks.js';
+import { registerTeamMetrics } from './usage/team-metrics.js';
 
 const logger = createLogger('api');
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   webhooks.queue.on('error', (error) =>
     logger.warn({ err: error }, 'webhook queue connection error'),
   );
+  registerTeamMetrics(monitoring.registry, { config, limits, webhooks });
   const app = await createApp({
     config,
     storage,

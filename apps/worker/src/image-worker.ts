@@ -165,17 +165,17 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
     },
   );
   // A job in its final state leaves its user's pending count; finished jobs past the user's retention go.
-  const finished = (job: Job<ImageJobData> | undefined) => {
+  const finished = (job: Job<ImageJobData> | undefined, outcome: 'completed' | 'failed') => {
     const userId = job?.data?.userId;
     if (!job?.id || typeof userId !== 'string') return;
     void deps.userJobs
-      .finished(userId, job.id)
+      .finished(userId, job.id, outcome)
       .then((evicted) => Promise.all(evicted.map((id) => deps.queue.remove(id).catch(() => 0))))
       .catch((error: unknown) => logger.warn({ err: error, userId }, 'job accounting failed'));
   };
   worker.on('completed', (job) => {
     monitoring.increment('jobs_total', { outcome: 'completed' });
-    finished(job);
+    finished(job, 'completed');
     release('job.completed', job);
   });
   worker.on('failed', (job, error) => {
@@ -183,7 +183,7 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
       !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     monitoring.increment('jobs_total', { outcome: final ? 'failed' : 'retried' });
     if (final) {
-      finished(job);
+      finished(job, 'failed');
       release('job.failed', job);
     }
   });

@@ -378,5 +378,33 @@ export function describeWebhooks(storageType: 'local' | 's3'): void {
         .toBe('delivered');
       await api(`/v1/webhooks/${hook.id}`, { method: 'DELETE' });
     }, 60_000);
+
+    it('reports usage per team from the ledger, and the same figures as metrics labelled by configured teams only', async () => {
+      let bytes = 0;
+      let objects = 0;
+      for await (const item of storage.listAll('uploads/team-a/')) {
+        bytes += item.size;
+        objects += 1;
+      }
+      const usage = (await (await api('/v1/usage?hours=1')).json()) as {
+        team: string;
+        storage: { bytes: number; objects: number };
+        jobs: { pending: number; completed: number; failed: number; windowHours: number };
+      };
+      expect(usage.team).toBe('team-a');
+      expect(usage.storage).toMatchObject({ bytes, objects });
+      expect(objects).toBeGreaterThan(0);
+      expect(usage.jobs).toEqual({ pending: 0, completed: 1, failed: 1, windowHours: 1 });
+      expect((await api('/v1/usage?hours=0')).status).toBe(400);
+      // A request with an unknown key adds no team to the metrics.
+      expect((await api('/v1/usage', { key: 'x'.repeat(40) })).status).toBe(401);
+      const metrics = await (await fetch(`${stack.apiUrl}/metrics`)).text();
+      expect(metrics).toContain(`api_team_stored_bytes{team="team-a"} ${bytes}`);
+      expect(metrics).toContain(
+        'api_team_jobs_finished_last_hour{team="team-a",outcome="failed"} 1',
+      );
+      const teams = new Set([...metrics.matchAll(/team="([^"]+)"/g)].map((m) => m[1]));
+      expect([...teams].sort()).toEqual(['team-a', 'team-b']);
+    });
   });
 }

@@ -65,7 +65,7 @@ export function webhookProcessor(deps: WebhookProcessorDeps) {
       deps.observer.log('info', { eventId: event.id, type: event.type, why }, 'webhook event void');
       return { outcome: 'void', why };
     }
-    const body = await deps.deliveries.keepMessage(
+    await deps.deliveries.keepMessage(
       event.id,
       JSON.stringify({ type: event.type, timestamp: new Date().toISOString(), data: fact.data }),
     );

@@ -22,12 +22,16 @@ import { UsageController } from './usage/usage.controller.js';
 import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { API_ROUTES } from '@monorepo/api-client';
 import type {
+  TeamUsage as ClientTeamUsage,
+  WebhookDelivery,
   ImageJob,
   ImageJobRequest as ClientJobRequest,
   ImageJobResult,
   ImageToolName,
 } from '@monorepo/api-client';
 import type { ImageJobRequest, ImageTool, ProcessResult } from '@monorepo/image-processor/contract';
+import type { DeliveryAttempt } from '@monorepo/webhooks';
+import type { TeamUsage } from './usage/team-usage.js';
 
 describe('API keys', () => {
   it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
@@ -212,5 +216,7 @@ describe('the typed client', () => {
     expectTypeOf<ImageToolName>().toEqualTypeOf<`${ImageTool}`>();
     expectTypeOf<ImageJobResult>().toEqualTypeOf<ProcessResult>();
     expectTypeOf<NonNullable<ImageJob['error']>['code']>().toEqualTypeOf<string>();
+    expectTypeOf<ClientTeamUsage>().toEqualTypeOf<TeamUsage>();
+    expectTypeOf<WebhookDelivery>().toEqualTypeOf<DeliveryAttempt>();
   });
 });

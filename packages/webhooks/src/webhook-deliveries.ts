@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { WebhookEventType } from './webhook-events.js';
 
 /** What became of a delivery after an attempt. */
-export type DeliveryOutcome = 'delivered' | 'retrying' | 'dead' | 'skipped';
+export type DeliveryOutcome = 'delivered' | 'retrying' | 'dead';
 
 /** One attempt to deliver one message to one endpoint, as listed by `GET /v1/webhooks/{id}/deliveries`. */
 export interface DeliveryAttempt {

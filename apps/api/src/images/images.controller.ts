@@ -33,7 +33,7 @@ import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { defaultVisibility, uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { readVisibilityBody } from '../files/ownership.js';
@@ -60,14 +60,7 @@ export class ImagesController {
   @Post()
   @HttpCode(202)
   async submit(@Req() req: AuthedRequest): Promise<{ jobId: string; status: 'queued' }> {
-    const parsed = imageJobRequestSchema.safeParse(await readJsonBody(req));
-    if (!parsed.success) {
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    }
-    const body = parsed.data;
+    const body = await readJsonBodyAs(req, imageJobRequestSchema);
     if (body.sourceUrl !== undefined) {
       try {
         checkSourceUrl(body.sourceUrl, {

@@ -22,7 +22,7 @@ import type { AuthedRequest } from '../auth/api-key.guard.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { sanitizeFilename } from '../files/ownership.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import { CDN_URLS, CONFIG, LIMITS, STORAGE, WEBHOOKS } from '../tokens.js';
@@ -77,13 +77,8 @@ export class UploadsController {
   @HttpCode(201)
   @UseGuards(ApiKeyGuard, RateLimitGuard)
   async create(@Req() req: AuthedRequest): Promise<unknown> {
-    const parsed = intentSchema.safeParse(await readJsonBody(req));
-    if (!parsed.success)
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const { name, contentType, size } = parsed.data;
+    const parsed = await readJsonBodyAs(req, intentSchema);
+    const { name, contentType, size } = parsed;
     if (size > this.config.MAX_UPLOAD_BYTES)
       throw new ApiError(
         'E_TOO_LARGE',
@@ -101,7 +96,7 @@ export class UploadsController {
         key: `${uploadPrefix(req.userId)}${id}/${sanitizeFilename(name)}`,
         contentType,
         size,
-        visibility: parsed.data.visibility ?? this.config.API_UPLOAD_VISIBILITY,
+        visibility: parsed.visibility ?? this.config.API_UPLOAD_VISIBILITY,
         expiresAt,
         ...(direct ? { formExpiresAt: expiresAt + FORM_CLOCK_SLACK_MS } : {}),
       })

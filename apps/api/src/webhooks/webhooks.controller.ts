@@ -24,7 +24,7 @@ import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import { CONFIG, WEBHOOKS } from '../tokens.js';
 import type { ApiWebhooks } from './api-webhooks.js';
@@ -53,14 +53,9 @@ export class WebhooksController {
   @Post()
   @HttpCode(201)
   async create(@Req() req: AuthedRequest): Promise<unknown> {
-    const parsed = endpointSchema.safeParse(await readJsonBody(req));
-    if (!parsed.success)
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
+    const parsed = await readJsonBodyAs(req, endpointSchema);
     try {
-      checkSourceUrl(parsed.data.url, webhookTargetPolicy(this.config));
+      checkSourceUrl(parsed.url, webhookTargetPolicy(this.config));
     } catch (error) {
       if (error instanceof ImageProcessingError)
         throw new ApiError('E_FORBIDDEN_TARGET', error.message.replace(/^Source/, 'Webhook'));
@@ -69,9 +64,9 @@ export class WebhooksController {
     const endpoint = await this.webhooks.endpoints.create(
       req.userId,
       {
-        url: parsed.data.url,
-        events: parsed.data.events as WebhookEventType[],
-        ...(parsed.data.description ? { description: parsed.data.description } : {}),
+        url: parsed.url,
+        events: parsed.events as WebhookEventType[],
+        ...(parsed.description ? { description: parsed.description } : {}),
       },
       this.config.WEBHOOK_MAX_ENDPOINTS,
     );

@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import {
+  PrometheusMonitoring,
+  createLogger,
+  startTracing,
+  traceStorageOperations,
+} from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -16,8 +21,12 @@ const logger = createLogger('api');
 async function main(): Promise<void> {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
+  // OpenTelemetry from the standard OTEL_* variables; off (and never loaded) when no endpoint is set.
+  const tracing = await startTracing('api');
   const monitoring = new PrometheusMonitoring({ prefix: 'api_' });
-  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
+  const storage = StorageFactory.createAdapter(config.storage, {
+    monitoring: traceStorageOperations(monitoring),
+  });
   // Producers fail fast while Redis is down (answered as 503) instead of queueing commands in memory.
   const queue = new Queue(config.IMAGE_QUEUE_NAME, {
     connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
@@ -80,6 +89,7 @@ async function main(): Promise<void> {
     await queue.close();
     await waiters.close();
     await webhooks.close();
+    await tracing.shutdown();
     limitsRedis.disconnect();
     process.exit(0);
   };

@@ -3,7 +3,8 @@ import type { ImageProcessor, ProcessResult } from '@monorepo/image-processor';
 import { formatFailure, imageJobDataSchema } from '@monorepo/image-queue';
 import type { UserJobs } from '@monorepo/tenant-limits';
 import type { ImageJobData } from '@monorepo/image-queue';
-import { loggableUrl } from '@monorepo/observability';
+import { loggableUrl, withSpan } from '@monorepo/observability';
+import { SpanKind } from '@opentelemetry/api';
 import { uploadPrefix } from '@monorepo/storage';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { UnrecoverableError, Worker } from 'bullmq';
@@ -115,46 +116,63 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
   };
   const worker = new Worker<ImageJobData, ProcessResult>(
     deps.queueName,
-    async (job) => {
-      const started = performance.now();
-      const context = {
-        jobId: job.id,
-        tool: job.data?.tool,
-        userId: job.data?.userId,
-        attempt: job.attemptsMade + 1,
-      };
-      logger.info(
-        { ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) },
-        'job started',
-      );
-      try {
-        const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
-        await record('job.completed', job);
-        monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'completed' });
-        logger.info(
-          {
-            ...context,
-            ms: Math.round(performance.now() - started),
-            variants: result.variants.length,
-          },
-          'job completed',
-        );
-        return result;
-      } catch (error) {
-        monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'failed' });
-        if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
-          await record('job.failed', job);
-        logger.warn(
-          {
-            ...context,
-            reason: (error as Error).message,
-            retryable: !(error instanceof UnrecoverableError),
-          },
-          'job failed',
-        );
-        throw error;
-      }
-    },
+    // One consumer span per run, in the trace of the request that queued the job (its traceparent).
+    async (job) =>
+      withSpan(
+        `image job ${deps.queueName}`,
+        {
+          kind: SpanKind.CONSUMER,
+          ...(job.data?.traceparent ? { parent: job.data.traceparent } : {}),
+          attributes: { 'messaging.message.id': job.id ?? '', attempt: job.attemptsMade + 1 },
+        },
+        async () => {
+          const started = performance.now();
+          const context = {
+            jobId: job.id,
+            tool: job.data?.tool,
+            userId: job.data?.userId,
+            attempt: job.attemptsMade + 1,
+          };
+          logger.info(
+            { ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) },
+            'job started',
+          );
+          try {
+            const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
+            await record('job.completed', job);
+            monitoring.timing('job_duration_ms', performance.now() - started, {
+              outcome: 'completed',
+            });
+            logger.info(
+              {
+                ...context,
+                ms: Math.round(performance.now() - started),
+                variants: result.variants.length,
+              },
+              'job completed',
+            );
+            return result;
+          } catch (error) {
+            monitoring.timing('job_duration_ms', performance.now() - started, {
+              outcome: 'failed',
+            });
+            if (
+              error instanceof UnrecoverableError ||
+              job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+            )
+              await record('job.failed', job);
+            logger.warn(
+              {
+                ...context,
+                reason: (error as Error).message,
+                retryable: !(error instanceof UnrecoverableError),
+              },
+              'job failed',
+            );
+            throw error;
+          }
+        },
+      ),
     {
       connection: deps.connection,
       concurrency: deps.concurrency,

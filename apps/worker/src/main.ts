@@ -1,6 +1,12 @@
 import { ImageProcessor, configureSharp } from '@monorepo/image-processor';
 import { imageJobOptions, limitsPrefix } from '@monorepo/image-queue';
-import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import {
+  PrometheusMonitoring,
+  createLogger,
+  currentTraceparent,
+  startTracing,
+  traceStorageOperations,
+} from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { EventOutbox, WebhookEndpoints, webhookPrefix } from '@monorepo/webhooks';
@@ -19,8 +25,12 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   logger.level = config.LOG_LEVEL;
   const sharpSettings = configureSharp();
+  // OpenTelemetry from the standard OTEL_* variables; off (and never loaded) when no endpoint is set.
+  const tracing = await startTracing('worker');
   const monitoring = new PrometheusMonitoring({ prefix: 'worker_' });
-  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
+  const storage = StorageFactory.createAdapter(config.storage, {
+    monitoring: traceStorageOperations(monitoring),
+  });
   const processor = new ImageProcessor(storage, monitoring, {
     allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
     allowedHosts: config.IMAGE_ALLOWED_HOSTS,
@@ -52,7 +62,11 @@ async function main(): Promise<void> {
   const events = new EventOutbox(
     webhookQueue,
     new WebhookEndpoints(limitsRedis, webhookPrefix(config.WEBHOOK_QUEUE_NAME)),
-    { graceMs: config.WEBHOOK_OUTBOX_GRACE_MS, retentionS: config.WEBHOOK_RETENTION_S },
+    {
+      graceMs: config.WEBHOOK_OUTBOX_GRACE_MS,
+      retentionS: config.WEBHOOK_RETENTION_S,
+      traceparent: currentTraceparent,
+    },
   );
   const webhookWorker = createWebhookWorker({
     connection,
@@ -157,6 +171,7 @@ async function main(): Promise<void> {
       await webhookQueue.close();
       await queue.close();
       limitsRedis.disconnect();
+      await tracing.shutdown();
     } finally {
       server.close();
       clearTimeout(timer);

@@ -1,5 +1,7 @@
 import { postSafely } from '@monorepo/image-processor';
+import { withSpan } from '@monorepo/observability';
 import type { PrometheusMonitoring } from '@monorepo/observability';
+import { SpanKind } from '@opentelemetry/api';
 import type { StorageAdapter } from '@monorepo/storage';
 import { UserJobs } from '@monorepo/tenant-limits';
 import {
@@ -57,7 +59,20 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker {
       log: (level, fields, message) => logger[level](fields, message),
     },
   });
-  const worker = new Worker(settings.WEBHOOK_QUEUE_NAME, processor, {
+  // Each run is a consumer span in the trace of the change it reports (the traceparent the event carries).
+  const traced = (job: Job, token?: string) =>
+    withSpan(
+      `webhook ${job.name}`,
+      {
+        kind: SpanKind.CONSUMER,
+        ...((job.data as { traceparent?: string }).traceparent
+          ? { parent: (job.data as { traceparent: string }).traceparent }
+          : {}),
+        attributes: { 'messaging.message.id': job.id ?? '', attempt: job.attemptsMade + 1 },
+      },
+      () => processor(job, token),
+    );
+  const worker = new Worker(settings.WEBHOOK_QUEUE_NAME, traced, {
     connection: deps.connection,
     concurrency: settings.WEBHOOK_CONCURRENCY,
     lockDuration: settings.WEBHOOK_LOCK_MS,

@@ -18,7 +18,12 @@ export class EventOutbox {
   constructor(
     private readonly queue: Queue,
     private readonly endpoints: WebhookEndpoints,
-    private readonly options: { graceMs: number; retentionS: number },
+    private readonly options: {
+      graceMs: number;
+      retentionS: number;
+      /** The W3C trace context of the caller, carried to the deliveries (e.g. OpenTelemetry's active span). */
+      traceparent?: () => string | undefined;
+    },
   ) {}
 
   /**
@@ -33,6 +38,7 @@ export class EventOutbox {
   ): Promise<string | undefined> {
     if ((await this.endpoints.subscribers(team, type)).length === 0) return undefined;
     const now = Date.now();
+    const traceparent = this.options.traceparent?.();
     const event: PendingEvent = {
       id: eventId(type, team, natural),
       type,
@@ -40,6 +46,7 @@ export class EventOutbox {
       subject,
       recordedAt: now,
       voidAt: now + this.options.graceMs,
+      ...(traceparent ? { traceparent } : {}),
     };
     await this.queue.add(EVENT_JOB, event, {
       jobId: event.id,

@@ -24,6 +24,8 @@ export interface PendingEvent {
   subject: Record<string, string>;
   recordedAt: number;
   voidAt: number;
+  /** The W3C trace context of whoever recorded it, carried to every delivery (one trace per change). */
+  traceparent?: string;
 }
 
 /**

@@ -81,6 +81,7 @@ export function webhookProcessor(deps: WebhookProcessorDeps) {
         type: event.type,
         team: event.team,
         endpointId: endpoint.id,
+        ...(event.traceparent ? { traceparent: event.traceparent } : {}),
       };
       await deps.queue.add(DELIVER_JOB, data, {
         ...deliveryJobOptions(deps.schedule, deps.retentionS, priority),

@@ -15,6 +15,8 @@ export interface DeliveryJobData {
   team: string;
   endpointId: string;
   redelivery?: boolean;
+  /** The W3C trace context of the event's recorder. */
+  traceparent?: string;
 }
 
 /** Redis key prefix of everything webhooks keep besides the queue itself. */

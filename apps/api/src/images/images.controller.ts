@@ -25,7 +25,9 @@ import {
   toImageJobStatus,
 } from '@monorepo/image-queue';
 import type { ImageJobData } from '@monorepo/image-queue';
+import { currentTraceparent, withSpan } from '@monorepo/observability';
 import type { StorageAdapter } from '@monorepo/storage';
+import { SpanKind } from '@opentelemetry/api';
 import type { Job, Queue } from 'bullmq';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
@@ -148,10 +150,18 @@ export class ImagesController {
       );
     // BullMQ ignores an add whose jobId exists, so concurrent repeats collapse into one job.
     try {
-      await this.queue.add(IMAGE_JOB_NAME, data, {
-        ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS, priority),
-        jobId,
-      });
+      // A producer span; the job carries its trace context, so the worker's spans join this request's trace.
+      await withSpan(
+        `bullmq.add ${this.queue.name}`,
+        { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': this.queue.name } },
+        async () => {
+          const traceparent = currentTraceparent();
+          await this.queue.add(IMAGE_JOB_NAME, traceparent ? { ...data, traceparent } : data, {
+            ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS, priority),
+            jobId,
+          });
+        },
+      );
     } catch (error) {
       await this.limits.jobs.withdraw(req.userId).catch(() => {});
       throw error;

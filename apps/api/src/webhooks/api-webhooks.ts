@@ -4,6 +4,7 @@ import {
   WebhookEndpoints,
   webhookPrefix,
 } from '@monorepo/webhooks';
+import { currentTraceparent } from '@monorepo/observability';
 import { UserJobs } from '@monorepo/tenant-limits';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -34,6 +35,7 @@ export function createApiWebhooks(redis: Redis, config: ApiConfig): ApiWebhooks 
     outbox: new EventOutbox(queue, endpoints, {
       graceMs: config.WEBHOOK_OUTBOX_GRACE_MS,
       retentionS: config.WEBHOOK_RETENTION_S,
+      traceparent: currentTraceparent,
     }),
     queue,
     teamJobs: new UserJobs(redis, { prefix, maxPending: config.WEBHOOK_MAX_PENDING }),

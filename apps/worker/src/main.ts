@@ -59,9 +59,13 @@ async function main(): Promise<void> {
     keepFinished: config.IMAGE_KEEP_FINISHED_PER_USER,
   });
   const webhookQueue = new Queue(config.WEBHOOK_QUEUE_NAME, { connection });
+  // Recording an event waits through a Redis outage (like BullMQ's own commands) rather than fail a finished job,
+  // which would then run again.
+  const outboxRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  outboxRedis.on('error', (error) => logger.warn({ err: error }, 'outbox connection error'));
   const events = new EventOutbox(
     webhookQueue,
-    new WebhookEndpoints(limitsRedis, webhookPrefix(config.WEBHOOK_QUEUE_NAME)),
+    new WebhookEndpoints(outboxRedis, webhookPrefix(config.WEBHOOK_QUEUE_NAME)),
     {
       graceMs: config.WEBHOOK_OUTBOX_GRACE_MS,
       retentionS: config.WEBHOOK_RETENTION_S,
@@ -171,6 +175,7 @@ async function main(): Promise<void> {
       await webhookQueue.close();
       await queue.close();
       limitsRedis.disconnect();
+      outboxRedis.disconnect();
       await tracing.shutdown();
     } finally {
       server.close();

@@ -11,6 +11,7 @@ import type { CdnSigningKey, StorageConfig } from '@monorepo/storage';
 import { parseQuotas, parseSize } from '@monorepo/tenant-limits';
 import type { Quota } from '@monorepo/tenant-limits';
 import { z } from 'zod';
+import { webhookEnvShape } from '@monorepo/webhooks';
 import { parseApiKeys } from './auth/api-keys.js';
 import type { ApiKeyring } from './auth/api-keys.js';
 
@@ -118,6 +119,7 @@ const schema = z.object({
   API_HEADERS_TIMEOUT_MS: int(1000).default(20_000),
   ...sourcePolicyEnvShape,
   ...presetEnvShape,
+  ...webhookEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -18,14 +18,20 @@ import { normalizeMediaType } from './uploads/media-type.js';
 import { ImagesController } from './images/images.controller.js';
 import { OPENAPI_DOCUMENT } from './openapi.js';
 import { TransformUrlsController } from './imaging/transform-urls.controller.js';
+import { UsageController } from './usage/usage.controller.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 import { API_ROUTES } from '@monorepo/api-client';
 import type {
+  TeamUsage as ClientTeamUsage,
+  WebhookDelivery,
   ImageJob,
   ImageJobRequest as ClientJobRequest,
   ImageJobResult,
   ImageToolName,
 } from '@monorepo/api-client';
 import type { ImageJobRequest, ImageTool, ProcessResult } from '@monorepo/image-processor/contract';
+import type { DeliveryAttempt } from '@monorepo/webhooks';
+import type { TeamUsage } from './usage/team-usage.js';
 
 describe('API keys', () => {
   it('maps keys to users, allows several keys per user, and rejects malformed entries', () => {
@@ -168,6 +174,8 @@ describe('OpenAPI document', () => {
       SignedUrlsController,
       UploadsController,
       TransformUrlsController,
+      WebhooksController,
+      UsageController,
     ]) {
       const base = String(Reflect.getMetadata(PATH_METADATA, controller) ?? '');
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
@@ -179,7 +187,8 @@ describe('OpenAPI document', () => {
         const route = `/${[base, sub].filter((p) => p && p !== '/').join('/')}`
           .replace('*key', '{key}')
           .replace(':jobId', '{jobId}')
-          .replace(':id', '{id}');
+          .replace(':id', '{id}')
+          .replace(':eventId', '{eventId}');
         routes.add(`${RequestMethod[method].toLowerCase()} ${route}`);
       }
     }
@@ -207,5 +216,7 @@ describe('the typed client', () => {
     expectTypeOf<ImageToolName>().toEqualTypeOf<`${ImageTool}`>();
     expectTypeOf<ImageJobResult>().toEqualTypeOf<ProcessResult>();
     expectTypeOf<NonNullable<ImageJob['error']>['code']>().toEqualTypeOf<string>();
+    expectTypeOf<ClientTeamUsage>().toEqualTypeOf<TeamUsage>();
+    expectTypeOf<WebhookDelivery>().toEqualTypeOf<DeliveryAttempt>();
   });
 });

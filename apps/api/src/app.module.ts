@@ -16,6 +16,9 @@ import { ImagesController } from './images/images.controller.js';
 import type { ApiLimits } from './limits/api-limits.js';
 import { RateLimitGuard } from './limits/rate-limit.guard.js';
 import type { JobWaiters } from './images/job-waiters.js';
+import type { ApiWebhooks } from './webhooks/api-webhooks.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
+import { UsageController } from './usage/usage.controller.js';
 import {
   CDN_URLS,
   CONFIG,
@@ -25,6 +28,7 @@ import {
   MONITORING,
   QUEUE,
   STORAGE,
+  WEBHOOKS,
 } from './tokens.js';
 
 /** Everything the API is wired from (built in main.ts, or by a test). */
@@ -37,6 +41,8 @@ export interface ApiDependencies {
   limits: ApiLimits;
   /** Holds `?wait=N` requests until their job finishes. */
   waiters: JobWaiters;
+  /** Webhook endpoints, the event outbox and delivery attempts. */
+  webhooks: ApiWebhooks;
 }
 
 @Module({})
@@ -51,6 +57,8 @@ export class AppModule {
         SignedUrlsController,
         UploadsController,
         TransformUrlsController,
+        WebhooksController,
+        UsageController,
       ],
       providers: [
         ApiKeyGuard,
@@ -62,6 +70,7 @@ export class AppModule {
         { provide: QUEUE, useValue: deps.queue },
         { provide: LOGGER, useValue: deps.logger },
         { provide: MONITORING, useValue: deps.monitoring },
+        { provide: WEBHOOKS, useValue: deps.webhooks },
         { provide: CDN_URLS, useValue: new CdnUrls(deps.storage, deps.config) },
       ],
     };

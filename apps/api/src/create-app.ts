@@ -4,6 +4,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { httpServerSpan } from '@monorepo/observability';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
@@ -12,6 +13,12 @@ import { HttpErrorFilter } from './http/http-error-filter.js';
 import { strictInternalPaths } from './http/internal-paths.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** The route a request matched (its pattern, never the raw path), or `unmatched`. */
+function routeOf(req: Request): string {
+  const route = (req.route as { path?: string } | undefined)?.path;
+  return route === undefined ? 'unmatched' : `${req.baseUrl}${route}`;
+}
 
 /** Nest's own messages, as JSON through pino. */
 function nestLogger(logger: Logger): LoggerService {
@@ -38,6 +45,10 @@ export async function createApp(deps: ApiDependencies): Promise<INestApplication
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
   express.set('trust proxy', 'loopback');
+  // A server span per request (a child of the caller's traceparent), around everything else.
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    httpServerSpan(req, res, () => routeOf(req), next),
+  );
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -62,10 +73,9 @@ export async function createApp(deps: ApiDependencies): Promise<INestApplication
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
     res.once('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       const labels = {
         method: req.method,
-        route: `${req.baseUrl}${route}`,
+        route: routeOf(req),
         status: String(res.statusCode),
       };
       deps.monitoring.increment('http_requests_total', labels);

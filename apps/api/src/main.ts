@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import {
+  PrometheusMonitoring,
+  createLogger,
+  startTracing,
+  traceStorageOperations,
+} from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -8,14 +13,20 @@ import { loadApiConfig } from './api-config.js';
 import { createApp } from './create-app.js';
 import { JobWaiters } from './images/job-waiters.js';
 import { createApiLimits } from './limits/api-limits.js';
+import { createApiWebhooks } from './webhooks/api-webhooks.js';
+import { registerTeamMetrics } from './usage/team-metrics.js';
 
 const logger = createLogger('api');
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
+  // OpenTelemetry from the standard OTEL_* variables; off (and never loaded) when no endpoint is set.
+  const tracing = await startTracing('api');
   const monitoring = new PrometheusMonitoring({ prefix: 'api_' });
-  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
+  const storage = StorageFactory.createAdapter(config.storage, {
+    monitoring: traceStorageOperations(monitoring),
+  });
   // Producers fail fast while Redis is down (answered as 503) instead of queueing commands in memory.
   const queue = new Queue(config.IMAGE_QUEUE_NAME, {
     connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
@@ -43,7 +54,21 @@ async function main(): Promise<void> {
     { max: config.API_MAX_JOB_WAITERS, maxPerUser: config.API_MAX_JOB_WAITERS_PER_KEY },
     logger,
   );
-  const app = await createApp({ config, storage, queue, logger, monitoring, limits, waiters });
+  const webhooks = createApiWebhooks(limitsRedis, config);
+  webhooks.queue.on('error', (error) =>
+    logger.warn({ err: error }, 'webhook queue connection error'),
+  );
+  registerTeamMetrics(monitoring.registry, { config, limits, webhooks });
+  const app = await createApp({
+    config,
+    storage,
+    queue,
+    logger,
+    monitoring,
+    limits,
+    waiters,
+    webhooks,
+  });
   const server = app.getHttpServer() as Server;
   // A slow or stalled client cannot hold a connection: the whole request, and its headers, are bounded.
   server.requestTimeout = config.API_REQUEST_TIMEOUT_MS;
@@ -63,6 +88,8 @@ async function main(): Promise<void> {
     await app.close();
     await queue.close();
     await waiters.close();
+    await webhooks.close();
+    await tracing.shutdown();
     limitsRedis.disconnect();
     process.exit(0);
   };

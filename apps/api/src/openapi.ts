@@ -1,5 +1,6 @@
 import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
 import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
+import { WEBHOOK_PATHS } from './openapi-webhook-paths.js';
 import { UPLOAD_PATHS } from './openapi-upload-paths.js';
 
 export const OPENAPI_DOCUMENT = {
@@ -292,6 +293,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...TRANSFORM_PATHS,
+    ...WEBHOOK_PATHS,
     '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'Alive' } } } },
     '/readyz': {
       get: {

@@ -7,3 +7,4 @@ export const MONITORING = Symbol('monitoring');
 export const LIMITS = Symbol('limits');
 export const CDN_URLS = Symbol('cdn-urls');
 export const JOB_WAITERS = Symbol('job-waiters');
+export const WEBHOOKS = Symbol('webhooks');

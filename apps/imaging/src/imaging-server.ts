@@ -2,7 +2,8 @@ import { Readable } from 'node:stream';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { FAILURE_MESSAGES, ImageProcessingError, ImagingError } from '@monorepo/image-processor';
-import { checkReadiness } from '@monorepo/observability';
+import { checkReadiness, withSpan } from '@monorepo/observability';
+import { SpanKind } from '@opentelemetry/api';
 import type { PrometheusMonitoring, ReadinessChecks } from '@monorepo/observability';
 import { ERROR_CODES, StorageError, STORAGE_ERROR_CODES } from '@monorepo/storage';
 import type { ErrorCode } from '@monorepo/storage';
@@ -57,6 +58,17 @@ export function createImagingApp(deps: {
   logger: Logger;
 }): Hono {
   const app = new Hono();
+  // A server span per request, a child of the caller's traceparent.
+  app.use((c, next) =>
+    withSpan(
+      `${c.req.method} ${c.req.routePath}`,
+      {
+        kind: SpanKind.SERVER,
+        ...(c.req.header('traceparent') ? { parent: c.req.header('traceparent')! } : {}),
+      },
+      () => next(),
+    ),
+  );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const { ready, body } = await checkReadiness(deps.checks, {

@@ -1,7 +1,12 @@
 import './threadpool.js';
 import os from 'node:os';
 import { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY, configureSharp } from '@monorepo/image-processor';
-import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import {
+  PrometheusMonitoring,
+  createLogger,
+  startTracing,
+  traceStorageOperations,
+} from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { RequestRateLimiter } from '@monorepo/tenant-limits';
 import { Redis } from 'ioredis';
@@ -19,8 +24,12 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   // One libvips thread per render: parallel renders use the cores (as the worker does).
   const sharpSettings = configureSharp();
+  // OpenTelemetry from the standard OTEL_* variables; off (and never loaded) when no endpoint is set.
+  await startTracing('imaging');
   const monitoring = new PrometheusMonitoring({ prefix: 'imaging_storage_' });
-  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
+  const storage = StorageFactory.createAdapter(config.storage, {
+    monitoring: traceStorageOperations(monitoring),
+  });
   // Fail fast while Redis is down (answered as 503) rather than queue commands in memory.
   const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
   const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });

@@ -3,12 +3,15 @@ import type { ImageProcessor, ProcessResult } from '@monorepo/image-processor';
 import { formatFailure, imageJobDataSchema } from '@monorepo/image-queue';
 import type { UserJobs } from '@monorepo/tenant-limits';
 import type { ImageJobData } from '@monorepo/image-queue';
-import { loggableUrl } from '@monorepo/observability';
+import { loggableUrl, withSpan } from '@monorepo/observability';
+import { SpanKind } from '@opentelemetry/api';
 import { uploadPrefix } from '@monorepo/storage';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { ConnectionOptions, Job, Queue } from 'bullmq';
 import type { Logger } from 'pino';
+import { eventId } from '@monorepo/webhooks';
+import type { EventOutbox } from '@monorepo/webhooks';
 
 /** What {@link createImageWorker} needs. */
 export interface ImageWorkerDeps {
@@ -26,6 +29,8 @@ export interface ImageWorkerDeps {
   queue: Pick<Queue, 'remove'>;
   /** Time budget of a job from submission, across all its attempts, in ms. */
   jobTimeoutMs: number;
+  /** Where `job.completed` and `job.failed` are recorded (before BullMQ stores the outcome; released after). */
+  events?: EventOutbox;
 }
 
 /**
@@ -94,45 +99,80 @@ export async function runImageJob(
 /** A BullMQ worker on the image queue, with metrics and structured logs per job. */
 export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, ProcessResult> {
   const { monitoring, logger } = deps;
+  // Recorded before the outcome is stored, released once it is: the webhook goes out only after that.
+  const record = async (type: 'job.completed' | 'job.failed', job: Job<ImageJobData>) => {
+    const userId = job.data?.userId;
+    if (deps.events && job.id && typeof userId === 'string')
+      await deps.events.record(type, userId, { jobId: job.id }, job.id);
+  };
+  const release = (type: 'job.completed' | 'job.failed', job: Job<ImageJobData> | undefined) => {
+    const userId = job?.data?.userId;
+    if (!deps.events || !job?.id || typeof userId !== 'string') return;
+    void deps.events
+      .release(eventId(type, userId, job.id))
+      .catch((error: unknown) =>
+        logger.warn({ err: error, jobId: job.id }, 'event release failed'),
+      );
+  };
   const worker = new Worker<ImageJobData, ProcessResult>(
     deps.queueName,
-    async (job) => {
-      const started = performance.now();
-      const context = {
-        jobId: job.id,
-        tool: job.data?.tool,
-        userId: job.data?.userId,
-        attempt: job.attemptsMade + 1,
-      };
-      logger.info(
-        { ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) },
-        'job started',
-      );
-      try {
-        const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
-        monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'completed' });
-        logger.info(
-          {
-            ...context,
-            ms: Math.round(performance.now() - started),
-            variants: result.variants.length,
-          },
-          'job completed',
-        );
-        return result;
-      } catch (error) {
-        monitoring.timing('job_duration_ms', performance.now() - started, { outcome: 'failed' });
-        logger.warn(
-          {
-            ...context,
-            reason: (error as Error).message,
-            retryable: !(error instanceof UnrecoverableError),
-          },
-          'job failed',
-        );
-        throw error;
-      }
-    },
+    // One consumer span per run, in the trace of the request that queued the job (its traceparent).
+    async (job) =>
+      withSpan(
+        `image job ${deps.queueName}`,
+        {
+          kind: SpanKind.CONSUMER,
+          ...(job.data?.traceparent ? { parent: job.data.traceparent } : {}),
+          attributes: { 'messaging.message.id': job.id ?? '', attempt: job.attemptsMade + 1 },
+        },
+        async () => {
+          const started = performance.now();
+          const context = {
+            jobId: job.id,
+            tool: job.data?.tool,
+            userId: job.data?.userId,
+            attempt: job.attemptsMade + 1,
+          };
+          logger.info(
+            { ...context, source: job.data?.sourceKey ?? loggableUrl(job.data?.sourceUrl) },
+            'job started',
+          );
+          try {
+            const result = await runImageJob(job, deps.processor, deps.jobTimeoutMs);
+            await record('job.completed', job);
+            monitoring.timing('job_duration_ms', performance.now() - started, {
+              outcome: 'completed',
+            });
+            logger.info(
+              {
+                ...context,
+                ms: Math.round(performance.now() - started),
+                variants: result.variants.length,
+              },
+              'job completed',
+            );
+            return result;
+          } catch (error) {
+            monitoring.timing('job_duration_ms', performance.now() - started, {
+              outcome: 'failed',
+            });
+            if (
+              error instanceof UnrecoverableError ||
+              job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+            )
+              await record('job.failed', job);
+            logger.warn(
+              {
+                ...context,
+                reason: (error as Error).message,
+                retryable: !(error instanceof UnrecoverableError),
+              },
+              'job failed',
+            );
+            throw error;
+          }
+        },
+      ),
     {
       connection: deps.connection,
       concurrency: deps.concurrency,
@@ -143,23 +183,27 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
     },
   );
   // A job in its final state leaves its user's pending count; finished jobs past the user's retention go.
-  const finished = (job: Job<ImageJobData> | undefined) => {
+  const finished = (job: Job<ImageJobData> | undefined, outcome: 'completed' | 'failed') => {
     const userId = job?.data?.userId;
     if (!job?.id || typeof userId !== 'string') return;
     void deps.userJobs
-      .finished(userId, job.id)
+      .finished(userId, job.id, outcome)
       .then((evicted) => Promise.all(evicted.map((id) => deps.queue.remove(id).catch(() => 0))))
       .catch((error: unknown) => logger.warn({ err: error, userId }, 'job accounting failed'));
   };
   worker.on('completed', (job) => {
     monitoring.increment('jobs_total', { outcome: 'completed' });
-    finished(job);
+    finished(job, 'completed');
+    release('job.completed', job);
   });
   worker.on('failed', (job, error) => {
     const final =
       !job || error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
     monitoring.increment('jobs_total', { outcome: final ? 'failed' : 'retried' });
-    if (final) finished(job);
+    if (final) {
+      finished(job, 'failed');
+      release('job.failed', job);
+    }
   });
   worker.on('stalled', (jobId) => {
     monitoring.increment('jobs_stalled_total');

@@ -1,13 +1,21 @@
 import { ImageProcessor, configureSharp } from '@monorepo/image-processor';
 import { imageJobOptions, limitsPrefix } from '@monorepo/image-queue';
-import { PrometheusMonitoring, createLogger } from '@monorepo/observability';
+import {
+  PrometheusMonitoring,
+  createLogger,
+  currentTraceparent,
+  startTracing,
+  traceStorageOperations,
+} from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
+import { EventOutbox, WebhookEndpoints, webhookPrefix } from '@monorepo/webhooks';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import { createHealthApp, listen } from './health-server.js';
 import { createImageWorker } from './image-worker.js';
+import { createWebhookWorker } from './webhook-worker.js';
 import { startJanitor } from './janitor.js';
 import { loadWorkerConfig } from './worker-config.js';
 
@@ -17,8 +25,12 @@ async function main(): Promise<void> {
   const config = loadWorkerConfig();
   logger.level = config.LOG_LEVEL;
   const sharpSettings = configureSharp();
+  // OpenTelemetry from the standard OTEL_* variables; off (and never loaded) when no endpoint is set.
+  const tracing = await startTracing('worker');
   const monitoring = new PrometheusMonitoring({ prefix: 'worker_' });
-  const storage = StorageFactory.createAdapter(config.storage, { monitoring });
+  const storage = StorageFactory.createAdapter(config.storage, {
+    monitoring: traceStorageOperations(monitoring),
+  });
   const processor = new ImageProcessor(storage, monitoring, {
     allowPrivateNetworks: config.IMAGE_ALLOW_PRIVATE_NETWORKS,
     allowedHosts: config.IMAGE_ALLOWED_HOSTS,
@@ -46,6 +58,30 @@ async function main(): Promise<void> {
     prefix,
     keepFinished: config.IMAGE_KEEP_FINISHED_PER_USER,
   });
+  const webhookQueue = new Queue(config.WEBHOOK_QUEUE_NAME, { connection });
+  // Recording an event waits through a Redis outage (like BullMQ's own commands) rather than fail a finished job,
+  // which would then run again.
+  const outboxRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  outboxRedis.on('error', (error) => logger.warn({ err: error }, 'outbox connection error'));
+  const events = new EventOutbox(
+    webhookQueue,
+    new WebhookEndpoints(outboxRedis, webhookPrefix(config.WEBHOOK_QUEUE_NAME)),
+    {
+      graceMs: config.WEBHOOK_OUTBOX_GRACE_MS,
+      retentionS: config.WEBHOOK_RETENTION_S,
+      traceparent: currentTraceparent,
+    },
+  );
+  const webhookWorker = createWebhookWorker({
+    connection,
+    settings: config,
+    queue: webhookQueue,
+    imageQueue: queue,
+    redis: limitsRedis,
+    storage,
+    monitoring,
+    logger,
+  });
   const worker = createImageWorker({
     connection,
     queueName: config.IMAGE_QUEUE_NAME,
@@ -58,6 +94,7 @@ async function main(): Promise<void> {
     userJobs,
     queue,
     jobTimeoutMs: config.IMAGE_JOB_TIMEOUT_MS,
+    events,
   });
   // Reconciles and expires only: quotas are the API's to enforce.
   const ledger = new UsageLedger(limitsRedis, { prefix });
@@ -102,6 +139,9 @@ async function main(): Promise<void> {
   );
   const { server, port } = await listen(app, config.WORKER_HTTP_PORT, config.WORKER_HTTP_HOST);
   worker.run().catch((error: unknown) => logger.error({ err: error }, 'worker stopped running'));
+  webhookWorker
+    .run()
+    .catch((error: unknown) => logger.error({ err: error }, 'webhook worker stopped running'));
   logger.info(
     {
       queue: config.IMAGE_QUEUE_NAME,
@@ -124,14 +164,19 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
       logger.warn('shutdown timeout: releasing active jobs');
-      void worker.close(true).finally(() => process.exit(0));
+      void Promise.all([worker.close(true), webhookWorker.close(true)]).finally(() =>
+        process.exit(0),
+      );
     }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {
-      await worker.close();
+      await Promise.all([worker.close(), webhookWorker.close()]);
       await janitor.close();
+      await webhookQueue.close();
       await queue.close();
       limitsRedis.disconnect();
+      outboxRedis.disconnect();
+      await tracing.shutdown();
     } finally {
       server.close();
       clearTimeout(timer);

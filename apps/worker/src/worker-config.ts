@@ -4,6 +4,7 @@ import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
 import type { StorageConfig } from '@monorepo/storage';
 import { parseSize } from '@monorepo/tenant-limits';
+import { webhookEnvShape } from '@monorepo/webhooks';
 import { z } from 'zod';
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -47,6 +48,10 @@ const schema = z.object({
         return z.NEVER;
       }
     }),
+  ...webhookEnvShape,
+  // Deliveries attempted at once by this worker; how long a dead worker's delivery waits before another sends it.
+  WEBHOOK_CONCURRENCY: int(1).default(16),
+  WEBHOOK_LOCK_MS: int(1000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -18,6 +18,14 @@ export const API_ROUTES = {
   submitImageJob: { method: 'post', path: '/v1/images' },
   getImageJob: { method: 'get', path: '/v1/images/{jobId}' },
   setImageJobVisibility: { method: 'patch', path: '/v1/images/{jobId}' },
+  createWebhook: { method: 'post', path: '/v1/webhooks' },
+  listWebhooks: { method: 'get', path: '/v1/webhooks' },
+  getWebhook: { method: 'get', path: '/v1/webhooks/{id}' },
+  deleteWebhook: { method: 'delete', path: '/v1/webhooks/{id}' },
+  rotateWebhookSecret: { method: 'post', path: '/v1/webhooks/{id}/rotate-secret' },
+  listWebhookDeliveries: { method: 'get', path: '/v1/webhooks/{id}/deliveries' },
+  redeliverWebhook: { method: 'post', path: '/v1/webhooks/{id}/deliveries/{eventId}/redeliver' },
+  getUsage: { method: 'get', path: '/v1/usage' },
 } as const;
 
 /** A client operation. */

@@ -141,3 +141,48 @@ export interface UploadIntentAnswer {
   expiresAt: string;
   upload: UploadTarget;
 }
+
+/** An event a webhook endpoint can subscribe to. */
+export type WebhookEventType =
+  'upload.completed' | 'job.completed' | 'job.failed' | 'file.deleted' | 'file.visibility_changed';
+
+/** A webhook endpoint of your team (its secret is only in {@link CreatedWebhook}). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description?: string;
+  createdAt: string;
+}
+
+/** A new endpoint and its `whsec_` secret, shown this once. */
+export interface CreatedWebhook extends WebhookEndpoint {
+  secret: string;
+}
+
+/** One delivery attempt, newest first in {@link StorageApiClient.listWebhookDeliveries}. */
+export interface WebhookDelivery {
+  eventId: string;
+  type: WebhookEventType;
+  attempt: number;
+  redelivery: boolean;
+  at: string;
+  status?: number;
+  error?: string;
+  ms: number;
+  outcome: 'delivered' | 'retrying' | 'dead';
+}
+
+/** Your team's usage (`GET /v1/usage`). */
+export interface TeamUsage {
+  team: string;
+  storage: {
+    bytes: number;
+    objects: number;
+    reservedBytes: number;
+    quota: { bytes: number; objects: number };
+  };
+  uploads: { inFlight: number; openIntents: number };
+  jobs: { pending: number; completed: number; failed: number; windowHours: number };
+  webhooks: { pendingDeliveries: number };
+}

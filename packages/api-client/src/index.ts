@@ -2,6 +2,7 @@ export { ApiError } from './api-error.js';
 export { API_ROUTES } from './api-routes.js';
 export type { ApiOperation } from './api-routes.js';
 export type {
+  CreatedWebhook,
   FileList,
   FileListItem,
   ImageJob,
@@ -13,10 +14,14 @@ export type {
   IssuedUrl,
   NegotiatedVariant,
   StoredFile,
+  TeamUsage,
   UploadIntentAnswer,
   UploadTarget,
   VideoInfo,
   Visibility,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
 } from './api-types.js';
 export { StorageApiClient } from './storage-api-client.js';
 export type { StorageApiClientOptions, UploadBody } from './storage-api-client.js';

@@ -1,14 +1,19 @@
 import { ApiError } from './api-error.js';
 import { ApiTransport, isTransient } from './api-transport.js';
 import type {
+  CreatedWebhook,
   FileList,
   FileListItem,
   ImageJob,
   ImageJobRequest,
   IssuedUrl,
   StoredFile,
+  TeamUsage,
   UploadIntentAnswer,
   Visibility,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
 } from './api-types.js';
 
 /** How to reach the API. */
@@ -343,5 +348,66 @@ export class StorageApiClient {
         throw new ApiError(0, 'E_TIMEOUT', `Job ${jobId} did not finish in time`);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
+  }
+
+  /** Adds a webhook endpoint for your team; keep the returned `secret` (it is not shown again). */
+  async createWebhook(request: {
+    url: string;
+    events: WebhookEventType[];
+    description?: string;
+  }): Promise<CreatedWebhook> {
+    return (await (
+      await this.#transport.call(
+        'createWebhook',
+        {},
+        {
+          method: 'POST',
+          body: JSON.stringify(request),
+          headers: { 'content-type': 'application/json' },
+        },
+      )
+    ).json()) as CreatedWebhook;
+  }
+
+  /** Your team's webhook endpoints. */
+  async listWebhooks(): Promise<WebhookEndpoint[]> {
+    const answer = (await (await this.#transport.call('listWebhooks', {})).json()) as {
+      items: WebhookEndpoint[];
+    };
+    return answer.items;
+  }
+
+  async getWebhook(id: string): Promise<WebhookEndpoint> {
+    return (await (await this.#transport.call('getWebhook', { id })).json()) as WebhookEndpoint;
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.#transport.call('deleteWebhook', { id }, { method: 'DELETE' });
+  }
+
+  /** A new secret; the previous one keeps signing until `previousUntil`. */
+  async rotateWebhookSecret(id: string): Promise<{ secret: string; previousUntil?: string }> {
+    return (await (
+      await this.#transport.call('rotateWebhookSecret', { id }, { method: 'POST' })
+    ).json()) as { secret: string; previousUntil?: string };
+  }
+
+  /** Recent delivery attempts to an endpoint, newest first. */
+  async listWebhookDeliveries(id: string): Promise<WebhookDelivery[]> {
+    const answer = (await (await this.#transport.call('listWebhookDeliveries', { id })).json()) as {
+      items: WebhookDelivery[];
+    };
+    return answer.items;
+  }
+
+  /** Sends a message to an endpoint again, with the same `webhook-id`. */
+  async redeliverWebhook(id: string, eventId: string): Promise<void> {
+    await this.#transport.call('redeliverWebhook', { id, eventId }, { method: 'POST' });
+  }
+
+  /** Your team's usage; jobs finished over the last `hours` (default 24). */
+  async getUsage(hours?: number): Promise<TeamUsage> {
+    const query: Record<string, string> = hours === undefined ? {} : { hours: String(hours) };
+    return (await (await this.#transport.call('getUsage', {}, { query })).json()) as TeamUsage;
   }
 }

@@ -87,19 +87,75 @@ export async function openSource(
   }
 }
 
+/** The answer {@link postSafely} got. */
+export interface SafePostAnswer {
+  status: number;
+  /** Bytes of the answer's body read (at most `policy.maxBytes`; the rest is cut off). */
+  bytes: number;
+  /** True when the answer's body was longer than `policy.maxBytes` and was cut off. */
+  truncated: boolean;
+}
+
+/**
+ * POSTs `body` under the same SSRF rules as {@link openSource} (scheme, credentials, ports, the address checked
+ * at connect time), with its connect timeout and a total timeout covering the answer; redirects are not
+ * followed (a 3xx is the answer). The answer's body is read and dropped, at most `policy.maxBytes` of it.
+ *
+ * @throws {ImageProcessingError} `E_FORBIDDEN_SOURCE` or `E_SOURCE_FETCH` (network, timeout).
+ */
+export async function postSafely(
+  raw: string,
+  policy: SourcePolicy,
+  body: string,
+  headers: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<SafePostAnswer> {
+  const deadline = AbortSignal.timeout(policy.totalTimeoutMs);
+  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const url = checkSourceUrl(raw, policy);
+  const response = await request(url, policy, combined, {
+    method: 'POST',
+    headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  });
+  let bytes = 0;
+  let truncated = false;
+  try {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > policy.maxBytes) {
+        truncated = true;
+        bytes = policy.maxBytes;
+        break;
+      }
+    }
+  } catch (error) {
+    throw toFetchError(error, combined);
+  } finally {
+    response.destroy();
+  }
+  return { status: response.statusCode ?? 0, bytes, truncated };
+}
+
 function request(
   url: URL,
   policy: SourcePolicy,
   signal: AbortSignal,
+  send?: { method: string; headers: Record<string, string>; body: string },
 ): Promise<http.IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = client.get(url, {
+    const req = client.request(url, {
+      method: send?.method ?? 'GET',
       lookup: guardedLookup(policy, url.hostname),
       agent: false,
       signal,
-      headers: { 'user-agent': 'monorepo-image-processor/1', accept: 'image/*, video/*' },
+      headers: send?.headers ?? {
+        'user-agent': 'monorepo-image-processor/1',
+        accept: 'image/*, video/*',
+      },
     });
+    req.end(send?.body);
     const connectTimer = setTimeout(
       () =>
         req.destroy(

@@ -9,6 +9,11 @@ export const imageJobDataSchema = extendImageJobSchema({
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
   submittedAt: z.iso.datetime(),
+  /** The W3C trace context of the request that queued it: the worker's spans join that trace. */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
 });
 
 /** Job data of an image job. */

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { DestinationStream, Logger } from 'pino';
+import { traceFields } from './spans.js';
 
 /** Paths whose values are never written to logs. */
 export const REDACTED_PATHS: readonly string[] = [
@@ -34,6 +35,8 @@ export function createLogger(
       redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id and span_id of the active span, when tracing is on.
+      mixin: traceFields,
     },
     options.destination,
   );

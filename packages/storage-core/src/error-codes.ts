@@ -55,6 +55,12 @@ export const ERROR_CODES = {
     retryable: false,
     meaning: 'A source URL names a forbidden scheme, port, credentials or non-public address',
   },
+  E_FORBIDDEN_TARGET: {
+    status: 400,
+    retryable: false,
+    meaning:
+      'A webhook URL names a forbidden scheme, port, credentials or non-public address (the image sources’ rules)',
+  },
   E_NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -99,6 +105,11 @@ export const ERROR_CODES = {
     status: 429,
     retryable: true,
     meaning: 'The key already has its maximum of uploads in flight',
+  },
+  E_TOO_MANY_WEBHOOKS: {
+    status: 409,
+    retryable: false,
+    meaning: 'The key already has its maximum of webhook endpoints; delete one first',
   },
   E_TOO_MANY_JOBS: {
     status: 429,

@@ -8,7 +8,7 @@ export { UsageLedger } from './usage-ledger.js';
 export { UploadReservation } from './upload-reservation.js';
 export type { ReconcileResult } from './reconciliation.js';
 export { Reconciliation } from './reconciliation.js';
-export type { UserJobsOptions } from './user-jobs.js';
+export type { JobOutcome, UserJobsOptions } from './user-jobs.js';
 export { UserJobs } from './user-jobs.js';
 export { UploadIntents } from './upload-intents.js';
 export { STAGING_PREFIX, checkedKey, intentIdOfStagingKey, stagingKey } from './staging-keys.js';

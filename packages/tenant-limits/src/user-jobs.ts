@@ -17,6 +17,13 @@ if n < 0 then redis.call('SET', KEYS[1], 0) end
 return n
 `;
 
+const HOUR_MS = 3_600_000;
+/** Hours of job outcomes kept per user (a week). */
+const TALLY_HOURS = 168;
+
+/** How a finished job ended. */
+export type JobOutcome = 'completed' | 'failed';
+
 /** Options for {@link UserJobs}. */
 export interface UserJobsOptions {
   /** Redis key prefix (default `limits`). */
@@ -63,19 +70,39 @@ export class UserJobs {
   }
 
   /**
-   * A job of `user` reached its final state. Records it among the user's finished jobs and returns the ids of
-   * finished jobs now beyond the user's retention, for the caller to remove.
+   * A job of `user` reached its final state. Records it among the user's finished jobs (and, given its
+   * `outcome`, in the user's hourly tally) and returns the ids of finished jobs now beyond the user's retention,
+   * for the caller to remove.
    */
-  async finished(user: string, jobId: string): Promise<string[]> {
+  async finished(user: string, jobId: string, outcome?: JobOutcome): Promise<string[]> {
     const list = this.#finishedKey(user);
-    const [, , [, evicted]] = (await this.#redis
+    const multi = this.#redis
       .multi()
       .eval(FINISH, 1, this.#pendingKey(user))
       .lpush(list, jobId)
       .lrange(list, this.keepFinished, -1)
-      .ltrim(list, 0, this.keepFinished - 1)
-      .exec()) as [unknown, unknown, [unknown, string[]], unknown];
+      .ltrim(list, 0, this.keepFinished - 1);
+    if (outcome) {
+      const tally = this.#tallyKey(user, Math.floor(Date.now() / HOUR_MS));
+      multi.hincrby(tally, outcome, 1).expire(tally, (TALLY_HOURS + 1) * 3600);
+    }
+    const [, , [, evicted]] = (await multi.exec()) as [unknown, unknown, [unknown, string[]]];
     return evicted;
+  }
+
+  /** Jobs of `user` that completed and failed in the last `hours` hours (whole hours, at most 168). */
+  async outcomes(user: string, hours: number): Promise<Record<JobOutcome, number>> {
+    const now = Math.floor(Date.now() / HOUR_MS);
+    const span = Math.min(Math.max(1, Math.floor(hours)), TALLY_HOURS);
+    const pipeline = this.#redis.pipeline();
+    for (let hour = now - span + 1; hour <= now; hour++)
+      pipeline.hmget(this.#tallyKey(user, hour), 'completed', 'failed');
+    const totals = { completed: 0, failed: 0 };
+    for (const [, counts] of (await pipeline.exec()) as Array<[unknown, Array<string | null>]>) {
+      totals.completed += Number(counts[0] ?? 0);
+      totals.failed += Number(counts[1] ?? 0);
+    }
+    return totals;
   }
 
   /** Jobs of `user` queued or running, as counted. */
@@ -98,6 +125,10 @@ export class UserJobs {
 
   #pendingKey(user: string): string {
     return `${this.#prefix}:jobs:${user}`;
+  }
+
+  #tallyKey(user: string, hour: number): string {
+    return `${this.#prefix}:outcomes:${user}:${hour}`;
   }
 
   #finishedKey(user: string): string {

@@ -1,7 +1,7 @@
 /**
  * What `make start` hands to the API and the worker from its own environment: every `API_*` (the API's limits
- * and settings: `API_QUOTA_BYTES`, `API_MAX_CONCURRENT_UPLOADS`, …), `IMAGE_*`, `IMAGING_*` and `WORKER_*` variable, and
- * `LOG_LEVEL`. `API_PORT`, `API_HOST` and `API_KEYS` are read by `make start` itself: the stack sets those per API
+ * and settings: `API_QUOTA_BYTES`, `API_MAX_CONCURRENT_UPLOADS`, …), `IMAGE_*`, `IMAGING_*`, `WORKER_*` and `WEBHOOK_*` variable,
+ * `LOG_LEVEL` and the standard `OTEL_*` tracing variables. `API_PORT`, `API_HOST` and `API_KEYS` are read by `make start` itself: the stack sets those per API
  * process.
  */
 export function serviceEnvFrom(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -12,6 +12,8 @@ export function serviceEnvFrom(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
         name.startsWith('IMAGE_') ||
         name.startsWith('IMAGING_') ||
         name.startsWith('WORKER_') ||
+        name.startsWith('WEBHOOK_') ||
+        name.startsWith('OTEL_') ||
         name === 'LOG_LEVEL',
     ),
   );

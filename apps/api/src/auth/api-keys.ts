@@ -12,6 +12,8 @@ export interface ApiKeyring {
   userFor(key: string): string | undefined;
   /** Number of keys configured. */
   readonly size: number;
+  /** The users (teams) the keys belong to, each once: the only team labels metrics carry. */
+  readonly users: readonly string[];
 }
 
 function digest(key: string): Buffer {
@@ -47,6 +49,7 @@ export function parseApiKeys(raw: string): ApiKeyring {
   if (entries.length === 0) throw new Error('no keys given');
   return {
     size: entries.length,
+    users: [...new Set(entries.map((entry) => entry.userId))],
     userFor(key: string) {
       const hash = digest(key);
       let found: string | undefined;

@@ -23,7 +23,8 @@ import type { AuthedRequest } from '../auth/api-key.guard.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { ApiError } from '../http/api-error.js';
 import type { ApiLimits } from '../limits/api-limits.js';
-import { CDN_URLS, CONFIG, LIMITS, MONITORING, STORAGE } from '../tokens.js';
+import { CDN_URLS, CONFIG, LIMITS, MONITORING, STORAGE, WEBHOOKS } from '../tokens.js';
+import type { ApiWebhooks } from '../webhooks/api-webhooks.js';
 import { parseRange } from './http-range.js';
 import { isPublicKey, uploadPrefix } from '@monorepo/storage';
 import { ownedKeyOf, readVisibilityBody, sanitizeFilename, visibilityParam } from './ownership.js';
@@ -53,6 +54,7 @@ export class FilesController {
     @Inject(MONITORING) private readonly monitoring: Monitoring,
     @Inject(LIMITS) private readonly limits: ApiLimits,
     @Inject(CDN_URLS) private readonly urls: CdnUrls,
+    @Inject(WEBHOOKS) private readonly webhooks: ApiWebhooks,
   ) {}
 
   /** Streams the body (raw, or multipart field `file`) to `uploads/<user>/<uuid>/<name>`. */
@@ -71,13 +73,15 @@ export class FilesController {
       !multipart && Number.isFinite(declared) ? declared : 0,
     );
     let info: ObjectInfo;
+    let event: string | undefined;
     try {
-      info = await this.#store(req, reservation);
+      ({ info, event } = await this.#store(req, reservation));
       await reservation.commit(info.key, info.size);
     } catch (error) {
       await reservation.cancel().catch(() => {});
       throw error;
     }
+    await this.webhooks.outbox.release(event);
     this.monitoring.increment('upload_bytes_total', {}, info.size);
     const visibility = info.visibility ?? 'private';
     res.status(201).json({
@@ -95,7 +99,10 @@ export class FilesController {
    * at once: the parser, the body and the storage write, which removes its temporary file or aborts its
    * multipart upload, so nothing is left behind and no descriptor or buffer is held.
    */
-  async #store(req: AuthedRequest, reservation: UploadReservation): Promise<ObjectInfo> {
+  async #store(
+    req: AuthedRequest,
+    reservation: UploadReservation,
+  ): Promise<{ info: ObjectInfo; event: string | undefined }> {
     const max = this.config.MAX_UPLOAD_BYTES;
     const file = await incomingFile(req, max);
     const name = sanitizeFilename(
@@ -113,6 +120,8 @@ export class FilesController {
       file.abort(gone);
     };
     req.once('close', onClose);
+    // Recorded before the object exists, sent once it does (see EventOutbox).
+    const event = await this.webhooks.outbox.record('upload.completed', req.userId, { key }, key);
     // pipe(), not pipeline(): a refused body must leave the request alive, so the 413 can still be answered.
     file.stream.once('error', (error) => limiter.destroy(error));
     file.stream.pipe(limiter);
@@ -128,7 +137,7 @@ export class FilesController {
     } finally {
       req.off('close', onClose);
     }
-    return this.storage.stat(key);
+    return { info: await this.storage.stat(key), event };
   }
 
   /** The caller's uploads, paged; `prefix` is relative to their upload folder. */
@@ -179,7 +188,12 @@ export class FilesController {
   async update(@Req() req: AuthedRequest): Promise<unknown> {
     const key = this.#ownedKey(req);
     const visibility = await readVisibilityBody(req);
+    const event = await this.webhooks.outbox.record('file.visibility_changed', req.userId, {
+      key,
+      visibility,
+    });
     await this.storage.setVisibility(key, visibility);
+    await this.webhooks.outbox.release(event);
     return { key, visibility, ...(await this.urls.urlFor(key, visibility)) };
   }
 
@@ -191,8 +205,12 @@ export class FilesController {
   @HttpCode(204)
   async remove(@Req() req: AuthedRequest): Promise<void> {
     const key = this.#ownedKey(req);
+    const event = (await this.storage.exists(key))
+      ? await this.webhooks.outbox.record('file.deleted', req.userId, { key }, key)
+      : undefined;
     await this.storage.delete(key);
     if (key.startsWith(uploadPrefix(req.userId))) await this.limits.usage.remove(req.userId, key);
+    await this.webhooks.outbox.release(event);
   }
 
   /** The owned key a request's path names (`/v1/files/<key>`). */

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { z } from 'zod';
 import { ApiError } from './api-error.js';
 
 /** Reads a JSON request body of at most `limit` bytes. */
@@ -18,4 +19,18 @@ export async function readJsonBody(req: Request, limit = 16 * 1024): Promise<unk
   } catch {
     throw new ApiError('E_VALIDATION', 'Body is not valid JSON');
   }
+}
+
+/** Reads a JSON body and parses it with `schema`; every issue goes into one `E_VALIDATION` message. */
+export async function readJsonBodyAs<T extends z.ZodType>(
+  req: Request,
+  schema: T,
+): Promise<z.output<T>> {
+  const parsed = schema.safeParse(await readJsonBody(req));
+  if (!parsed.success)
+    throw new ApiError(
+      'E_VALIDATION',
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    );
+  return parsed.data;
 }

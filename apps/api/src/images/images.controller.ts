@@ -25,7 +25,9 @@ import {
   toImageJobStatus,
 } from '@monorepo/image-queue';
 import type { ImageJobData } from '@monorepo/image-queue';
+import { currentTraceparent, withSpan } from '@monorepo/observability';
 import type { StorageAdapter } from '@monorepo/storage';
+import { SpanKind } from '@opentelemetry/api';
 import type { Job, Queue } from 'bullmq';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
@@ -33,7 +35,7 @@ import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { defaultVisibility, uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { readVisibilityBody } from '../files/ownership.js';
@@ -60,14 +62,7 @@ export class ImagesController {
   @Post()
   @HttpCode(202)
   async submit(@Req() req: AuthedRequest): Promise<{ jobId: string; status: 'queued' }> {
-    const parsed = imageJobRequestSchema.safeParse(await readJsonBody(req));
-    if (!parsed.success) {
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    }
-    const body = parsed.data;
+    const body = await readJsonBodyAs(req, imageJobRequestSchema);
     if (body.sourceUrl !== undefined) {
       try {
         checkSourceUrl(body.sourceUrl, {
@@ -155,10 +150,18 @@ export class ImagesController {
       );
     // BullMQ ignores an add whose jobId exists, so concurrent repeats collapse into one job.
     try {
-      await this.queue.add(IMAGE_JOB_NAME, data, {
-        ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS, priority),
-        jobId,
-      });
+      // A producer span; the job carries its trace context, so the worker's spans join this request's trace.
+      await withSpan(
+        `bullmq.add ${this.queue.name}`,
+        { kind: SpanKind.PRODUCER, attributes: { 'messaging.destination.name': this.queue.name } },
+        async () => {
+          const traceparent = currentTraceparent();
+          await this.queue.add(IMAGE_JOB_NAME, traceparent ? { ...data, traceparent } : data, {
+            ...imageJobOptions(this.config.IMAGE_JOB_ATTEMPTS, priority),
+            jobId,
+          });
+        },
+      );
     } catch (error) {
       await this.limits.jobs.withdraw(req.userId).catch(() => {});
       throw error;

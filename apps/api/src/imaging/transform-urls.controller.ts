@@ -13,7 +13,7 @@ import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import { CONFIG, STORAGE } from '../tokens.js';
 
@@ -51,20 +51,13 @@ export class TransformUrlsController {
   @Post()
   @HttpCode(200)
   async mint(@Req() req: AuthedRequest): Promise<TransformUrl> {
-    const parsed = body.safeParse(await readJsonBody(req));
-    if (!parsed.success)
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const { sourceKey, format, expiresIn, encoding } = parsed.data;
+    const parsed = await readJsonBodyAs(req, body);
+    const { sourceKey, format, expiresIn, encoding } = parsed;
     const pair = signingKeyOf(this.config.IMAGING_KEYS, req.userId);
     if (!pair) throw new ApiError('E_CONFIG', 'No imaging key is configured for your team');
     validateKey(sourceKey);
     const options = (
-      typeof parsed.data.options === 'string'
-        ? parsed.data.options.split('/')
-        : (parsed.data.options ?? [])
+      typeof parsed.options === 'string' ? parsed.options.split('/') : (parsed.options ?? [])
     ).filter(Boolean);
     const max = this.config.API_SIGNED_URL_MAX_S;
     if (expiresIn !== undefined && expiresIn > max)

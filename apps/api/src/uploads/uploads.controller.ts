@@ -22,10 +22,11 @@ import type { AuthedRequest } from '../auth/api-key.guard.js';
 import type { CdnUrls } from '../cdn/cdn-urls.js';
 import { sanitizeFilename } from '../files/ownership.js';
 import { ApiError, notFound } from '../http/api-error.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readJsonBodyAs } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
-import { CDN_URLS, CONFIG, LIMITS, STORAGE } from '../tokens.js';
+import { CDN_URLS, CONFIG, LIMITS, STORAGE, WEBHOOKS } from '../tokens.js';
+import type { ApiWebhooks } from '../webhooks/api-webhooks.js';
 import { IntentCompletion } from './intent-completion.js';
 import { normalizeMediaType } from './media-type.js';
 
@@ -61,6 +62,7 @@ export class UploadsController {
     @Inject(CONFIG) private readonly config: ApiConfig,
     @Inject(LIMITS) private readonly limits: ApiLimits,
     @Inject(CDN_URLS) private readonly urls: CdnUrls,
+    @Inject(WEBHOOKS) private readonly webhooks: ApiWebhooks,
   ) {
     this.#completion = new IntentCompletion(
       storage,
@@ -75,13 +77,8 @@ export class UploadsController {
   @HttpCode(201)
   @UseGuards(ApiKeyGuard, RateLimitGuard)
   async create(@Req() req: AuthedRequest): Promise<unknown> {
-    const parsed = intentSchema.safeParse(await readJsonBody(req));
-    if (!parsed.success)
-      throw new ApiError(
-        'E_VALIDATION',
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-      );
-    const { name, contentType, size } = parsed.data;
+    const parsed = await readJsonBodyAs(req, intentSchema);
+    const { name, contentType, size } = parsed;
     if (size > this.config.MAX_UPLOAD_BYTES)
       throw new ApiError(
         'E_TOO_LARGE',
@@ -99,7 +96,7 @@ export class UploadsController {
         key: `${uploadPrefix(req.userId)}${id}/${sanitizeFilename(name)}`,
         contentType,
         size,
-        visibility: parsed.data.visibility ?? this.config.API_UPLOAD_VISIBILITY,
+        visibility: parsed.visibility ?? this.config.API_UPLOAD_VISIBILITY,
         expiresAt,
         ...(direct ? { formExpiresAt: expiresAt + FORM_CLOCK_SLACK_MS } : {}),
       })
@@ -237,7 +234,18 @@ export class UploadsController {
   @UseGuards(ApiKeyGuard, RateLimitGuard)
   async complete(@Req() req: AuthedRequest, @Param('id') id: string): Promise<unknown> {
     if (!ID.test(id)) throw notFound();
+    const announced = await this.limits.intents.get(req.userId, id);
+    // Recorded before the file exists (the intent names its key), sent once it does (see EventOutbox).
+    const event = announced
+      ? await this.webhooks.outbox.record(
+          'upload.completed',
+          req.userId,
+          { key: announced.key },
+          announced.key,
+        )
+      : undefined;
     const { intent, info } = await this.#completion.complete(req.userId, id);
+    await this.webhooks.outbox.release(event);
     return {
       key: intent.key,
       ...(await this.urls.urlFor(intent.key, intent.visibility)),

@@ -22,7 +22,8 @@ export {
 export type { ImageErrorCode } from './image-processing-error.js';
 export { IMAGE_TOOLS, ImageTool, isImageTool } from './image-tool.js';
 export type { SourcePolicy } from './source-policy.js';
-export { sourcePolicyEnvShape } from './source-policy-env.js';
+export { sourcePolicyEnv, sourcePolicyEnvShape } from './source-policy-env.js';
+export type { SourcePolicyEnvShape } from './source-policy-env.js';
 export { checkSourceUrl } from './source-url.js';
 export { sniffImageFormat, sniffMediaFormat } from './sniff-format.js';
 export type { SniffedFormat } from './sniff-format.js';

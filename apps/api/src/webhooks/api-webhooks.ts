@@ -1,0 +1,44 @@
+import {
+  EventOutbox,
+  WebhookDeliveries,
+  WebhookEndpoints,
+  webhookPrefix,
+} from '@monorepo/webhooks';
+import { currentTraceparent } from '@monorepo/observability';
+import { UserJobs } from '@monorepo/tenant-limits';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ApiConfig } from '../api-config.js';
+
+/** What the API does with webhooks: manage endpoints, record events in the outbox, read and redeliver attempts. */
+export interface ApiWebhooks {
+  endpoints: WebhookEndpoints;
+  deliveries: WebhookDeliveries;
+  outbox: EventOutbox;
+  /** The webhook queue (redeliveries are added to it). */
+  queue: Queue;
+  /** Pending deliveries per team: a redelivery is admitted like any delivery. */
+  teamJobs: UserJobs;
+  close(): Promise<void>;
+}
+
+/** Builds the API's webhook parts on the limits' Redis connection and a queue handle of their own. */
+export function createApiWebhooks(redis: Redis, config: ApiConfig): ApiWebhooks {
+  const prefix = webhookPrefix(config.WEBHOOK_QUEUE_NAME);
+  const queue = new Queue(config.WEBHOOK_QUEUE_NAME, {
+    connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+  });
+  const endpoints = new WebhookEndpoints(redis, prefix);
+  return {
+    endpoints,
+    deliveries: new WebhookDeliveries(redis, prefix, config.WEBHOOK_RETENTION_S),
+    outbox: new EventOutbox(queue, endpoints, {
+      graceMs: config.WEBHOOK_OUTBOX_GRACE_MS,
+      retentionS: config.WEBHOOK_RETENTION_S,
+      traceparent: currentTraceparent,
+    }),
+    queue,
+    teamJobs: new UserJobs(redis, { prefix, maxPending: config.WEBHOOK_MAX_PENDING }),
+    close: () => queue.close(),
+  };
+}

@@ -176,6 +176,13 @@ export const OPENAPI_DOCUMENT = {
             description: 'Page size, at most API_LIST_LIMIT_MAX (100)',
             schema: { type: 'integer', minimum: 1, maximum: 100, default: 100 },
           },
+          {
+            name: 'include',
+            in: 'query',
+            description:
+              '"visibility": each item also says whether it is public or private (one more read each)',
+            schema: { type: 'string', enum: ['visibility'] },
+          },
         ],
         responses: {
           '200': {
@@ -230,6 +237,25 @@ export const OPENAPI_DOCUMENT = {
     },
     ...UPLOAD_PATHS,
     '/v1/images': {
+      get: {
+        summary: 'Your latest jobs, newest first, each as GET /v1/images/{jobId} shows it',
+        security: auth,
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        ],
+        responses: {
+          '200': {
+            description: '{ items: ImageJobStatus[] } (jobs the queue has removed are left out)',
+          },
+          '400': errorResponse('E_VALIDATION: limit out of range'),
+          '401': common['401'],
+          '429': common['429'],
+        },
+      },
       post: {
         summary: 'Queue an image job',
         security: auth,

@@ -143,10 +143,15 @@ export class FilesController {
   /** The caller's uploads, paged; `prefix` is relative to their upload folder. */
   @Get()
   async list(@Req() req: AuthedRequest): Promise<unknown> {
-    const { prefix = '', cursor, limit } = req.query as Record<string, string | undefined>;
-    if ([prefix, cursor, limit].some((v) => v !== undefined && typeof v !== 'string')) {
-      throw new ApiError('E_VALIDATION', 'prefix, cursor and limit must each be given once');
+    const { prefix = '', cursor, limit, include } = req.query as Record<string, string | undefined>;
+    if ([prefix, cursor, limit, include].some((v) => v !== undefined && typeof v !== 'string')) {
+      throw new ApiError(
+        'E_VALIDATION',
+        'prefix, cursor, limit and include must each be given once',
+      );
     }
+    if (include !== undefined && include !== 'visibility')
+      throw new ApiError('E_VALIDATION', 'include may only be "visibility"');
     const most = this.config.API_LIST_LIMIT_MAX;
     const pageSize = limit === undefined ? Math.min(100, most) : Number(limit);
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > most) {
@@ -164,6 +169,10 @@ export class FilesController {
         size: item.size,
         contentType: item.contentType,
         lastModified: item.lastModified.toISOString(),
+        // `include=visibility` costs one more read per object (S3: its tags).
+        ...(include === 'visibility'
+          ? { visibility: item.visibility ?? (await this.storage.stat(item.key)).visibility }
+          : {}),
         ...(await this.urls.signed(item.key)),
       })),
     );

@@ -29,6 +29,7 @@ import { currentTraceparent, withSpan } from '@monorepo/observability';
 import type { StorageAdapter } from '@monorepo/storage';
 import { SpanKind } from '@opentelemetry/api';
 import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
@@ -45,6 +46,15 @@ import type { JobWaiters } from './job-waiters.js';
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const FINISHED = new Set(['completed', 'failed']);
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** How many of a user's latest jobs `GET /v1/images` remembers, and for how long after the last submit. */
+const RECENT_JOBS = 100;
+const RECENT_JOBS_TTL_S = 7 * 24 * 3600;
+const REMEMBER_JOB = `
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1`;
 
 @Controller('v1/images')
 @UseGuards(ApiKeyGuard, RateLimitGuard)
@@ -171,7 +181,30 @@ export class ImagesController {
       (await this.queue.getJob(jobId))?.data?.requestHash !== requestHash
     )
       throw conflict();
+    await this.#remember(req.userId, jobId);
     return { jobId, status: 'queued' };
+  }
+
+  /** The caller's latest jobs, newest first (`?limit=1..100`, default 20), each as `GET /v1/images/{id}` shows it. */
+  @Get()
+  async recent(@Req() req: AuthedRequest): Promise<unknown> {
+    const raw = req.query.limit;
+    const limit = raw === undefined ? 20 : Number(raw);
+    if (!Number.isInteger(limit) || limit < 1 || limit > RECENT_JOBS)
+      throw new ApiError('E_VALIDATION', `limit must be an integer from 1 to ${RECENT_JOBS}`);
+    const redis = await this.queue.client;
+    const ids = await redis.lrange(this.#recentKey(req.userId), 0, limit - 1);
+    const items = await Promise.all(
+      ids.map(async (jobId) => {
+        const state = await this.queue.getJobState(jobId);
+        const job = (await this.queue.getJob(jobId)) as
+          Job<ImageJobData, ProcessResult> | undefined;
+        // Jobs the queue has since removed are left out.
+        if (!job || job.data?.userId !== req.userId) return undefined;
+        return this.#describe(job, state);
+      }),
+    );
+    return { items: items.filter((item) => item !== undefined) };
   }
 
   /**
@@ -197,14 +230,34 @@ export class ImagesController {
       );
       ({ job, state } = await this.#ownJob(req, jobId));
     }
+    return this.#describe(job, state);
+  }
+
+  /** A job as the API shows it: status, progress, what it was asked, and its result or failure. */
+  async #describe(job: Job<ImageJobData, ProcessResult>, state: string): Promise<unknown> {
     const status = toImageJobStatus(state);
     return {
-      jobId,
+      jobId: job.id,
       status,
       progress: typeof job.progress === 'number' ? job.progress : 0,
+      tool: job.data.tool,
+      submittedAt: job.data.submittedAt,
+      ...(job.data.sourceKey !== undefined ? { sourceKey: job.data.sourceKey } : {}),
       ...(status === 'completed' ? { result: await this.#withUrls(job) } : {}),
       ...(status === 'failed' ? { error: publicFailure(job.failedReason) } : {}),
     };
+  }
+
+  #recentKey(userId: string): string {
+    return this.queue.toKey(`recent-jobs:${userId}`);
+  }
+
+  /** Puts a job first in its user's recent list, once (a repeated idempotent submit moves it up), atomically. */
+  async #remember(userId: string, jobId: string): Promise<void> {
+    const key = this.#recentKey(userId);
+    // BullMQ's connection is an ioredis client; its own type leaves `eval` out.
+    const redis = (await this.queue.client) as unknown as Redis;
+    await redis.eval(REMEMBER_JOB, 1, key, jobId, RECENT_JOBS, RECENT_JOBS_TTL_S);
   }
 
   /** Makes every output of a job public or private, at once; later reads of the job sign its URLs if private. */

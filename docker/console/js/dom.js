@@ -17,7 +17,7 @@ export function h(tag, attrs = {}, ...children) {
       node.setAttribute(name, String(value));
     else node[name] = value;
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }

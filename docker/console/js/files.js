@@ -83,9 +83,9 @@ async function uploadAll(event) {
     }),
   );
   const ok = results.filter(Boolean).length;
-  say('files-status', `Uploaded ${ok} of ${files.length} file(s).`, ok < files.length);
   $('upload-files').value = '';
   await refresh();
+  say('files-status', `Uploaded ${ok} of ${files.length} file(s).`, ok < files.length);
 }
 
 function row(item) {

@@ -2,8 +2,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import { makeVideo } from '@monorepo/test-utils/videos';
 import { chromium } from 'playwright-core';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './repo-root.js';
@@ -11,120 +13,358 @@ import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
 const KEY = 'console-key-0123456789abcdef-0001';
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((bin) => existsSync(bin));
+/**
+ * Screenshots go to a temporary folder, so a test run never changes the tree; `CONSOLE_SCREENSHOTS=1` writes the
+ * local-storage run's into docker/console/screenshots, the ones the console's README shows.
+ */
+const SHOTS_FOR_README = process.env.CONSOLE_SCREENSHOTS === '1';
+const README_SHOTS = path.join(repoRoot(), 'docker', 'console', 'screenshots');
+const VIEWPORTS = {
+  desktop: { width: 1280, height: 900 },
+  phone: { width: 390, height: 844 },
+} as const;
 
 /** The little of the DOM the page functions below use (they run in the browser, not here). */
+interface ImageLike {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+  currentSrc: string;
+}
 declare const document: {
-  querySelector(selector: string): { textContent: string | null } | null;
-  querySelectorAll(
+  querySelector(
     selector: string,
-  ): Iterable<{ complete: boolean; naturalWidth: number; src: string }> & { length: number };
+  ): (ImageLike & { textContent: string | null; readyState: number; value: string }) | null;
+  querySelectorAll(selector: string): Iterable<ImageLike> & { length: number };
+  activeElement: { id: string; tagName: string; textContent: string | null } | null;
 };
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((bin) => existsSync(bin));
-/** Screenshots of each run, kept as test artifacts (not committed). */
-const ARTIFACTS = path.join(repoRoot(), 'tooling', 'stack', 'test-artifacts');
 
 let browser: Browser;
+let shotsDir: string;
 beforeAll(async () => {
   expect(CHROMIUM, 'chromium must be installed (make setup)').toBeDefined();
   // As root Chromium refuses its sandbox; the page under test is our own.
   browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
-  await mkdir(ARTIFACTS, { recursive: true });
+  shotsDir = await mkdtemp(path.join(os.tmpdir(), 'console-shots-'));
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
+  await rm(shotsDir, { recursive: true, force: true });
 });
 
+/** axe-core's serious and critical findings on the page as it is now (WCAG 2 A/AA rules). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
 function describeConsole(storageType: 'local' | 's3'): void {
-  describe(`the console page in a real browser (${storageType})`, () => {
+  describe(`the console in Chromium (${storageType})`, () => {
     let dataDir: string;
     let stack: Stack;
+    let origin: string;
+    let page: Page;
+    const problems: string[] = [];
+    const axe: Record<string, string[]> = {};
+
+    async function apiFetch(pathname: string, init: RequestInit = {}): Promise<Response> {
+      return fetch(`${origin}/api${pathname}`, {
+        ...init,
+        headers: { authorization: `Bearer ${KEY}`, ...(init.headers ?? {}) },
+      });
+    }
+
+    /** Scans the page with axe, in the light and the dark look, and screenshots it at both widths. */
+    async function check(name: string): Promise<void> {
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        axe[`${name}/${scheme}`] = await seriousViolations(page);
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+      for (const [width, size] of Object.entries(VIEWPORTS)) {
+        await page.setViewportSize(size);
+        const file = `${name}-${width}.png`;
+        await page.screenshot({
+          path: path.join(shotsDir, `${storageType}-${file}`),
+          fullPage: true,
+        });
+        if (SHOTS_FOR_README && storageType === 'local')
+          await page.screenshot({ path: path.join(README_SHOTS, file), fullPage: true });
+      }
+      await page.setViewportSize(VIEWPORTS.desktop);
+    }
 
     beforeAll(async () => {
       dataDir = await mkdtemp(path.join(os.tmpdir(), `console-${storageType}-`));
+      if (SHOTS_FOR_README) await mkdir(README_SHOTS, { recursive: true });
       stack = await startStack({
         dataDir,
         storageType,
-        apiKeys: { [KEY]: 'user-c' },
+        apiKeys: { [KEY]: 'team-c' },
         env: { LOG_LEVEL: 'warn' },
       });
+      origin = new URL(stack.storageEnv.STORAGE_BASE_URL!).origin; // the CDN, as users name it
+      // axe opens pages of its own in the page's context: the page needs a context of its own.
+      page = await (await browser.newContext({ viewport: VIEWPORTS.desktop })).newPage();
+      page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+      page.on('pageerror', (error) => problems.push(error.message));
     }, 120_000);
     afterAll(async () => {
+      await page?.context().close();
       await stack?.stop();
       await rm(dataDir, { recursive: true, force: true });
     });
 
-    it('uploads straight to storage, runs a job and renders the signed variants; unsigned they are refused', async () => {
-      const image = path.join(dataDir, 'photo.png');
+    it('is served with a strict CSP, and takes the key by keyboard into sessionStorage only', async () => {
+      const res = await page.goto(`${origin}/console/`);
+      const csp = res!.headers()['content-security-policy']!;
+      expect(csp).toContain("default-src 'none'");
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      await check('start');
+      // Keyboard: the first Tab lands on the skip link, the next on the key field.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(
+        'Skip to content',
+      );
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+      await page.keyboard.type(KEY);
+      await page.keyboard.press('Enter');
+      await expect.poll(() => page.textContent('#key-status')).toBe('Key in use for this tab.');
+      expect(await page.inputValue('#api-key')).toBe(''); // not left in the page
+      expect(await page.evaluate(() => sessionStorage.getItem('storage-console-key'))).toBe(KEY);
+      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      await expect.poll(() => page.textContent('#files-status')).toMatch(/No files yet/);
+    }, 60_000);
+
+    it('uploads several files at once, lists, filters and pages them, previews an image and a video', async () => {
+      const photo = path.join(dataDir, 'photo.png');
+      const second = path.join(dataDir, 'second.png');
+      const clip = path.join(dataDir, 'clip.webm');
       await writeFile(
-        image,
+        photo,
         await sharp({ create: { width: 900, height: 600, channels: 3, background: '#3a7' } })
           .png()
           .toBuffer(),
       );
-      const origin = new URL(stack.storageEnv.STORAGE_BASE_URL!).origin; // the CDN, as users name it
-      const page = await browser.newPage();
-      const problems: string[] = [];
-      page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
-      page.on('pageerror', (error) => problems.push(error.message));
-      try {
-        await page.goto(`${origin}/console/`);
-        await page.fill('#api-key', KEY);
-        await page.selectOption('#visibility', 'private');
-        await page.setInputFiles('#file', image);
-        await page.click('#upload');
-        await page.waitForFunction(
-          () =>
-            /^Uploaded |error/i.test(document.querySelector('#upload-status')!.textContent ?? ''),
-          undefined,
-          { timeout: 30_000 },
-        );
-        expect(await page.textContent('#upload-status')).toMatch(
-          /^Uploaded uploads\/user-c\/.+ \(\d+ bytes, private\)$/,
-        );
-        expect(await page.getAttribute('#upload-progress', 'value')).toBe('100');
-        await page.click('#start-job');
-        await page.waitForFunction(
-          () => /completed|E_/.test(document.querySelector('#job-status')!.textContent ?? ''),
-          undefined,
-          { timeout: 60_000 },
-        );
-        expect(await page.textContent('#job-status')).toMatch(/completed \(private\)$/);
-        // Every variant decoded in the browser, from a signed CDN URL.
-        await page.waitForFunction(
-          () => {
-            const images = [...document.querySelectorAll('figure.variant img')];
-            return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
-          },
-          undefined,
-          { timeout: 30_000 },
-        );
-        const variants = await page.$$eval('figure.variant img', (images) =>
-          images.map((img) => ({
-            src: (img as unknown as { src: string }).src,
-            width: (img as unknown as { naturalWidth: number }).naturalWidth,
-          })),
-        );
-        expect(variants.length).toBe(2);
-        for (const variant of variants) {
-          expect(variant.width).toBeGreaterThan(0);
-          expect(variant.src).toContain('?');
-          // The same address without its signature is refused, also for the browser.
-          const status = await page.evaluate(
-            async (url) => (await fetch(url.split('?')[0]!)).status,
-            variant.src,
-          );
-          expect(status).toBe(403);
-        }
-        await page.screenshot({
-          path: path.join(ARTIFACTS, `console-${storageType}.png`),
-          fullPage: true,
-        });
-        // The refused unsigned fetches above are the only errors the page may log.
-        expect(problems.filter((text) => !/\b403\b/.test(text))).toEqual([]);
-      } finally {
-        await page.close();
-      }
+      await writeFile(
+        second,
+        await sharp({ create: { width: 400, height: 400, channels: 3, background: '#a37' } })
+          .png()
+          .toBuffer(),
+      );
+      await writeFile(
+        clip,
+        await makeVideo({ container: 'webm', seconds: 1, width: 320, height: 180 }),
+      );
+      await page.setInputFiles('#upload-files', [photo, second, clip]);
+      await page.selectOption('#upload-visibility', 'private');
+      await page.click('#upload-form button[type=submit]');
+      await expect
+        .poll(() => page.textContent('#files-status'), { timeout: 60_000 })
+        .toMatch(/^Uploaded 3 of 3/);
+      await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(3);
+      const keys = await page.$$eval('#files-table tbody tr', (rows) =>
+        rows.map((r) => (r as unknown as { dataset: { key: string } }).dataset.key),
+      );
+      for (const key of keys)
+        expect(key).toMatch(/^uploads\/team-c\/[^/]+\/(photo\.png|second\.png|clip\.webm)$/);
+      expect(await page.locator('#files-table .badge.private').count()).toBe(3);
+
+      // Filter by folder: the relative prefix of one file leaves just that one.
+      const photoKey = keys.find((k) => k.endsWith('/photo.png'))!;
+      await page.fill('#filter-prefix', photoKey.split('/').slice(2, 3).join('/') + '/');
+      await page.press('#filter-prefix', 'Enter');
+      await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(1);
+      await page.fill('#filter-prefix', '');
+      await page.press('#filter-prefix', 'Enter');
+      await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(3);
+
+      // Preview: the image decodes from its signed CDN URL.
+      await page.click(`tr[data-key="${photoKey}"] button:has-text("Preview")`);
+      await page.waitForFunction(
+        () => {
+          const img = document.querySelector('#preview-body img');
+          return !!img && img.complete && img.naturalWidth === 900;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+      // …and the video plays its metadata over byte ranges.
+      const clipKey = keys.find((k) => k.endsWith('/clip.webm'))!;
+      await page.click(`tr[data-key="${clipKey}"] button:has-text("Preview")`);
+      await page.waitForFunction(
+        () => (document.querySelector('#preview-body video')?.readyState ?? 0) >= 1,
+        undefined,
+        { timeout: 30_000 },
+      );
+      await page.click(`tr[data-key="${photoKey}"] button:has-text("Preview")`);
+      await check('files');
     }, 120_000);
+
+    it('shares a signed link with the chosen lifetime, and changes visibility', async () => {
+      const photoKey = (await page.getAttribute(
+        '#files-table tbody tr:has(code:has-text("photo.png"))',
+        'data-key',
+      ))!;
+      await page.selectOption('#share-lifetime', '300');
+      await page.click('#share-form button[type=submit]');
+      await expect.poll(() => page.inputValue('#share-url')).toMatch(/^http/);
+      const link = await page.inputValue('#share-url');
+      expect((await fetch(link)).status).toBe(200);
+      expect((await fetch(link.split('?')[0]!)).status).toBe(403); // unsigned: refused
+      const expires = (await page.textContent('#share-status'))!;
+      expect(expires).toMatch(/^Works until /);
+      const ttl =
+        (new Date(expires.replace(/^Works until |\.$/g, '')).getTime() - Date.now()) / 1000;
+      expect(ttl).toBeGreaterThan(200);
+      expect(ttl).toBeLessThan(400);
+
+      await page.click(`tr[data-key="${photoKey}"] button[aria-label^="Make"]`);
+      await expect.poll(() => page.textContent(`tr[data-key="${photoKey}"] .badge`)).toBe('public');
+      const listed = (await (await apiFetch('/v1/files?include=visibility')).json()) as {
+        items: { key: string; visibility: string }[];
+      };
+      expect(listed.items.find((i) => i.key === photoKey)?.visibility).toBe('public');
+      expect((await fetch(link.split('?')[0]!)).status).toBe(200); // public now: no signature needed
+    }, 60_000);
+
+    it('starts jobs and watches them live: variants with srcset and placeholder, provenance, a failure with its code', async () => {
+      await page.click('nav a[data-panel="jobs"]');
+      await expect.poll(() => page.isVisible('#panel-jobs')).toBe(true);
+      const photo = await page.$eval('#job-source', (select) =>
+        [...(select as unknown as { options: Iterable<{ value: string }> }).options]
+          .map((o) => o.value)
+          .find((v) => v.endsWith('/photo.png')),
+      );
+      await page.selectOption('#job-source', photo!);
+      await page.selectOption('#job-presets', 'responsive');
+      await page.fill('#job-model', 'console-model-1');
+      await page.click('#job-form button[type=submit]');
+      const card = page.locator('li.job').first();
+      await expect
+        .poll(() => card.getAttribute('data-status'), { timeout: 90_000 })
+        .toBe('completed');
+      await page.waitForFunction(
+        () => {
+          const images = [...document.querySelectorAll('li.job .variant img')];
+          return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+      const widths = await page.$$eval('li.job:first-child .variant img', (imgs) =>
+        imgs.map((i) => (i as unknown as ImageLike).naturalWidth),
+      );
+      expect(widths.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(widths).size).toBeGreaterThanOrEqual(3); // previewed at each width
+      expect(await card.locator('.responsive img').getAttribute('srcset')).toMatch(/ \d+w, /);
+      const background = await card
+        .locator('.variant img')
+        .first()
+        .evaluate(
+          (img) => (img as unknown as { style: { backgroundImage: string } }).style.backgroundImage,
+        );
+      expect(background).toMatch(/^url\("data:image\//); // the LQIP placeholder
+      await card.locator('details summary').click();
+      expect(await card.locator('.provenance').textContent()).toContain('console-model-1');
+
+      // A job whose source is not an image fails, and shows its code and message.
+      const broken = await apiFetch('/v1/files?name=broken.png', {
+        method: 'POST',
+        headers: { 'content-type': 'image/png' },
+        body: Buffer.from('this is not a picture at all'),
+      });
+      expect(broken.status).toBe(201);
+      const brokenKey = ((await broken.json()) as { key: string }).key;
+      const submitted = await apiFetch('/v1/images', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tool: 'dall-e', sourceKey: brokenKey }),
+      });
+      expect(submitted.status).toBe(202);
+      const { jobId } = (await submitted.json()) as { jobId: string };
+      await page.click('nav a[data-panel="files"]');
+      await page.click('nav a[data-panel="jobs"]'); // lists again, and watches the new one
+      const failed = page.locator(`li.job[data-job="${jobId}"]`);
+      await expect
+        .poll(() => failed.getAttribute('data-status'), { timeout: 90_000 })
+        .toBe('failed');
+      expect(await failed.locator('[role=alert]').textContent()).toMatch(/^E_[A-Z_]+: .+/);
+      await check('jobs');
+    }, 240_000);
+
+    it('builds a signed transform URL and shows source and result side by side', async () => {
+      await page.click('nav a[data-panel="transforms"]');
+      const photo = await page.$eval('#tf-source', (select) =>
+        [...(select as unknown as { options: Iterable<{ value: string }> }).options]
+          .map((o) => o.value)
+          .find((v) => v.endsWith('/photo.png')),
+      );
+      await page.selectOption('#tf-source', photo!);
+      await page.fill('#tf-width', '200');
+      await page.fill('#tf-height', '100');
+      await page.selectOption('#tf-fit', 'fill');
+      await page.selectOption('#tf-format', 'webp');
+      await page.click('#transform-form button[type=submit]');
+      await expect
+        .poll(() => page.textContent('#transform-status'), { timeout: 30_000 })
+        .toBe('Rendered.');
+      expect(await page.inputValue('#tf-url')).toContain('/img/');
+      const size = await page.$eval('#tf-result', (img) => [
+        (img as unknown as ImageLike).naturalWidth,
+        (img as unknown as ImageLike).naturalHeight,
+      ]);
+      expect(size).toEqual([200, 100]);
+      await page.waitForFunction(
+        () => (document.querySelector('#tf-original')?.naturalWidth ?? 0) === 900,
+      );
+      await check('transforms');
+    }, 60_000);
+
+    it('shows the team usage against its quota, and deletes a file after confirming', async () => {
+      await page.click('nav a[data-panel="usage"]');
+      await expect.poll(() => page.textContent('#usage-status')).toMatch(/^As of /);
+      const usage = (await (await apiFetch('/v1/usage')).json()) as {
+        storage: { objects: number; bytes: number };
+      };
+      expect(await page.textContent('#usage-list')).toContain(`${usage.storage.objects} of `);
+      expect(await page.locator('#usage-list meter').count()).toBe(2);
+      await check('usage');
+
+      // Delete, by keyboard in the confirmation dialog: Cancel first keeps the file, Delete removes it.
+      await page.click('nav a[data-panel="files"]');
+      const row = page.locator('#files-table tbody tr:has(code:has-text("second.png"))');
+      const key = (await row.getAttribute('data-key'))!;
+      await row.locator('button.danger').click();
+      expect(await page.isVisible('#confirm-dialog')).toBe(true);
+      await page.keyboard.press('Escape');
+      expect(await row.count()).toBe(1);
+      await row.locator('button.danger').click();
+      await page.click('#confirm-dialog button[value=ok]');
+      await expect.poll(() => row.count()).toBe(0);
+      expect((await apiFetch(`/v1/files/${key}`)).status).toBe(404);
+      await expect
+        .poll(
+          async () =>
+            ((await (await apiFetch('/v1/usage')).json()) as typeof usage).storage.objects,
+        )
+        .toBe(usage.storage.objects - 1);
+
+      // Every page scanned had no serious or critical accessibility violation, light or dark.
+      expect(axe).not.toEqual({});
+      for (const found of Object.values(axe)) expect(found).toEqual([]);
+      // The refused unsigned fetch is the only kind of error the page may log.
+      expect(problems.filter((text) => !/\b40[34]\b/.test(text))).toEqual([]);
+      // The key was never shown in the page.
+      expect(await page.content()).not.toContain(KEY);
+    }, 60_000);
   });
 }
 

@@ -94,10 +94,10 @@ function row(item) {
     {
       type: 'button',
       className: 'link',
-      'aria-label': `Make ${nameOf(item.key)} ${item.visibility === 'public' ? 'private' : 'public'}`,
+      'aria-label': `Make ${item.visibility === 'public' ? 'private' : 'public'}: ${nameOf(item.key)}`,
       onclick: () => toggleVisibility(item),
     },
-    item.visibility === 'public' ? 'public → make private' : 'private → make public',
+    item.visibility === 'public' ? 'Make private' : 'Make public',
   );
   return h(
     'tr',

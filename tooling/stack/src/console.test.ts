@@ -113,6 +113,10 @@ function describeConsole(storageType: 'local' | 's3'): void {
       page = await (await browser.newContext({ viewport: VIEWPORTS.desktop })).newPage();
       page.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
       page.on('pageerror', (error) => problems.push(error.message));
+      page.on(
+        'response',
+        (res) => res.status() >= 500 && problems.push(`${res.status()} ${res.url()}`),
+      );
     }, 120_000);
     afterAll(async () => {
       await page?.context().close();

@@ -106,13 +106,23 @@ function row(item) {
     h('td', {}, item.contentType),
     h('td', { className: 'num' }, bytes(item.size)),
     h('td', {}, when(item.lastModified)),
-    h('td', {}, h('span', { className: `badge ${item.visibility}` }, item.visibility ?? '?'), ' ', visibility),
+    h(
+      'td',
+      {},
+      h('span', { className: `badge ${item.visibility}` }, item.visibility ?? '?'),
+      ' ',
+      visibility,
+    ),
     h(
       'td',
       { className: 'actions' },
       h(
         'button',
-        { type: 'button', 'aria-label': `Preview ${nameOf(item.key)}`, onclick: () => preview(item) },
+        {
+          type: 'button',
+          'aria-label': `Preview ${nameOf(item.key)}`,
+          onclick: () => preview(item),
+        },
         'Preview',
       ),
       ' ',
@@ -196,7 +206,11 @@ function preview(item) {
   let media;
   // Shown from the CDN (a signed URL), as an image or a video element: never as a document of this origin.
   if (item.contentType.startsWith('image/'))
-    media = h('img', { src: item.url, alt: `Preview of ${nameOf(item.key)}`, className: 'preview-media' });
+    media = h('img', {
+      src: item.url,
+      alt: `Preview of ${nameOf(item.key)}`,
+      className: 'preview-media',
+    });
   else if (item.contentType.startsWith('video/'))
     media = h('video', {
       src: item.url,

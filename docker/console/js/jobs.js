@@ -19,7 +19,8 @@ function variantFigure(job, variant) {
   });
   // The placeholder (the job's LQIP over its dominant colour) shows until the variant has loaded.
   img.style.backgroundColor = placeholder?.dominantColor ?? '';
-  if (placeholder?.lqip?.startsWith('data:image/')) img.style.backgroundImage = `url("${placeholder.lqip}")`;
+  if (placeholder?.lqip?.startsWith('data:image/'))
+    img.style.backgroundImage = `url("${placeholder.lqip}")`;
   img.addEventListener('load', () => img.classList.remove('loading'), { once: true });
   return h(
     'figure',
@@ -29,7 +30,12 @@ function variantFigure(job, variant) {
       'figcaption',
       {},
       `${variant.name}: ${variant.format}, ${variant.width}×${variant.height}, ${bytes(variant.bytes)} `,
-      h('a', { href: variant.url, target: '_blank', rel: 'noopener noreferrer' }, 'open', h('span', { className: 'visually-hidden' }, ` ${variant.name} ${variant.format}`)),
+      h(
+        'a',
+        { href: variant.url, target: '_blank', rel: 'noopener noreferrer' },
+        'open',
+        h('span', { className: 'visually-hidden' }, ` ${variant.name} ${variant.format}`),
+      ),
     ),
   );
 }
@@ -69,7 +75,11 @@ function provenance(result) {
     'details',
     {},
     h('summary', {}, 'Provenance'),
-    h('dl', { className: 'provenance' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    h(
+      'dl',
+      { className: 'provenance' },
+      rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+    ),
   );
 }
 
@@ -87,14 +97,30 @@ function card(job) {
   );
   const parts = [head];
   if (job.status !== 'completed' && job.status !== 'failed')
-    parts.push(h('progress', { max: 100, value: job.progress ?? 0, 'aria-label': `Progress of ${job.jobId}` }));
+    parts.push(
+      h('progress', {
+        max: 100,
+        value: job.progress ?? 0,
+        'aria-label': `Progress of ${job.jobId}`,
+      }),
+    );
   if (job.status === 'failed')
-    parts.push(h('p', { className: 'error', role: 'alert' }, `${job.error?.code ?? 'E_FAILED'}: ${job.error?.message ?? ''}`));
+    parts.push(
+      h(
+        'p',
+        { className: 'error', role: 'alert' },
+        `${job.error?.code ?? 'E_FAILED'}: ${job.error?.message ?? ''}`,
+      ),
+    );
   if (job.status === 'completed' && job.result) {
     parts.push(
       h('p', {}, `${job.result.variants.length} variant(s), ${job.result.visibility}`),
       responsive(job),
-      h('div', { className: 'variants' }, job.result.variants.map((v) => variantFigure(job, v))),
+      h(
+        'div',
+        { className: 'variants' },
+        job.result.variants.map((v) => variantFigure(job, v)),
+      ),
       provenance(job.result),
     );
   }
@@ -126,7 +152,8 @@ export async function refreshJobs() {
     const { items } = await api('/v1/images?limit=20');
     $('job-list').replaceChildren(...items.map(card));
     if (!items.length) say('jobs-status', 'No jobs yet: start one above.');
-    for (const job of items) if (job.status !== 'completed' && job.status !== 'failed') watch(job.jobId);
+    for (const job of items)
+      if (job.status !== 'completed' && job.status !== 'failed') watch(job.jobId);
   } catch (error) {
     say('jobs-status', error.message, true);
   }
@@ -142,7 +169,15 @@ async function start(event) {
   try {
     const { jobId } = await api('/v1/images', { method: 'POST', body });
     say('jobs-status', `Job ${jobId} queued.`);
-    $('job-list').prepend(card({ jobId, status: 'queued', progress: 0, tool: body.tool, submittedAt: new Date().toISOString() }));
+    $('job-list').prepend(
+      card({
+        jobId,
+        status: 'queued',
+        progress: 0,
+        tool: body.tool,
+        submittedAt: new Date().toISOString(),
+      }),
+    );
     watch(jobId);
   } catch (error) {
     say('jobs-status', error.message, true);
@@ -154,8 +189,16 @@ export function fillSources(select, files, accept = () => true) {
   const current = select.value;
   const options = files
     .filter(accept)
-    .map((f) => h('option', { value: f.key, selected: f.key === current }, f.key.split('/').slice(2).join('/')));
-  select.replaceChildren(...(options.length ? options : [h('option', { value: '' }, 'no files listed yet')]));
+    .map((f) =>
+      h(
+        'option',
+        { value: f.key, selected: f.key === current },
+        f.key.split('/').slice(2).join('/'),
+      ),
+    );
+  select.replaceChildren(
+    ...(options.length ? options : [h('option', { value: '' }, 'no files listed yet')]),
+  );
 }
 
 export function setUpJobs() {

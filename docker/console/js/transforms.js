@@ -24,12 +24,17 @@ async function build(event) {
     result.addEventListener(
       'load',
       () => {
-        $('tf-result-caption').textContent = `Result: ${result.naturalWidth}×${result.naturalHeight} ${$('tf-format').value}`;
+        $('tf-result-caption').textContent =
+          `Result: ${result.naturalWidth}×${result.naturalHeight} ${$('tf-format').value}`;
         say('transform-status', 'Rendered.');
       },
       { once: true },
     );
-    result.addEventListener('error', () => say('transform-status', 'The imaging service refused or failed to render it.', true), { once: true });
+    result.addEventListener(
+      'error',
+      () => say('transform-status', 'The imaging service refused or failed to render it.', true),
+      { once: true },
+    );
     result.src = minted.url;
   } catch (error) {
     say('transform-status', error.message, true);

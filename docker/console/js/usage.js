@@ -9,7 +9,17 @@ function meterRow(label, value, max, text) {
     h(
       'dd',
       {},
-      max ? h('meter', { min: 0, max, value, 'aria-labelledby': id, low: max * 0.7, high: max * 0.9, optimum: 0 }) : null,
+      max
+        ? h('meter', {
+            min: 0,
+            max,
+            value,
+            'aria-labelledby': id,
+            low: max * 0.7,
+            high: max * 0.9,
+            optimum: 0,
+          })
+        : null,
       ` ${text}`,
     ),
   ];
@@ -22,8 +32,18 @@ export async function refreshUsage() {
     const { storage, uploads, jobs, webhooks } = u;
     $('usage-list').replaceChildren(
       ...meterRow('Team', 0, 0, u.team),
-      ...meterRow('Bytes stored', storage.bytes, storage.quota.bytes, `${bytes(storage.bytes)} of ${bytes(storage.quota.bytes)}`),
-      ...meterRow('Objects', storage.objects, storage.quota.objects, `${storage.objects} of ${storage.quota.objects}`),
+      ...meterRow(
+        'Bytes stored',
+        storage.bytes,
+        storage.quota.bytes,
+        `${bytes(storage.bytes)} of ${bytes(storage.quota.bytes)}`,
+      ),
+      ...meterRow(
+        'Objects',
+        storage.objects,
+        storage.quota.objects,
+        `${storage.objects} of ${storage.quota.objects}`,
+      ),
       ...meterRow('Reserved by uploads in flight', 0, 0, bytes(storage.reservedBytes)),
       ...meterRow('Open upload intents', 0, 0, String(uploads.openIntents)),
       ...meterRow('Uploads in flight', 0, 0, String(uploads.inFlight)),

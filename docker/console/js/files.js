@@ -102,7 +102,13 @@ function row(item) {
   return h(
     'tr',
     { 'data-key': item.key },
-    h('td', { className: 'name' }, h('code', {}, relative(item.key))),
+    h(
+      'td',
+      { className: 'name' },
+      h('span', { className: 'file-name' }, nameOf(item.key)),
+      h('br'),
+      h('code', { className: 'folder' }, relative(item.key).slice(0, -nameOf(item.key).length)),
+    ),
     h('td', {}, item.contentType),
     h('td', { className: 'num' }, bytes(item.size)),
     h('td', {}, when(item.lastModified)),

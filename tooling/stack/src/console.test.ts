@@ -214,7 +214,7 @@ function describeConsole(storageType: 'local' | 's3'): void {
 
     it('shares a signed link with the chosen lifetime, and changes visibility', async () => {
       const photoKey = (await page.getAttribute(
-        '#files-table tbody tr:has(code:has-text("photo.png"))',
+        '#files-table tbody tr:has(.file-name:text-is("photo.png"))',
         'data-key',
       ))!;
       await page.selectOption('#share-lifetime', '300');
@@ -344,7 +344,7 @@ function describeConsole(storageType: 'local' | 's3'): void {
 
       // Delete, by keyboard in the confirmation dialog: Cancel first keeps the file, Delete removes it.
       await page.click('nav a[data-panel="files"]');
-      const row = page.locator('#files-table tbody tr:has(code:has-text("second.png"))');
+      const row = page.locator('#files-table tbody tr:has(.file-name:text-is("second.png"))');
       const key = (await row.getAttribute('data-key'))!;
       await row.locator('button.danger').click();
       expect(await page.isVisible('#confirm-dialog')).toBe(true);

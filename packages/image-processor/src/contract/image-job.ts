@@ -5,6 +5,13 @@ import { z } from 'zod';
  * describes `result` with their JSON Schema ({@link processResultJsonSchema}), and the end-to-end tests parse
  * real results with them (closed objects: a field the worker adds without a schema fails those tests).
  */
+/** In API answers about private outputs, when the signed `url` stops working (ISO 8601). */
+const expiresAt = () =>
+  z
+    .string()
+    .optional()
+    .describe('When the signed url stops working (private outputs, in API answers)');
+
 /** Sizes and counts: whole numbers from 0. */
 const count = () => z.number().int().nonnegative();
 
@@ -20,6 +27,7 @@ const storedVariantSchema = z.strictObject({
   name: z.string(),
   key: z.string(),
   url: z.string(),
+  expiresAt: expiresAt(),
   format: z.string(),
   contentType: z.string(),
   width: count(),
@@ -33,6 +41,7 @@ const negotiatedVariantSchema = z.strictObject({
   url: z
     .string()
     .describe('Served by the CDN as AVIF, WebP or JPEG according to Accept (Vary: Accept)'),
+  expiresAt: expiresAt(),
   width: count(),
   height: count(),
   formats: z
@@ -43,6 +52,7 @@ const negotiatedVariantSchema = z.strictObject({
 const videoResultSchema = z.strictObject({
   key: z.string(),
   url: z.string().describe('Served with byte ranges'),
+  expiresAt: expiresAt(),
   format: z.string(),
   contentType: z.string(),
   bytes: count(),
@@ -78,7 +88,7 @@ export const processResultSchema = z.strictObject({
   tool: z.string(),
   userId: z.string(),
   source: z
-    .object({
+    .strictObject({
       format: z.string(),
       width: count(),
       height: count(),
@@ -86,7 +96,13 @@ export const processResultSchema = z.strictObject({
     })
     .describe('The source as decoded (width and height after EXIF orientation)'),
   original: z
-    .object({ key: z.string(), url: z.string(), format: z.string(), bytes: count() })
+    .strictObject({
+      key: z.string(),
+      url: z.string(),
+      expiresAt: expiresAt(),
+      format: z.string(),
+      bytes: count(),
+    })
     .optional()
     .describe('The kept copy of a `sourceUrl` source'),
   presetSet: z

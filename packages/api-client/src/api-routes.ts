@@ -16,6 +16,7 @@ export const API_ROUTES = {
   completeUpload: { method: 'post', path: '/v1/uploads/{id}/complete' },
   abortUpload: { method: 'delete', path: '/v1/uploads/{id}' },
   submitImageJob: { method: 'post', path: '/v1/images' },
+  listImageJobs: { method: 'get', path: '/v1/images' },
   getImageJob: { method: 'get', path: '/v1/images/{jobId}' },
   setImageJobVisibility: { method: 'patch', path: '/v1/images/{jobId}' },
   createWebhook: { method: 'post', path: '/v1/webhooks' },

@@ -23,6 +23,8 @@ export interface FileListItem extends IssuedUrl {
   size: number;
   contentType: string;
   lastModified: string;
+  /** With `includeVisibility`: whether it is public or private. */
+  visibility?: Visibility;
 }
 
 /** One page of `GET /v1/files`. */
@@ -133,6 +135,17 @@ export interface ImageJob {
   result?: ImageJobResult;
   /** With `status: 'failed'`: a stable code and a generic message. */
   error?: { code: string; message: string };
+  /** The tool it was submitted for. */
+  tool?: string;
+  /** When it was submitted (ISO 8601). */
+  submittedAt?: string;
+  /** The upload it was made from, for a job on one of your uploads. */
+  sourceKey?: string;
+}
+
+/** `GET /v1/images`: your latest jobs, newest first. */
+export interface ImageJobList {
+  items: ImageJob[];
 }
 
 /** Where and how to send the bytes of an announced direct upload. */

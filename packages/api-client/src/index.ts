@@ -6,6 +6,7 @@ export type {
   FileList,
   FileListItem,
   ImageJob,
+  ImageJobList,
   ImageJobRequest,
   ImageJobResult,
   ImageJobState,

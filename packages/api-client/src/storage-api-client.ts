@@ -5,6 +5,7 @@ import type {
   FileList,
   FileListItem,
   ImageJob,
+  ImageJobList,
   ImageJobRequest,
   IssuedUrl,
   StoredFile,
@@ -88,9 +89,10 @@ export class StorageApiClient {
 
   /** One page of your uploads. */
   async listFiles(
-    options: { prefix?: string; limit?: number; cursor?: string } = {},
+    options: { prefix?: string; limit?: number; cursor?: string; includeVisibility?: boolean } = {},
   ): Promise<FileList> {
     const query: Record<string, string> = {};
+    if (options.includeVisibility) query.include = 'visibility';
     if (options.prefix) query.prefix = options.prefix;
     if (options.limit !== undefined) query.limit = String(options.limit);
     if (options.cursor) query.cursor = options.cursor;
@@ -302,6 +304,14 @@ export class StorageApiClient {
       },
     );
     return (await response.json()) as { jobId: string; status: 'queued' };
+  }
+
+  /** Your latest jobs (at most `limit`, 1–100, default 20), newest first; jobs the queue has removed are left out. */
+  async listImageJobs(limit?: number): Promise<ImageJobList> {
+    const query: Record<string, string> = limit === undefined ? {} : { limit: String(limit) };
+    return (await (
+      await this.#transport.call('listImageJobs', {}, { query })
+    ).json()) as ImageJobList;
   }
 
   /**

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
+import { StorageApiClient } from '@monorepo/api-client';
 import { makeVideo } from '@monorepo/test-utils/videos';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
@@ -13,6 +14,7 @@ import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
 const KEY = 'console-key-0123456789abcdef-0001';
+const OTHER_KEY = 'console-key-0123456789abcdef-0002';
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((bin) => existsSync(bin));
 /**
  * Screenshots go to a temporary folder, so a test run never changes the tree; `CONSOLE_SCREENSHOTS=1` writes the
@@ -105,7 +107,7 @@ function describeConsole(storageType: 'local' | 's3'): void {
       stack = await startStack({
         dataDir,
         storageType,
-        apiKeys: { [KEY]: 'team-c' },
+        apiKeys: { [KEY]: 'team-c', [OTHER_KEY]: 'team-d' },
         env: { LOG_LEVEL: 'warn' },
       });
       origin = new URL(stack.storageEnv.STORAGE_BASE_URL!).origin; // the CDN, as users name it
@@ -301,6 +303,22 @@ function describeConsole(storageType: 'local' | 's3'): void {
         .poll(() => failed.getAttribute('data-status'), { timeout: 90_000 })
         .toBe('failed');
       expect(await failed.locator('[role=alert]').textContent()).toMatch(/^E_[A-Z_]+: .+/);
+      // The same list through the typed client: newest first; another team sees none of it.
+      const listed = await new StorageApiClient({
+        baseUrl: stack.gatewayUrl,
+        apiKey: KEY,
+      }).listImageJobs();
+      expect(listed.items.map((job) => [job.status, job.tool])).toEqual([
+        ['failed', 'dall-e'],
+        ['completed', 'dall-e'],
+      ]);
+      expect(listed.items[0]!.jobId).toBe(jobId);
+      expect(listed.items[1]!.result?.provenance.model).toBe('console-model-1');
+      const theirs = await new StorageApiClient({
+        baseUrl: stack.gatewayUrl,
+        apiKey: OTHER_KEY,
+      }).listImageJobs();
+      expect(theirs.items).toEqual([]);
       await check('jobs');
     }, 240_000);
 

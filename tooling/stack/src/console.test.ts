@@ -192,6 +192,22 @@ function describeConsole(storageType: 'local' | 's3'): void {
       await page.press('#filter-prefix', 'Enter');
       await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(3);
 
+      // Pages of 25: with 26 files the rest comes with "Load more".
+      for (let i = 0; i < 23; i++) {
+        const res = await apiFetch(`/v1/files?name=extra-${i}.txt`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: `extra file ${i}`,
+        });
+        expect(res.status).toBe(201);
+      }
+      await page.press('#filter-prefix', 'Enter');
+      await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(25);
+      expect(await page.isVisible('#files-more')).toBe(true);
+      await page.click('#files-more');
+      await expect.poll(() => page.locator('#files-table tbody tr').count()).toBe(26);
+      expect(await page.isVisible('#files-more')).toBe(false);
+
       // Preview: the image decodes from its signed CDN URL.
       await page.click(`tr[data-key="${photoKey}"] button:has-text("Preview")`);
       await page.waitForFunction(

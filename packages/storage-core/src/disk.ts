@@ -304,7 +304,12 @@ export class Disk implements StorageAdapter {
       this.#uploadId(uploadId, key, 'signUploadPart');
       this.#partNumber(partNumber, key, 'signUploadPart');
       const expiresIn = this.#lifetime(options.expiresIn, key, 'signUploadPart');
-      return this.#multipartDriver('signUploadPart').signPart!(key, uploadId, partNumber, expiresIn);
+      return this.#multipartDriver('signUploadPart').signPart!(
+        key,
+        uploadId,
+        partNumber,
+        expiresIn,
+      );
     });
   }
 
@@ -334,11 +339,11 @@ export class Disk implements StorageAdapter {
       for (const part of parts) {
         this.#partNumber(part.partNumber, key, 'completeMultipartUpload');
         if (part.partNumber <= previous)
-          throw new ConfigError(
-            'completeMultipartUpload: part numbers must ascend',
-            ['parts'],
-            { key, operation: 'completeMultipartUpload', backend: this.backend },
-          );
+          throw new ConfigError('completeMultipartUpload: part numbers must ascend', ['parts'], {
+            key,
+            operation: 'completeMultipartUpload',
+            backend: this.backend,
+          });
         previous = part.partNumber;
       }
       await this.#multipartDriver('completeMultipartUpload').completeMultipart!(

@@ -325,7 +325,10 @@ export interface StorageAdapter {
    *
    * @returns the store's upload id. @throws {InvalidKeyError} @throws {ConfigError} no such capability.
    */
-  createMultipartUpload?(key: string, options: MultipartUploadOptions): Promise<{ uploadId: string }>;
+  createMultipartUpload?(
+    key: string,
+    options: MultipartUploadOptions,
+  ): Promise<{ uploadId: string }>;
 
   /**
    * Optional capability (`capabilities.directMultipart`): a time-limited URL to `PUT` the bytes of part

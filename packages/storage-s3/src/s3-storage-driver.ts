@@ -414,12 +414,16 @@ export class S3StorageDriver implements StorageDriver {
     } catch (error) {
       const name = (error as { name?: string } | undefined)?.name;
       if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall')
-        throw new StorageError('EINVAL', `S3 refused the parts of ${JSON.stringify(key)} (${name})`, {
-          key,
-          operation: 'completeMultipartUpload',
-          backend: BACKEND,
-          cause: error,
-        });
+        throw new StorageError(
+          'EINVAL',
+          `S3 refused the parts of ${JSON.stringify(key)} (${name})`,
+          {
+            key,
+            operation: 'completeMultipartUpload',
+            backend: BACKEND,
+            cause: error,
+          },
+        );
       throw mapS3Error(error, 'completeMultipartUpload', key, this.#place.bucket);
     }
   }

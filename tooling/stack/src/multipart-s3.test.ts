@@ -56,8 +56,9 @@ async function announce(key: string, size: number, contentType = 'application/oc
 }
 
 async function sign(key: string, id: string, part: number): Promise<string> {
-  return (await json<{ url: string }>(await api(key, 'POST', `/v1/uploads/${id}/parts/${part}`), 200))
-    .url;
+  return (
+    await json<{ url: string }>(await api(key, 'POST', `/v1/uploads/${id}/parts/${part}`), 200)
+  ).url;
 }
 
 async function put(url: string, bytes: Buffer): Promise<Response> {
@@ -65,10 +66,12 @@ async function put(url: string, bytes: Buffer): Promise<Response> {
 }
 
 async function usage(key: string) {
-  return (await json<{ storage: { bytes: number; objects: number; reservedBytes: number } }>(
-    await api(key, 'GET', '/v1/usage'),
-    200,
-  )).storage;
+  return (
+    await json<{ storage: { bytes: number; objects: number; reservedBytes: number } }>(
+      await api(key, 'GET', '/v1/usage'),
+      200,
+    )
+  ).storage;
 }
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -76,7 +79,11 @@ const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 describe('multipart direct uploads on radosgw', () => {
   it('uploads in parts, lists them to resume, completes once: the object is the bytes, counted once', async () => {
     const file = randomBytes(11 * MiB);
-    const parts = [file.subarray(0, 5 * MiB), file.subarray(5 * MiB, 10 * MiB), file.subarray(10 * MiB)];
+    const parts = [
+      file.subarray(0, 5 * MiB),
+      file.subarray(5 * MiB, 10 * MiB),
+      file.subarray(10 * MiB),
+    ];
     const intent = await announce(A, file.length);
     expect(intent.maxParts).toBe(3);
     // Part 1, then a "reload": the client only has the id and asks what is stored.
@@ -88,7 +95,8 @@ describe('multipart direct uploads on radosgw', () => {
     expect(listed.parts.map((p) => [p.partNumber, p.size])).toEqual([[1, 5 * MiB]]);
     // Nothing is a file yet: the final key is not readable.
     expect((await api(A, 'GET', `/v1/files/${intent.key}`)).status).toBe(404);
-    for (const n of [2, 3]) expect((await put(await sign(A, intent.id, n), parts[n - 1]!)).status).toBe(200);
+    for (const n of [2, 3])
+      expect((await put(await sign(A, intent.id, n), parts[n - 1]!)).status).toBe(200);
     expect((await usage(A)).reservedBytes).toBe(file.length);
 
     // Concurrent completes: exactly one wins.
@@ -118,7 +126,8 @@ describe('multipart direct uploads on radosgw', () => {
     const otherUpload = new URL(await sign(A, two.id, 1));
     otherUpload.searchParams.set('uploadId', url.searchParams.get('uploadId')!);
     expect((await put(otherUpload.href, randomBytes(MiB))).status).toBe(403);
-    for (const id of [one.id, two.id]) expect((await api(A, 'DELETE', `/v1/uploads/${id}`)).status).toBe(204);
+    for (const id of [one.id, two.id])
+      expect((await api(A, 'DELETE', `/v1/uploads/${id}`)).status).toBe(204);
   }, 60_000);
 
   it('refuses parts beyond the announced size, missing parts and a forged part list: nothing stored, retry possible', async () => {
@@ -199,8 +208,7 @@ describe('multipart direct uploads on radosgw', () => {
     );
     const created = answers.filter((r) => r.status === 201);
     expect(created).toHaveLength(3);
-    expect(answers.filter((r) => r.status === 413).length +
-      created.length).toBe(10);
+    expect(answers.filter((r) => r.status === 413).length + created.length).toBe(10);
     expect((await usage(Q)).reservedBytes).toBe(30 * MiB);
     const { id } = (await created[0]!.json()) as { id: string };
     expect((await api(Q, 'DELETE', `/v1/uploads/${id}`)).status).toBe(204);

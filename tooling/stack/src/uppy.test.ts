@@ -46,7 +46,8 @@ async function writeRandomFile(target: string, bytes: number): Promise<string> {
   const chunk = Buffer.alloc(1024 * 1024);
   for (let written = 0; written < bytes; written += chunk.length) {
     // Cheap, varied bytes (each MiB differs): crypto randomness is not needed for an identity check.
-    for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+    for (let i = 0; i < chunk.length; i += 4)
+      chunk.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
     const piece = chunk.subarray(0, Math.min(chunk.length, bytes - written));
     hash.update(piece);
     await handle.write(piece);
@@ -171,13 +172,17 @@ describe(`@uppy/aws-s3 through the API's Companion routes to radosgw (${MIB} MiB
     reloaded = true;
     await page.reload();
     await page.setInputFiles('#file', file);
-    void page.evaluate(([api, key]) => window.startUpload(api, key), [stack.gatewayUrl, KEY] as const);
+    void page.evaluate(([api, key]) => window.startUpload(api, key), [
+      stack.gatewayUrl,
+      KEY,
+    ] as const);
     const done = await waitFor(page, (s) => s.done !== undefined, 600_000);
     await context.close();
 
     expect(cut).toBe(3);
     // Every part stored exactly once; parts stored before the reload were not sent again.
-    for (let n = 1; n <= parts; n += 1) expect(stored.get(n) ?? 0, `part ${n}`).toBeLessThanOrEqual(1);
+    for (let n = 1; n <= parts; n += 1)
+      expect(stored.get(n) ?? 0, `part ${n}`).toBeLessThanOrEqual(1);
     expect(storedBeforeReload.size).toBeGreaterThan(0);
     for (const n of storedBeforeReload)
       expect(sentAfterReload.has(n), `part ${n} sent again after the reload`).toBe(false);
@@ -196,7 +201,8 @@ describe(`@uppy/aws-s3 through the API's Companion routes to radosgw (${MIB} MiB
     });
     expect(response.status).toBe(200);
     const hash = createHash('sha256');
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+      hash.update(chunk);
     expect(hash.digest('hex')).toBe(fileHash);
     const usage = (await (
       await fetch(`${stack.gatewayUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })

@@ -1,4 +1,15 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
 import type { StorageAdapter } from '@monorepo/storage';
 import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
@@ -18,7 +29,8 @@ import { MultipartUploads } from './multipart-uploads.js';
 const PART_LIST_LIMIT = 1024 * 1024;
 
 const keyOf = (key: unknown): string => {
-  if (typeof key !== 'string' || !key) throw new ApiError('E_VALIDATION', 'Send ?key= as Companion does');
+  if (typeof key !== 'string' || !key)
+    throw new ApiError('E_VALIDATION', 'Send ?key= as Companion does');
   return key;
 };
 
@@ -97,7 +109,10 @@ export class CompanionController {
       partNumberOf(partNumber),
       keyOf(key),
     );
-    return { url: signed.url, expires: Math.round((signed.expiresAt.getTime() - Date.now()) / 1000) };
+    return {
+      url: signed.url,
+      expires: Math.round((signed.expiresAt.getTime() - Date.now()) / 1000),
+    };
   }
 
   /** `{ parts: [{ PartNumber, ETag }] }` → `{ location }`: the file's URL. */

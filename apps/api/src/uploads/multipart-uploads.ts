@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES, isStorageError, uploadPrefix } from '@monorepo/storage';
+import {
+  MAX_PARTS,
+  MAX_PART_BYTES,
+  MIN_PART_BYTES,
+  isStorageError,
+  uploadPrefix,
+} from '@monorepo/storage';
 import type { CompletedPart, ObjectInfo, StorageAdapter, UploadedPart } from '@monorepo/storage';
 import { LimitExceededError, stagingKey } from '@monorepo/tenant-limits';
 import type { UploadIntent } from '@monorepo/tenant-limits';
@@ -116,7 +122,10 @@ export class MultipartUploads {
         'E_VALIDATION',
         `Part numbers of this upload go from 1 to ${most} (parts of at least ${MIN_PART_BYTES} bytes but the last)`,
       );
-    const expiresIn = Math.max(1, Math.min(3600, Math.floor((intent.expiresAt - Date.now()) / 1000)));
+    const expiresIn = Math.max(
+      1,
+      Math.min(3600, Math.floor((intent.expiresAt - Date.now()) / 1000)),
+    );
     const url = await this.storage.signUploadPart!(
       stagingKey(id),
       intent.multipartUploadId!,
@@ -192,12 +201,12 @@ export class MultipartUploads {
   }
 
   async #parts(intent: UploadIntent): Promise<UploadedPart[]> {
-    return this.storage
-      .listUploadParts!(stagingKey(intent.id), intent.multipartUploadId!)
-      .catch((error: unknown) => {
+    return this.storage.listUploadParts!(stagingKey(intent.id), intent.multipartUploadId!).catch(
+      (error: unknown) => {
         if (isStorageError(error, 'ENOENT')) throw gone();
         throw error;
-      });
+      },
+    );
   }
 
   #requireCapability(): void {

@@ -1,6 +1,7 @@
 import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
 import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
 import { WEBHOOK_PATHS } from './openapi-webhook-paths.js';
+import { MULTIPART_PATHS } from './openapi-multipart-paths.js';
 import { UPLOAD_PATHS } from './openapi-upload-paths.js';
 
 export const OPENAPI_DOCUMENT = {
@@ -229,6 +230,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...UPLOAD_PATHS,
+    ...MULTIPART_PATHS,
     '/v1/images': {
       post: {
         summary: 'Queue an image job',

@@ -2,6 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { StorageApiClient } from '@monorepo/api-client';
+import type { ResumableProgress } from '@monorepo/api-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
@@ -214,4 +216,47 @@ describe('multipart direct uploads on radosgw', () => {
     expect((await api(Q, 'DELETE', `/v1/uploads/${id}`)).status).toBe(204);
     expect((await usage(Q)).reservedBytes).toBe(20 * MiB);
   }, 60_000);
+
+  it('api-client uploadResumable: retries a failed part alone, and resumes from the upload id after a crash', async () => {
+    const file = randomBytes(23 * MiB);
+    const partPuts: number[] = [];
+    let failedOnce = false;
+    let crash = true;
+    const flaky: typeof fetch = async (input, init) => {
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      const part = Number(url.searchParams.get('partNumber'));
+      if (init?.method === 'PUT' && part) {
+        partPuts.push(part);
+        if (part === 2 && !failedOnce) {
+          failedOnce = true;
+          throw new TypeError('fetch failed: connection reset');
+        }
+        // The "crash": the process dies before part 4 is sent.
+        if (part === 4 && crash) throw Object.assign(new Error('crashed'), { name: 'AbortError' });
+      }
+      return fetch(input, init);
+    };
+    const client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: B, fetch: flaky });
+    const progress: ResumableProgress[] = [];
+    const options = {
+      name: 'resumable.bin',
+      contentType: 'application/octet-stream',
+      partSize: 5 * MiB,
+      concurrency: 1,
+      retries: 0,
+      onProgress: (p: ResumableProgress) => progress.push(p),
+    };
+    await expect(client.uploadResumable(file, { ...options, retries: 1 })).rejects.toThrow(/crashed/);
+    const id = progress[0]!.id;
+    expect(partPuts).toEqual([1, 2, 2, 3, 4, 4]);
+    crash = false;
+    partPuts.length = 0;
+    const stored = await client.uploadResumable(file, { ...options, resumeId: id });
+    // Only the parts the store did not hold were sent.
+    expect(partPuts).toEqual([4, 5]);
+    expect(progress.at(-1)).toMatchObject({ id, bytesSent: file.length, bytesTotal: file.length });
+    const back = Buffer.from(await (await api(B, 'GET', `/v1/files/${stored.key}`)).arrayBuffer());
+    expect(sha(back)).toBe(sha(file));
+    expect(await usage(B)).toMatchObject({ bytes: file.length, objects: 1, reservedBytes: 0 });
+  }, 120_000);
 });

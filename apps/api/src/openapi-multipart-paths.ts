@@ -126,7 +126,9 @@ export const MULTIPART_PATHS = {
         "Companion's complete: { parts: [{ PartNumber, ETag }] }, checked against the store's parts and the announced size before assembling, then the checks of every intent → { location, key, size, etag }",
       security: auth,
       parameters: [uploadId, key],
-      requestBody: jsonObjectBody(['parts'], { parts: { type: 'array', items: { type: 'object' } } }),
+      requestBody: jsonObjectBody(['parts'], {
+        parts: { type: 'array', items: { type: 'object' } },
+      }),
       responses: {
         '200': { description: '{ location, key, size, etag }' },
         '400': errorResponse(

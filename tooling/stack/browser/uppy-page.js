@@ -1,3 +1,4 @@
+/* global window, document */
 // The page of the Uppy browser test (bundled by the test with esbuild, run in Chromium): @uppy/core and
 // @uppy/aws-s3 from npm, configured as any app would — `endpoint` at the API, its key in `headers`, multipart
 // for every size. The one thing an app adds: the file's size in its meta, which Companion's create request

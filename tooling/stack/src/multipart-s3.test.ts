@@ -246,7 +246,9 @@ describe('multipart direct uploads on radosgw', () => {
       retries: 0,
       onProgress: (p: ResumableProgress) => progress.push(p),
     };
-    await expect(client.uploadResumable(file, { ...options, retries: 1 })).rejects.toThrow(/crashed/);
+    await expect(client.uploadResumable(file, { ...options, retries: 1 })).rejects.toThrow(
+      /crashed/,
+    );
     const id = progress[0]!.id;
     expect(partPuts).toEqual([1, 2, 2, 3, 4, 4]);
     crash = false;

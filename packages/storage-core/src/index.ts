@@ -49,6 +49,7 @@ export type {
   ListOptions,
   ListPage,
   ObjectInfo,
+  StoredObject,
   ProvisionOptions,
   SignedUrlOptions,
   StorageAdapter,
@@ -65,7 +66,7 @@ export type {
   SignUploadPartOptions,
   UploadedPart,
 } from './direct-multipart.js';
-export type { DriverPage, StorageDriver } from './storage-driver.js';
+export type { DriverPage, DriverWrite, StorageDriver } from './storage-driver.js';
 export {
   KEY_LAYOUT,
   defaultVisibility,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
-const KEY = 'mpj-key-0123456789abcdef-000001';
+const KEY = 'mpj-key-0123456789abcdef-0000000001';
 const MiB = 1024 * 1024;
 
 let dataDir: string;

@@ -57,6 +57,10 @@ const schema = z.object({
   // Direct uploads (POST /v1/uploads): how long an intent stays open, and how many a user may have open.
   API_UPLOAD_INTENT_TTL_S: int(1).max(86_400).default(900),
   API_MAX_OPEN_UPLOADS: int(1).default(100),
+  // Multipart (resumable) direct uploads: the largest announced size, and how long one stays open (keep it
+  // below the worker's WORKER_JANITOR_STALE_MS, past which the store's unfinished uploads are aborted).
+  API_MULTIPART_MAX_BYTES: int(1).default(5 * 1024 ** 3),
+  API_MULTIPART_TTL_S: int(1).max(86_400).default(3_000),
   // Where clients reach this API (for the upload URLs it hands out); default: the CDN's origin + /api.
   API_PUBLIC_URL: z
     .union([z.literal(''), z.url({ protocol: /^https?$/ })])

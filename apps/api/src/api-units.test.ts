@@ -9,6 +9,8 @@ import { parseRange } from './files/http-range.js';
 import { ownsKey } from '@monorepo/storage';
 import { sanitizeFilename } from './files/ownership.js';
 import { SignedUrlsController } from './cdn/signed-urls.controller.js';
+import { CompanionController } from './uploads/companion.controller.js';
+import { MultipartController } from './uploads/multipart.controller.js';
 import { UploadsController } from './uploads/uploads.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { ApiError } from './http/api-error.js';
@@ -173,6 +175,8 @@ describe('OpenAPI document', () => {
       HealthController,
       SignedUrlsController,
       UploadsController,
+      MultipartController,
+      CompanionController,
       TransformUrlsController,
       WebhooksController,
       UsageController,
@@ -188,7 +192,9 @@ describe('OpenAPI document', () => {
           .replace('*key', '{key}')
           .replace(':jobId', '{jobId}')
           .replace(':id', '{id}')
-          .replace(':eventId', '{eventId}');
+          .replace(':eventId', '{eventId}')
+          .replace(':uploadId', '{uploadId}')
+          .replace(':partNumber', '{partNumber}');
         routes.add(`${RequestMethod[method].toLowerCase()} ${route}`);
       }
     }

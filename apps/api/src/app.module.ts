@@ -9,6 +9,8 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { CdnUrls } from './cdn/cdn-urls.js';
 import { SignedUrlsController } from './cdn/signed-urls.controller.js';
 import { TransformUrlsController } from './imaging/transform-urls.controller.js';
+import { CompanionController } from './uploads/companion.controller.js';
+import { MultipartController } from './uploads/multipart.controller.js';
 import { UploadsController } from './uploads/uploads.controller.js';
 import { FilesController } from './files/files.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -55,7 +57,9 @@ export class AppModule {
         FilesController,
         ImagesController,
         SignedUrlsController,
+        MultipartController,
         UploadsController,
+        CompanionController,
         TransformUrlsController,
         WebhooksController,
         UsageController,

@@ -2,6 +2,7 @@ import { processResultJsonSchema } from '@monorepo/image-processor/contract';
 import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
 import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
 import { WEBHOOK_PATHS } from './openapi-webhook-paths.js';
+import { MULTIPART_PATHS } from './openapi-multipart-paths.js';
 import { UPLOAD_PATHS } from './openapi-upload-paths.js';
 
 export const OPENAPI_DOCUMENT = {
@@ -238,6 +239,7 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     ...UPLOAD_PATHS,
+    ...MULTIPART_PATHS,
     '/v1/images': {
       get: {
         summary: 'Your latest jobs, newest first, each as GET /v1/images/{jobId} shows it',

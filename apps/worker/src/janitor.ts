@@ -74,8 +74,12 @@ async function expireIntents(deps: JanitorDeps): Promise<number> {
   for (const user of users) {
     for (let page = await intents.due(user); page.length; page = await intents.due(user)) {
       for (const id of page) {
+        const multipart = (await intents.get(user, id))?.multipartUploadId;
         const taken = await intents.expire(user, id);
         if (!taken) continue;
+        // A multipart upload's parts are no object: the store drops them when the upload is aborted.
+        if (multipart && storage.abortMultipartUpload)
+          await storage.abortMultipartUpload(stagingKey(id), multipart);
         const wasCompleting = taken.state === 'completing' || taken.from === 'completing';
         await removeAll(storage, [
           stagingKey(id),

@@ -161,6 +161,32 @@ export interface UploadIntentAnswer {
   upload: UploadTarget;
 }
 
+/** The answer to announcing a multipart (resumable) upload. */
+export interface MultipartUploadAnswer {
+  id: string;
+  key: string;
+  expiresAt: string;
+  /** Every part but the last must have at least this many bytes. */
+  minPartSize: number;
+  /** Most parts this upload can have. */
+  maxParts: number;
+}
+
+/** A part the store holds for a multipart upload. */
+export interface UploadPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+/** Progress of {@link StorageApiClient.uploadResumable}. */
+export interface ResumableProgress {
+  /** The upload's id: keep it to resume after a restart or a reload (`resumeId`). */
+  id: string;
+  bytesSent: number;
+  bytesTotal: number;
+}
+
 /** An event a webhook endpoint can subscribe to. */
 export type WebhookEventType =
   'upload.completed' | 'job.completed' | 'job.failed' | 'file.deleted' | 'file.visibility_changed';

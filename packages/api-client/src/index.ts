@@ -23,6 +23,9 @@ export type {
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEventType,
+  MultipartUploadAnswer,
+  ResumableProgress,
+  UploadPart,
 } from './api-types.js';
 export { StorageApiClient } from './storage-api-client.js';
 export type { StorageApiClientOptions, UploadBody } from './storage-api-client.js';

@@ -10,7 +10,10 @@ import type {
   IssuedUrl,
   StoredFile,
   TeamUsage,
+  MultipartUploadAnswer,
+  ResumableProgress,
   UploadIntentAnswer,
+  UploadPart,
   Visibility,
   WebhookDelivery,
   WebhookEndpoint,
@@ -202,6 +205,120 @@ export class StorageApiClient {
   /** Gives up an announced upload not yet completed: what was sent is removed, its reservation released. */
   async abortUpload(id: string): Promise<void> {
     await this.#transport.call('abortUpload', { id }, { method: 'DELETE' });
+  }
+
+  /**
+   * A resumable upload, straight to the store (S3) in parts: announces it (or resumes `resumeId`, skipping the
+   * parts the store already holds), sends `concurrency` parts at a time (each retried up to `retries` times,
+   * alone), then completes it with the part list. `onProgress` gets the upload's id first: keep it to resume
+   * after a crash or a page reload. Works in Node and browsers; `body` is a `Blob` (a `File`) or bytes.
+   *
+   * @throws {ApiError} `E_UPLOAD_REFUSED` when a part still fails after its retries (the upload stays open:
+   * resume it); the API's errors otherwise.
+   */
+  async uploadResumable(
+    body: Blob | Uint8Array,
+    options: {
+      name: string;
+      contentType: string;
+      visibility?: Visibility;
+      resumeId?: string;
+      partSize?: number;
+      concurrency?: number;
+      retries?: number;
+      onProgress?: (progress: ResumableProgress) => void;
+      signal?: AbortSignal;
+    },
+  ): Promise<StoredFile> {
+    const blob = body instanceof Blob ? body : new Blob([body as Uint8Array<ArrayBuffer>]);
+    const size = blob.size;
+    let id = options.resumeId;
+    let done: UploadPart[] = [];
+    if (id) {
+      const listed = await this.#transport.call('listUploadParts', { id }, { method: 'GET' });
+      done = ((await listed.json()) as { parts: UploadPart[] }).parts;
+    } else {
+      const response = await this.#transport.call(
+        'createMultipartUpload',
+        {},
+        {
+          method: 'POST',
+          body: JSON.stringify({
+            name: options.name,
+            contentType: options.contentType,
+            size,
+            ...(options.visibility ? { visibility: options.visibility } : {}),
+          }),
+          headers: { 'content-type': 'application/json' },
+        },
+      );
+      id = ((await response.json()) as MultipartUploadAnswer).id;
+    }
+    const uploadId = id;
+    // The same part size on every resume: the smallest allowed that fits in 10,000 parts, or the caller's.
+    const partSize = Math.max(
+      options.partSize ?? 8 * 1024 * 1024,
+      5 * 1024 * 1024,
+      Math.ceil(size / 10_000),
+    );
+    const count = Math.max(1, Math.ceil(size / partSize));
+    const etags = new Map(done.map((part) => [part.partNumber, part.etag]));
+    let sent = done.reduce((sum, part) => sum + part.size, 0);
+    options.onProgress?.({ id: uploadId, bytesSent: sent, bytesTotal: size });
+    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !etags.has(n));
+    const sendPart = async (partNumber: number): Promise<void> => {
+      const bytes = blob.slice((partNumber - 1) * partSize, Math.min(size, partNumber * partSize));
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const signed = await this.#transport.call(
+            'signUploadPart',
+            { id: uploadId, partNumber: String(partNumber) },
+            { method: 'POST', ...(options.signal ? { signal: options.signal } : {}) },
+          );
+          const { url } = (await signed.json()) as { url: string };
+          const response = await this.#fetch(url, {
+            method: 'PUT',
+            body: bytes,
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+          await response.arrayBuffer().catch(() => undefined);
+          const etag = response.headers.get('etag');
+          if (!response.ok || !etag)
+            throw new ApiError(
+              response.status,
+              'E_UPLOAD_REFUSED',
+              `Part ${partNumber}: the store answered ${response.status}`,
+            );
+          etags.set(partNumber, etag);
+          sent += bytes.size;
+          options.onProgress?.({ id: uploadId, bytesSent: sent, bytesTotal: size });
+          return;
+        } catch (error) {
+          if (options.signal?.aborted || attempt >= (options.retries ?? 3)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
+        }
+      }
+    };
+    const queue = [...todo];
+    await Promise.all(
+      Array.from({ length: Math.min(options.concurrency ?? 4, queue.length) }, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift())
+          await sendPart(next);
+      }),
+    );
+    const parts = [...etags]
+      .sort(([a], [b]) => a - b)
+      .map(([partNumber, etag]) => ({ partNumber, etag }));
+    const response = await this.#transport.call(
+      'completeUpload',
+      { id: uploadId },
+      {
+        method: 'POST',
+        body: JSON.stringify({ parts }),
+        headers: { 'content-type': 'application/json' },
+      },
+    );
+    return (await response.json()) as StoredFile;
   }
 
   /** {@link createUpload}, {@link sendUpload} and {@link completeUpload} in one call. */

@@ -2,6 +2,13 @@ import type { Body } from './body.js';
 import { bodyToBuffer, isStreamBody } from './body.js';
 import { verifyingMd5 } from './content-md5.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { MAX_PARTS } from './direct-multipart.js';
+import type {
+  CompletedPart,
+  MultipartUploadOptions,
+  SignUploadPartOptions,
+  UploadedPart,
+} from './direct-multipart.js';
 import { ConfigError, InvalidKeyError, StorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
 import { defaultVisibility } from './key-layout.js';
@@ -291,6 +298,118 @@ export class Disk implements StorageAdapter {
       if (!this.#driver.signedUrl) throw this.#unsupported('getSignedUrl', 'signed URLs');
       return this.#driver.signedUrl(key, { ...options, expiresIn });
     });
+  }
+
+  createMultipartUpload(
+    key: string,
+    options: MultipartUploadOptions,
+  ): Promise<{ uploadId: string }> {
+    return this.#meter.run('createMultipartUpload', key, async () => {
+      this.#key(key, 'createMultipartUpload');
+      validateUploadOptions(key, options.contentType, {}, this.backend);
+      return this.#multipartDriver('createMultipartUpload').createMultipart!(key, options);
+    });
+  }
+
+  signUploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options: SignUploadPartOptions = {},
+  ): Promise<string> {
+    return this.#meter.run('signUploadPart', key, async () => {
+      this.#key(key, 'signUploadPart');
+      this.#uploadId(uploadId, key, 'signUploadPart');
+      this.#partNumber(partNumber, key, 'signUploadPart');
+      const expiresIn = this.#lifetime(options.expiresIn, key, 'signUploadPart');
+      return this.#multipartDriver('signUploadPart').signPart!(
+        key,
+        uploadId,
+        partNumber,
+        expiresIn,
+      );
+    });
+  }
+
+  listUploadParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    return this.#meter.run('listUploadParts', key, async () => {
+      this.#key(key, 'listUploadParts');
+      this.#uploadId(uploadId, key, 'listUploadParts');
+      return this.#multipartDriver('listUploadParts').listParts!(key, uploadId);
+    });
+  }
+
+  completeMultipartUpload(
+    key: string,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+  ): Promise<void> {
+    return this.#meter.run('completeMultipartUpload', key, async () => {
+      this.#key(key, 'completeMultipartUpload');
+      this.#uploadId(uploadId, key, 'completeMultipartUpload');
+      if (parts.length === 0)
+        throw new ConfigError('completeMultipartUpload: at least one part', ['parts'], {
+          key,
+          operation: 'completeMultipartUpload',
+          backend: this.backend,
+        });
+      let previous = 0;
+      for (const part of parts) {
+        this.#partNumber(part.partNumber, key, 'completeMultipartUpload');
+        if (part.partNumber <= previous)
+          throw new ConfigError('completeMultipartUpload: part numbers must ascend', ['parts'], {
+            key,
+            operation: 'completeMultipartUpload',
+            backend: this.backend,
+          });
+        previous = part.partNumber;
+      }
+      await this.#multipartDriver('completeMultipartUpload').completeMultipart!(
+        key,
+        uploadId,
+        parts,
+      );
+    });
+  }
+
+  abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    return this.#meter.run('abortMultipartUpload', key, async () => {
+      this.#key(key, 'abortMultipartUpload');
+      this.#uploadId(uploadId, key, 'abortMultipartUpload');
+      await this.#multipartDriver('abortMultipartUpload').abortMultipart!(key, uploadId);
+    });
+  }
+
+  #multipartDriver(operation: StorageOperation): StorageDriver {
+    const d = this.#driver;
+    if (
+      !this.capabilities.directMultipart ||
+      !d.createMultipart ||
+      !d.signPart ||
+      !d.listParts ||
+      !d.completeMultipart ||
+      !d.abortMultipart
+    )
+      throw this.#unsupported(operation, 'direct multipart uploads');
+    return d;
+  }
+
+  #uploadId(uploadId: string, key: string, operation: StorageOperation): void {
+    if (typeof uploadId !== 'string' || uploadId.length === 0 || uploadId.length > 1024)
+      throw new ConfigError(`${operation}: uploadId must be a non-empty string`, ['uploadId'], {
+        key,
+        operation,
+        backend: this.backend,
+      });
+  }
+
+  #partNumber(partNumber: number, key: string, operation: StorageOperation): void {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS)
+      throw new ConfigError(
+        `${operation}: part numbers are integers from 1 to ${MAX_PARTS}`,
+        ['partNumber'],
+        { key, operation, backend: this.backend },
+      );
   }
 
   #lifetime(value: number | undefined, key: string, operation: StorageOperation): number {

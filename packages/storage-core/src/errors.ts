@@ -36,6 +36,11 @@ export type StorageOperation =
   | 'setVisibility'
   | 'createUploadPost'
   | 'getOriginUrl'
+  | 'createMultipartUpload'
+  | 'signUploadPart'
+  | 'listUploadParts'
+  | 'completeMultipartUpload'
+  | 'abortMultipartUpload'
   | 'config';
 
 /** Context attached to every {@link StorageError}. */

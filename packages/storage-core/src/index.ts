@@ -59,6 +59,13 @@ export type {
   Visibility,
 } from './storage-adapter.js';
 export type { StorageCapabilities } from './storage-capabilities.js';
+export { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES } from './direct-multipart.js';
+export type {
+  CompletedPart,
+  MultipartUploadOptions,
+  SignUploadPartOptions,
+  UploadedPart,
+} from './direct-multipart.js';
 export type { DriverPage, DriverWrite, StorageDriver } from './storage-driver.js';
 export {
   KEY_LAYOUT,

@@ -1,4 +1,10 @@
 import type { Body } from './body.js';
+import type {
+  CompletedPart,
+  MultipartUploadOptions,
+  SignUploadPartOptions,
+  UploadedPart,
+} from './direct-multipart.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 
 /**
@@ -342,4 +348,58 @@ export interface StorageAdapter {
    * @throws {InvalidKeyError} @throws {ConfigError} on options out of range.
    */
   getSignedUrl?(key: string, options?: SignedUrlOptions): Promise<string>;
+
+  /**
+   * Optional capability (`capabilities.directMultipart`): starts a multipart upload to `key` whose parts a
+   * client sends straight to the store ({@link signUploadPart}). Nothing is readable at `key` until
+   * {@link completeMultipartUpload}; an upload never completed is removed by {@link abortMultipartUpload} or by
+   * `sweepIncomplete`.
+   *
+   * @returns the store's upload id. @throws {InvalidKeyError} @throws {ConfigError} no such capability.
+   */
+  createMultipartUpload?(
+    key: string,
+    options: MultipartUploadOptions,
+  ): Promise<{ uploadId: string }>;
+
+  /**
+   * Optional capability (`capabilities.directMultipart`): a time-limited URL to `PUT` the bytes of part
+   * `partNumber` (1 to {@link MAX_PARTS}) of upload `uploadId` of `key`, and nothing else: the store checks the
+   * key, upload id and part number it was signed for. The response's `ETag` names the part.
+   *
+   * @throws {InvalidKeyError} @throws {ConfigError} part number or lifetime out of range, or no such capability.
+   */
+  signUploadPart?(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    options?: SignUploadPartOptions,
+  ): Promise<string>;
+
+  /**
+   * Optional capability (`capabilities.directMultipart`): the parts the store holds for an upload, by part
+   * number, so a client can resume after a reload.
+   *
+   * @throws {NotFoundError} no such upload (completed, aborted or never started).
+   */
+  listUploadParts?(key: string, uploadId: string): Promise<UploadedPart[]>;
+
+  /**
+   * Optional capability (`capabilities.directMultipart`): assembles the named parts (ascending part numbers)
+   * into the object at `key`, atomically. The object has no visibility tag (private) until
+   * {@link setVisibility}.
+   *
+   * @throws {NotFoundError} no such upload. @throws {StorageError} `EINVAL` parts the store refuses.
+   */
+  completeMultipartUpload?(
+    key: string,
+    uploadId: string,
+    parts: readonly CompletedPart[],
+  ): Promise<void>;
+
+  /**
+   * Optional capability (`capabilities.directMultipart`): gives an upload up; the store drops its parts.
+   * Idempotent: an upload that is already gone is not an error.
+   */
+  abortMultipartUpload?(key: string, uploadId: string): Promise<void>;
 }

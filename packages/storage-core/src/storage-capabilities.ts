@@ -16,6 +16,13 @@ export interface StorageCapabilities {
    * with the key, type and exact size pinned by the store's own policy check (S3 presigned POST).
    */
   readonly directUploads: boolean;
+  /**
+   * Multipart uploads sent straight to the store, part by part, resumable: `createMultipartUpload`,
+   * `signUploadPart` (a presigned URL for one part number of one upload), `listUploadParts`,
+   * `completeMultipartUpload` and `abortMultipartUpload` (S3). Parts are not an object: nothing can read the
+   * key until the upload is completed. The local backend lacks it (uploads go through the API there).
+   */
+  readonly directMultipart: boolean;
   /** An overwrite replaces the object atomically: readers never see a mix of old and new content. */
   readonly atomicOverwrite: boolean;
   /** A key cannot also be a "directory" of other keys (`a` and `a/b`), as on a filesystem. */

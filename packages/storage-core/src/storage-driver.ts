@@ -1,4 +1,5 @@
 import type { Body } from './body.js';
+import type { CompletedPart, MultipartUploadOptions, UploadedPart } from './direct-multipart.js';
 import type { StorageOperation } from './errors.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 import type {
@@ -75,6 +76,12 @@ export interface StorageDriver {
   signedUrl?(key: string, options: SignedUrlOptions & { expiresIn: number }): Promise<string>;
   /** With `capabilities.directUploads`; options already checked. */
   uploadPost?(key: string, options: UploadPostOptions & { expiresIn: number }): Promise<UploadPost>;
+  /** With `capabilities.directMultipart` (this and the four below); arguments already checked. */
+  createMultipart?(key: string, options: MultipartUploadOptions): Promise<{ uploadId: string }>;
+  signPart?(key: string, uploadId: string, partNumber: number, expiresIn: number): Promise<string>;
+  listParts?(key: string, uploadId: string): Promise<UploadedPart[]>;
+  completeMultipart?(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
+  abortMultipart?(key: string, uploadId: string): Promise<void>;
   /** With `capabilities.publicReadPolicy`. */
   originUrl?(key: string): string;
 }

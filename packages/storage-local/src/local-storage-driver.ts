@@ -52,6 +52,7 @@ const BACKEND = 'local';
 const CAPABILITIES: StorageCapabilities = Object.freeze({
   signedUrls: false,
   directUploads: false,
+  directMultipart: false,
   publicReadPolicy: false,
   atomicOverwrite: true,
   keyPrefixConflicts: true,

@@ -10,7 +10,8 @@
 
 // ARGV: now, id, size, quota bytes, quota objects, max open, expires at, keep until, token hash, user, key,
 // content type, visibility, form until ('' when the bytes go through the API; else until when a presigned form
-// may still write the staging key, however the intent ends). Returns { status, bytes used, objects used }: 1 ok, 0 over quota, -1 too many open.
+// may still write the staging key, however the intent ends), multipart upload id ('' for single-request
+// intents). Returns { status, bytes used, objects used }: 1 ok, 0 over quota, -1 too many open.
 export const CREATE = `
 local now, id, size = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 if redis.call('EXISTS', INTENT) == 1 then return {-3, 0, 0} end
@@ -23,7 +24,7 @@ redis.call('ZADD', OPEN, ARGV[7], id)
 redis.call('ZADD', DUE, ARGV[7], id)
 redis.call('HSET', INTENT, 'id', id, 'user', ARGV[10], 'key', ARGV[11], 'contentType', ARGV[12],
   'size', ARGV[3], 'visibility', ARGV[13], 'expiresAt', ARGV[7], 'state', 'open', 'token', ARGV[9],
-  'formUntil', ARGV[14])
+  'formUntil', ARGV[14], 'mp', ARGV[15])
 redis.call('PEXPIREAT', INTENT, ARGV[8])
 return {1, b + size, o + 1}
 `;
@@ -59,18 +60,19 @@ redis.call('HDEL', INTENT, 'slot', 'spent')
 return 1
 `;
 
-// ARGV: now, id, attempt, deadline. From 'sent', or from 'open' when the bytes go straight to the store.
+// ARGV: now, id, attempt, deadline. From 'sent', or from 'open' when the bytes go straight to the store (a
+// presigned form, or a multipart upload whose parts the caller assembles once it holds 'completing').
 // Returns { 1, the intent's fields and values… }, or { status } with status -404 (expired or unknown), -410 (already done), -425 (still sending), -409 (being completed),
 // -400 (nothing sent yet).
 export const COMPLETE_BEGIN = `
-local f = redis.call('HMGET', INTENT, 'state', 'expiresAt', 'formUntil')
+local f = redis.call('HMGET', INTENT, 'state', 'expiresAt', 'formUntil', 'mp')
 local state = f[1]
 if not state or state == 'expired' then return {-404} end
 if state == 'done' then return {-410} end
 if n(f[2]) <= tonumber(ARGV[1]) then return {-404} end
 if state == 'sending' then return {-425} end
 if state == 'completing' then return {-409} end
-if state == 'open' and (f[3] or '') == '' then return {-400} end
+if state == 'open' and (f[3] or '') == '' and (f[4] or '') == '' then return {-400} end
 redis.call('HSET', INTENT, 'state', 'completing', 'from', state, 'attempt', ARGV[3], 'deadline', ARGV[4])
 redis.call('ZADD', DUE, ARGV[4], ARGV[2])
 local fields = redis.call('HGETALL', INTENT)

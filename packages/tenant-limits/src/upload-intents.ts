@@ -22,6 +22,11 @@ export interface UploadIntent {
    * go straight to the store (S3). Its reservation is held until then, and `/complete` freezes the bytes first.
    */
   formExpiresAt?: number;
+  /**
+   * The store's id of the multipart upload whose parts go straight to the staging key (S3), set for multipart
+   * intents. Part URLs die with the upload (completed or aborted), so no hold outlives the intent.
+   */
+  multipartUploadId?: string;
 }
 
 /** Where an intent is in its life (see the README). */
@@ -52,6 +57,7 @@ function fromRecord(
     visibility: raw.visibility as UploadIntent['visibility'],
     expiresAt: Number(raw.expiresAt),
     ...(raw.formUntil ? { formExpiresAt: Number(raw.formUntil) } : {}),
+    ...(raw.mp ? { multipartUploadId: raw.mp } : {}),
     state: raw.state as IntentState,
   };
 }
@@ -128,6 +134,7 @@ export class UploadIntents {
       full.contentType,
       full.visibility,
       full.formExpiresAt ?? '',
+      full.multipartUploadId ?? '',
     )) as [number, number, number];
     if (status === -1)
       throw new LimitExceededError(

@@ -25,8 +25,9 @@ export async function readJsonBody(req: Request, limit = 16 * 1024): Promise<unk
 export async function readJsonBodyAs<T extends z.ZodType>(
   req: Request,
   schema: T,
+  limit?: number,
 ): Promise<z.output<T>> {
-  const parsed = schema.safeParse(await readJsonBody(req));
+  const parsed = schema.safeParse(await readJsonBody(req, limit));
   if (!parsed.success)
     throw new ApiError(
       'E_VALIDATION',

@@ -38,10 +38,32 @@ export class IntentCompletion {
     private readonly deadlineMs: number,
   ) {}
 
-  async complete(user: string, id: string): Promise<{ intent: UploadIntent; info: ObjectInfo }> {
+  /**
+   * `assemble` (multipart intents) runs once the intent is `completing`, before the checks: it puts the bytes
+   * at the staging key. An {@link ApiError} from it is a refusal that stores nothing: the intent goes back to
+   * `open`, so the client can fix its parts and complete again.
+   */
+  async complete(
+    user: string,
+    id: string,
+    assemble?: (intent: UploadIntent) => Promise<void>,
+  ): Promise<{ intent: UploadIntent; info: ObjectInfo }> {
     const begun = await this.intents.beginCompletion(user, id, Date.now() + this.deadlineMs);
     if (!begun.ok) throw REFUSALS[begun.reason]();
     const { intent, attempt } = begun;
+    if (intent.multipartUploadId !== undefined) {
+      if (!assemble) {
+        await this.intents.undoCompletion(user, id, attempt);
+        throw new ApiError('E_VALIDATION', 'Complete a multipart upload with its parts');
+      }
+      try {
+        await assemble(intent);
+      } catch (error) {
+        if (error instanceof ApiError && !(await this.intents.undoCompletion(user, id, attempt)))
+          throw expiredMeanwhile();
+        throw error; // else left completing: the janitor settles it past its deadline
+      }
+    }
     const frozen = intent.formExpiresAt !== undefined;
     const checked = frozen ? checkedKey(id) : stagingKey(id);
     if (frozen)

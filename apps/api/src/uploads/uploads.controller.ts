@@ -29,6 +29,8 @@ import { CDN_URLS, CONFIG, LIMITS, STORAGE, WEBHOOKS } from '../tokens.js';
 import type { ApiWebhooks } from '../webhooks/api-webhooks.js';
 import { IntentCompletion } from './intent-completion.js';
 import { normalizeMediaType } from './media-type.js';
+import { partListSchema } from './multipart-schemas.js';
+import { MultipartUploads } from './multipart-uploads.js';
 
 const intentSchema = z.strictObject({
   name: z.string().min(1).max(255),
@@ -56,6 +58,7 @@ const FORM_CLOCK_SLACK_MS = 5_000;
 @Controller('v1/uploads')
 export class UploadsController {
   readonly #completion: IntentCompletion;
+  readonly #multipart: MultipartUploads;
 
   constructor(
     @Inject(STORAGE) private readonly storage: StorageAdapter,
@@ -70,6 +73,7 @@ export class UploadsController {
       limits.usage,
       config.API_REQUEST_TIMEOUT_MS + 60_000,
     );
+    this.#multipart = new MultipartUploads(storage, config, limits);
   }
 
   /** `{ name, contentType, size, visibility? }` → where and how to send the bytes, until `expiresAt`. */
@@ -244,7 +248,16 @@ export class UploadsController {
           announced.key,
         )
       : undefined;
-    const { intent, info } = await this.#completion.complete(req.userId, id);
+    // A multipart intent may name its parts (`{ parts: [{ partNumber, etag }] }`), checked against the store's.
+    const { intent, info } = announced?.multipartUploadId
+      ? await this.#multipart.complete(
+          req.userId,
+          id,
+          req.headers['content-length'] && req.headers['content-length'] !== '0'
+            ? (await readJsonBodyAs(req, partListSchema, 1024 * 1024)).parts
+            : undefined,
+        )
+      : await this.#completion.complete(req.userId, id);
     await this.webhooks.outbox.release(event);
     return {
       key: intent.key,
@@ -266,6 +279,11 @@ export class UploadsController {
   }
 
   async #abort(user: string, id: string): Promise<boolean> {
+    if ((await this.limits.intents.get(user, id))?.multipartUploadId)
+      return this.#multipart.abort(user, id).then(
+        () => true,
+        () => false,
+      );
     const aborted = await this.limits.intents.abort(user, id);
     if (!aborted) return false;
     // A presigned form still works until it expires: the janitor removes what it wrote, then releases.

@@ -10,6 +10,7 @@ export function provisionSuite(t: ContractContext): void {
       for (const flag of [
         'signedUrls',
         'directUploads',
+        'directMultipart',
         'publicReadPolicy',
         'atomicOverwrite',
         'keyPrefixConflicts',

@@ -43,6 +43,56 @@ export function signedUrlSuite(t: ContractContext): void {
       await expectCode(t.storage.getSignedUrl!('signed/a.txt'), 'ECONFIG');
     });
 
+    it('takes direct multipart uploads: part URLs for one part of one upload, nothing readable until completed', async (ctx) => {
+      if (!t.storage.capabilities.directMultipart) {
+        await expectCode(
+          t.storage.createMultipartUpload!('direct/mp.bin', {
+            contentType: 'application/octet-stream',
+          }),
+          'ECONFIG',
+        );
+        return skipForCapability(ctx, 'no directMultipart');
+      }
+      if (!t.options.fetchSignedUrls)
+        return skipForCapability(ctx, 'the target does not serve signed URLs (fetchSignedUrls)');
+      const key = 'direct/mp.bin';
+      const first = new Uint8Array(5 * 1024 * 1024).fill(7);
+      const last = new TextEncoder().encode('the end');
+      const { uploadId } = await t.storage.createMultipartUpload!(key, {
+        contentType: 'application/octet-stream',
+      });
+      await expectCode(t.storage.signUploadPart!(key, uploadId, 0), 'ECONFIG');
+      const put = async (n: number, body: Uint8Array) =>
+        fetch(await t.storage.signUploadPart!(key, uploadId, n, { expiresIn: 60 }), {
+          method: 'PUT',
+          body: body as Uint8Array<ArrayBuffer>,
+        });
+      expect((await put(1, first)).status).toBe(200);
+      // A URL signed for part 1 does not send part 2.
+      const forged = new URL(await t.storage.signUploadPart!(key, uploadId, 1));
+      forged.searchParams.set('partNumber', '2');
+      expect((await fetch(forged, { method: 'PUT', body: 'x' })).status).toBe(403);
+      expect((await put(2, last)).status).toBe(200);
+      const parts = await t.storage.listUploadParts!(key, uploadId);
+      expect(parts.map((p) => [p.partNumber, p.size])).toEqual([
+        [1, first.length],
+        [2, last.length],
+      ]);
+      expect(await t.storage.exists(key)).toBe(false);
+      await t.storage.completeMultipartUpload!(key, uploadId, parts);
+      const stored = await t.storage.download(key);
+      expect(stored.length).toBe(first.length + last.length);
+      expect(stored.subarray(first.length).toString()).toBe('the end');
+      await expectCode(t.storage.listUploadParts!(key, uploadId), 'ENOENT');
+
+      const other = await t.storage.createMultipartUpload!('direct/gone.bin', {
+        contentType: 'text/plain',
+      });
+      await t.storage.abortMultipartUpload!('direct/gone.bin', other.uploadId);
+      await t.storage.abortMultipartUpload!('direct/gone.bin', other.uploadId); // idempotent
+      expect(await t.storage.exists('direct/gone.bin')).toBe(false);
+    });
+
     it('makes direct form uploads that the store checks: exact type and size, nothing else', async (ctx) => {
       if (!t.storage.capabilities.directUploads) {
         await expectCode(

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack } from './stack.js';
+import type { Stack } from './stack.js';
+
+const KEY = 'mpj-key-0123456789abcdef-0000000001';
+const MiB = 1024 * 1024;
+
+let dataDir: string;
+let stack: Stack;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'multipart-janitor-'));
+  stack = await startStack({
+    dataDir,
+    storageType: 's3',
+    apiKeys: { [KEY]: 'mpj' },
+    // Multipart intents open for 2 s; the janitor runs every second.
+    env: { LOG_LEVEL: 'warn', API_MULTIPART_TTL_S: '2', WORKER_JANITOR_INTERVAL_MS: '1000' },
+  });
+}, 180_000);
+afterAll(async () => {
+  await stack?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const api = (method: string, route: string, body?: unknown) =>
+  fetch(`${stack.gatewayUrl}${route}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${KEY}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+describe('the janitor and multipart uploads', () => {
+  it('aborts the store upload of an expired multipart intent and releases its reservation', async () => {
+    const env = stack.storageEnv;
+    const s3 = new S3Client({
+      region: env.S3_REGION!,
+      endpoint: env.S3_ENDPOINT!,
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: env.S3_ACCESS_KEY_ID!,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
+      },
+    });
+    const pending = async (id: string) =>
+      (
+        (
+          await s3.send(
+            new ListMultipartUploadsCommand({ Bucket: env.S3_BUCKET!, Prefix: `incoming/${id}` }),
+          )
+        ).Uploads ?? []
+      ).length;
+    const usage = async () =>
+      ((await (await api('GET', '/v1/usage')).json()) as { storage: { reservedBytes: number } })
+        .storage;
+
+    const created = await api('POST', '/v1/uploads/multipart', {
+      name: 'stale.bin',
+      contentType: 'application/octet-stream',
+      size: 12 * MiB,
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const { url } = (await (await api('POST', `/v1/uploads/${id}/parts/1`)).json()) as {
+      url: string;
+    };
+    expect((await fetch(url, { method: 'PUT', body: randomBytes(5 * MiB) })).status).toBe(200);
+    expect(await pending(id)).toBe(1);
+    expect((await usage()).reservedBytes).toBe(12 * MiB);
+
+    const until = Date.now() + 30_000;
+    while ((await usage()).reservedBytes !== 0 || (await pending(id)) !== 0) {
+      if (Date.now() > until) throw new Error('the janitor did not settle the stale upload');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // Expired: nothing can be sent or completed any more.
+    expect((await api('POST', `/v1/uploads/${id}/parts/2`)).status).toBe(404);
+    expect((await api('POST', `/v1/uploads/${id}/complete`)).status).toBe(404);
+  }, 90_000);
+});

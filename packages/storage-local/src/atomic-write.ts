@@ -52,6 +52,7 @@ export async function writeTemp(
         { operation: 'upload', backend: 'local' },
       );
     }
+    if (options.lastModified) await handle.utimes(options.lastModified, options.lastModified);
     if (files.fsync) await handle.sync();
     return { written, stats: wantStats ? await handle.stat({ bigint: true }) : undefined };
   } finally {

@@ -45,6 +45,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   directUploads: false,
   publicReadPolicy: false,
   atomicOverwrite: true,
+  modificationTime: true,
   keyPrefixConflicts: true,
   maxSegmentBytes: 255,
 });

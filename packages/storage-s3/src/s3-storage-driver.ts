@@ -57,7 +57,7 @@ import type { S3Place } from './s3-place.js';
 import { bucketUrl, buildS3Client } from './s3-client-factory.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';
-import { headInfo, headObject, listEvery, listFullPage } from './s3-listing.js';
+import { headInfo, headObject, listEvery, listFullPage, metadataWithMtime } from './s3-listing.js';
 import { VISIBILITY_TAG, readVisibility, writeVisibility } from './s3-visibility.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
@@ -69,6 +69,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   directUploads: true,
   publicReadPolicy: true,
   atomicOverwrite: true,
+  modificationTime: true,
   keyPrefixConflicts: false,
   maxSegmentBytes: undefined,
 });
@@ -145,7 +146,7 @@ export class S3StorageDriver implements StorageDriver {
       Key: this.#full(key),
       ContentType: contentType,
       CacheControl: options.cacheControl,
-      Metadata: options.metadata,
+      Metadata: metadataWithMtime(options.metadata, options.lastModified),
       IfNoneMatch: options.ifNotExists ? '*' : undefined,
       // Visibility is an object tag, which the bucket policy set by `provision` reads.
       Tagging: `${VISIBILITY_TAG}=${options.visibility}`,

@@ -146,6 +146,11 @@ export interface ProvisionOptions {
    * uploads to the store and read from it (CORS); `[]` allows none. Omitted: left as it is.
    */
   corsOrigins?: readonly string[];
+  /**
+   * With `capabilities.publicReadPolicy`: web origins to allow in addition to those already allowed (CORS),
+   * keeping the others (with `corsOrigins`: in addition to those).
+   */
+  addCorsOrigins?: readonly string[];
 }
 
 /**

@@ -50,6 +50,7 @@ import { deleteUnder } from './s3-batch-delete.js';
 import {
   abortIncompleteUploads,
   ensureBucket,
+  getCorsOrigins,
   setCorsOrigins,
   setPublicRead,
 } from './s3-bucket.js';
@@ -316,7 +317,11 @@ export class S3StorageDriver implements StorageDriver {
   async provision(options: ProvisionOptions): Promise<{ created: boolean }> {
     const created = await ensureBucket(this.#place);
     if (options.publicRead !== undefined) await setPublicRead(this.#place, options.publicRead);
-    if (options.corsOrigins !== undefined) await setCorsOrigins(this.#place, options.corsOrigins);
+    if (options.addCorsOrigins !== undefined) {
+      const kept = options.corsOrigins ?? (await getCorsOrigins(this.#place));
+      await setCorsOrigins(this.#place, [...new Set([...kept, ...options.addCorsOrigins])]);
+    } else if (options.corsOrigins !== undefined)
+      await setCorsOrigins(this.#place, options.corsOrigins);
     return { created };
   }
 

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -52,6 +53,7 @@ export async function backupToFile(
   options.progress?.start(items.length, totalBytes);
   const pack = tar.pack();
   const partial = `${file}.partial`;
+  await mkdir(path.dirname(file), { recursive: true });
   const writing = pipeline(pack, createGzip(), createWriteStream(partial));
   let bytes = 0;
   try {

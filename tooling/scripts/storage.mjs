@@ -19,7 +19,14 @@ process.env.AWS_EC2_METADATA_DISABLED ??= 'true';
 if (!existsSync(bin)) {
   const built = spawnSync(
     'pnpm',
-    ['exec', 'turbo', 'run', 'build', '--filter=@monorepo/storage-cli...', '--output-logs=errors-only'],
+    [
+      'exec',
+      'turbo',
+      'run',
+      'build',
+      '--filter=@monorepo/storage-cli...',
+      '--output-logs=errors-only',
+    ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (built.status !== 0) process.exit(built.status ?? 1);

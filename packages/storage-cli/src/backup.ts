@@ -119,7 +119,8 @@ export async function restoreFromFile(
     }
     const visibility = pax[PAX_VISIBILITY];
     const mtimeMs = Number(pax[PAX_MTIME_MS]);
-    const lastModified = Number.isFinite(mtimeMs) && pax[PAX_MTIME_MS] ? new Date(mtimeMs) : header.mtime;
+    const lastModified =
+      Number.isFinite(mtimeMs) && pax[PAX_MTIME_MS] ? new Date(mtimeMs) : header.mtime;
     await storage.upload(
       header.name,
       Readable.from(entry),

@@ -288,7 +288,9 @@ describe('storage clean, usage, backup/restore', () => {
       child.stderr.on('data', (d) => (stderr += d));
       child.on('exit', (code) => resolve({ code, stderr }));
     });
-    expect(result.stderr).toContain('No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY');
+    expect(result.stderr).toContain(
+      'No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+    );
     expect(result.code).toBe(2);
     expect(Date.now() - started).toBeLessThan(15_000);
   });

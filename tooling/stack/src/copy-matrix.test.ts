@@ -3,7 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { LocalStorageAdapter, StorageFactory } from '@monorepo/storage';
 import type { StorageAdapter, Visibility } from '@monorepo/storage';
-import { backupToFile, parseBackendSpec, restoreFromFile, syncStorage } from '@monorepo/storage-cli';
+import {
+  backupToFile,
+  parseBackendSpec,
+  restoreFromFile,
+  syncStorage,
+} from '@monorepo/storage-cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
@@ -42,7 +47,11 @@ describe('copies keep the object: sync, backup and restore in every direction (r
   beforeAll(async () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'copy-matrix-'));
     const env = { LOG_LEVEL: 'warn' };
-    stacks.local = await startStack({ dataDir: path.join(work, 'local'), storageType: 'local', env });
+    stacks.local = await startStack({
+      dataDir: path.join(work, 'local'),
+      storageType: 'local',
+      env,
+    });
     stacks.s3 = await startStack({ dataDir: path.join(work, 's3'), storageType: 's3', env });
     for (const side of ['local', 's3'] as const)
       targets[side] = StorageFactory.fromEnv(stacks[side].storageEnv);

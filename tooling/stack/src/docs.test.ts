@@ -160,7 +160,10 @@ describe('the runnable examples in the docs work as written', () => {
         });
       } else {
         // Beside the README's package, so the snippet imports it by its own name.
-        const script = path.join(path.dirname(block.file), `.docs-${process.pid}-${block.line}.mts`);
+        const script = path.join(
+          path.dirname(block.file),
+          `.docs-${process.pid}-${block.line}.mts`,
+        );
         await writeFile(script, code);
         try {
           result = spawnSync(process.execPath, [script], {

@@ -48,7 +48,9 @@ describe('make start: storage targets right after it, and an ordered Ctrl-C', ()
 
       const envFile = await readFile(path.join(dataDir, 'storage.env'), 'utf8');
       expect(envFile).toContain('STORAGE_TYPE="local"');
-      expect(envFile).toContain(`STORAGE_LOCAL_PATH=${JSON.stringify(path.join(dataDir, 'storage'))}`);
+      expect(envFile).toContain(
+        `STORAGE_LOCAL_PATH=${JSON.stringify(path.join(dataDir, 'storage'))}`,
+      );
       // `pnpm storage …` (and `make storage-usage`, which runs the same script) with no other configuration.
       const usage = spawnSync(process.execPath, ['tooling/scripts/storage.mjs', 'usage'], {
         cwd: root,

@@ -71,7 +71,7 @@ export async function objectInfo(
     key: entry.key,
     size: Number(stats.size),
     contentType: meta.contentType,
-    etag: `"${stats.mtimeNs.toString(16)}-${stats.size.toString(16)}"`,
+    etag: etagOf(stats),
     // To the nearest millisecond: a time set with utimes (a kept `lastModified`) reads back as it was given,
     // not a nanosecond short of it.
     lastModified: new Date(Number((stats.mtimeNs + 500_000n) / 1_000_000n)),
@@ -123,4 +123,9 @@ export async function openFile(
     await handle?.close();
     throw mapFsError(error, operation, key);
   }
+}
+
+/** A file's ETag: its modification time (ns) and size, so it changes whenever the content is replaced. */
+export function etagOf(stats: BigIntStats): string {
+  return `"${stats.mtimeNs.toString(16)}-${stats.size.toString(16)}"`;
 }

@@ -75,6 +75,10 @@ describe('make start: storage targets right after it, and an ordered Ctrl-C', ()
           .map((name) => readFile(path.join(logs, name), 'utf8')),
       )
     ).join('\n');
+    // The terminal's Ctrl-C reached only `make start`: the worker was stopped by it (SIGTERM, before Redis),
+    // not interrupted alongside everything else.
+    expect(workerLog).toMatch(/"signal":"SIGTERM"[^\n]*shutting down/);
+    expect(workerLog).not.toContain('"signal":"SIGINT"');
     expect(workerLog).toContain('worker stopped');
     expect(workerLog).not.toContain('ECONNREFUSED');
   }, 180_000);

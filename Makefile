@@ -11,6 +11,9 @@ NODE_VERSION := $(shell cat .nvmrc)
 export PATH := $(CURDIR)/.cache/node/$(NODE_VERSION)/bin:$(PATH)
 export TURBO_TELEMETRY_DISABLED := 1
 export DO_NOT_TRACK := 1
+# The S3 client never asks EC2 instance metadata for credentials by accident (a missing credential is then a
+# clear configuration error, exit 2); AWS_EC2_METADATA_DISABLED=false opts in to the SDK's default chain.
+export AWS_EC2_METADATA_DISABLED ?= true
 TURBO := pnpm exec turbo
 
 .PHONY: help
@@ -72,7 +75,9 @@ demo: setup ## Upload a sample image, run a job, print the variant URLs (uses a 
 	node tooling/stack/dist/demo-cli.js
 
 # --- Storage operations (any backend: env, env:PREFIX_, local:/path, s3://bucket/prefix) -------------------
-STORAGE_CLI := node packages/storage-cli/dist/bin.js
+# STORAGE=env (the default) is the running stack's storage: `make start` writes its configuration to
+# .data/storage.env, which tooling/scripts/storage.mjs loads (variables set in the environment win).
+STORAGE_CLI := node tooling/scripts/storage.mjs
 STORAGE ?= env
 LOCAL_PATH ?= $(or $(STORAGE_LOCAL_PATH),./.data/storage)
 S3_TARGET ?= s3://$(or $(S3_BUCKET),storage)

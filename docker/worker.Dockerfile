@@ -29,6 +29,9 @@ COPY --from=build --chown=node:node /out ./
 # Mount points of the storage volumes, owned by the app user so fresh named volumes inherit it.
 RUN mkdir -p /var/www/storage/uploads /var/www/storage/generated /var/www/storage/processed /var/www/storage/derived \
  && chown -R node:node /var/www/storage
+# The storage CLI on PATH: `docker compose exec worker storage usage` (with the container's storage variables).
+RUN printf '#!/bin/sh\nexec node /app/node_modules/@monorepo/storage-cli/dist/bin.js "$@"\n' > /usr/local/bin/storage \
+ && chmod 755 /usr/local/bin/storage
 USER node
 EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=5 \

@@ -9,6 +9,9 @@ export const config = defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
+    // Never reach for EC2 instance metadata by accident (a test without credentials fails at once, clearly);
+    // AWS_EC2_METADATA_DISABLED=false in the environment opts in to the SDK's default chain.
+    env: { AWS_EC2_METADATA_DISABLED: process.env.AWS_EC2_METADATA_DISABLED ?? 'true' },
   },
 });
 

@@ -164,9 +164,10 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
       logger.warn('shutdown timeout: releasing active jobs');
-      void Promise.all([worker.close(true), webhookWorker.close(true)]).finally(() =>
-        process.exit(0),
-      );
+      void Promise.all([worker.close(true), webhookWorker.close(true)]).finally(() => {
+        logger.info('worker stopped');
+        process.exit(0);
+      });
     }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -13,10 +14,33 @@ import type { Progress } from './progress.js';
 const PAX_TYPE = 'SCHILY.xattr.user.storage.content-type';
 const PAX_CACHE = 'SCHILY.xattr.user.storage.cache-control';
 const PAX_META = 'SCHILY.xattr.user.storage.metadata';
+const PAX_VISIBILITY = 'SCHILY.xattr.user.storage.visibility';
+// The tar header's mtime holds whole seconds; this keeps the milliseconds.
+const PAX_MTIME_MS = 'SCHILY.xattr.user.storage.mtime-ms';
+// On the first entry: how many objects and bytes the backup holds, so a restore can show real totals.
+const PAX_TOTAL_OBJECTS = 'SCHILY.xattr.user.storage.backup-objects';
+const PAX_TOTAL_BYTES = 'SCHILY.xattr.user.storage.backup-bytes';
+
+/** Objects and bytes in a backup without the totals header (an older one): one pass over its headers. */
+async function countEntries(file: string): Promise<{ objects: number; bytes: number }> {
+  const extract = tar.extract();
+  const reading = pipeline(createReadStream(file), createGunzip(), extract);
+  let objects = 0;
+  let bytes = 0;
+  for await (const entry of extract) {
+    if (entry.header.type === 'file') {
+      objects += 1;
+      bytes += entry.header.size ?? 0;
+    }
+    entry.resume();
+  }
+  await reading;
+  return { objects, bytes };
+}
 
 /**
  * Streams every object under `prefix` into a gzip'd tar file, with content
- * type, cache control and metadata in PAX headers. Written to a temp name and
+ * type, cache control, metadata, visibility and modification time (to the millisecond) in PAX headers. Written to a temp name and
  * renamed when complete, so a failed backup never looks like a good one.
  */
 export async function backupToFile(
@@ -25,12 +49,11 @@ export async function backupToFile(
   options: { prefix?: string; progress?: Progress } = {},
 ): Promise<{ objects: number; bytes: number }> {
   const items = await collect(listWithMetadata(storage, options.prefix ?? ''));
-  options.progress?.start(
-    items.length,
-    items.reduce((sum, i) => sum + i.size, 0),
-  );
+  const totalBytes = items.reduce((sum, i) => sum + i.size, 0);
+  options.progress?.start(items.length, totalBytes);
   const pack = tar.pack();
   const partial = `${file}.partial`;
+  await mkdir(path.dirname(file), { recursive: true });
   const writing = pipeline(pack, createGzip(), createWriteStream(partial));
   let bytes = 0;
   try {
@@ -40,6 +63,12 @@ export async function backupToFile(
         [PAX_META]: JSON.stringify(item.metadata),
       };
       if (item.cacheControl) pax[PAX_CACHE] = item.cacheControl;
+      if (item.visibility) pax[PAX_VISIBILITY] = item.visibility;
+      pax[PAX_MTIME_MS] = String(item.lastModified.getTime());
+      if (bytes === 0 && item === items[0]) {
+        pax[PAX_TOTAL_OBJECTS] = String(items.length);
+        pax[PAX_TOTAL_BYTES] = String(totalBytes);
+      }
       const entry = pack.entry({ name: item.key, size: item.size, mtime: item.lastModified, pax });
       await pipeline(await storage.downloadStream(item.key), entry);
       bytes += item.size;
@@ -59,7 +88,10 @@ export async function backupToFile(
   return { objects: items.length, bytes };
 }
 
-/** Streams a backup made by {@link backupToFile} into `storage`, object by object. */
+/**
+ * Streams a backup made by {@link backupToFile} into `storage`, object by object, each with the content
+ * type, metadata, visibility and modification time it had (where the backend keeps one).
+ */
 export async function restoreFromFile(
   storage: StorageAdapter,
   file: string,
@@ -68,7 +100,7 @@ export async function restoreFromFile(
   const extract = tar.extract();
   let objects = 0;
   let bytes = 0;
-  options.progress?.start(0, 0);
+  let started = false;
   const reading = pipeline(createReadStream(file), createGunzip(), extract);
   for await (const entry of extract) {
     const header = entry.header;
@@ -77,6 +109,18 @@ export async function restoreFromFile(
       continue;
     }
     const pax = (header.pax ?? {}) as Record<string, string>;
+    if (!started && options.progress) {
+      started = true;
+      const totals =
+        pax[PAX_TOTAL_OBJECTS] !== undefined
+          ? { objects: Number(pax[PAX_TOTAL_OBJECTS]), bytes: Number(pax[PAX_TOTAL_BYTES] ?? 0) }
+          : await countEntries(file);
+      options.progress.start(totals.objects, totals.bytes);
+    }
+    const visibility = pax[PAX_VISIBILITY];
+    const mtimeMs = Number(pax[PAX_MTIME_MS]);
+    const lastModified =
+      Number.isFinite(mtimeMs) && pax[PAX_MTIME_MS] ? new Date(mtimeMs) : header.mtime;
     await storage.upload(
       header.name,
       Readable.from(entry),
@@ -85,6 +129,8 @@ export async function restoreFromFile(
         contentLength: header.size ?? 0,
         metadata: pax[PAX_META] ? (JSON.parse(pax[PAX_META]) as Record<string, string>) : {},
         ...(pax[PAX_CACHE] ? { cacheControl: pax[PAX_CACHE] } : {}),
+        ...(visibility === 'public' || visibility === 'private' ? { visibility } : {}),
+        ...(lastModified ? { lastModified } : {}),
       },
     );
     objects += 1;
@@ -92,6 +138,7 @@ export async function restoreFromFile(
     options.progress?.advance(1, header.size ?? 0);
   }
   await reading;
+  if (!started) options.progress?.start(0, 0);
   options.progress?.stop();
   return { objects, bytes };
 }

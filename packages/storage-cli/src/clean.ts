@@ -1,4 +1,5 @@
 import type { StorageAdapter } from '@monorepo/storage';
+import { forEachLimit } from './parallel.js';
 
 export interface CleanSummary {
   matched: number;
@@ -18,7 +19,12 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * unit * 1000;
 }
 
-/** Deletes objects under `prefix` last modified before `cutoff` (the cleanup policy). */
+/**
+ * Deletes objects under `prefix` last modified before `cutoff` (the cleanup policy). A copy keeps its source's
+ * modification time where the backend can (`capabilities.modificationTime`); on stores whose plain listing
+ * shows only the time of the write (S3), objects listed as newer are checked with `stat`, so a restored or
+ * migrated object ages from its original date.
+ */
 export async function cleanOlderThan(
   storage: StorageAdapter,
   cutoff: Date,
@@ -32,9 +38,16 @@ export async function cleanOlderThan(
     dryRun: options.dryRun ?? false,
   };
   const doomed: Array<{ key: string; size: number }> = [];
+  const recent: string[] = [];
+  const keptInMetadata = storage.capabilities.modificationTime && storage.backend !== 'local';
   for await (const item of storage.listAll(options.prefix ?? '')) {
     if (item.lastModified < cutoff) doomed.push({ key: item.key, size: item.size });
+    else if (keptInMetadata) recent.push(item.key);
   }
+  await forEachLimit(recent, 16, async (key) => {
+    const info = await storage.stat(key).catch(() => undefined);
+    if (info && info.lastModified < cutoff) doomed.push({ key, size: info.size });
+  });
   summary.matched = doomed.length;
   for (const item of doomed) {
     options.onItem?.(item.key);

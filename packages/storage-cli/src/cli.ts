@@ -59,16 +59,20 @@ export function buildProgram(): Command {
     .option(...storageOption)
     .option(
       '--cors-origin <origins...>',
-      'S3: web origins whose pages may upload straight to the bucket (default: STORAGE_CORS_ORIGINS, comma-separated)',
+      'S3: web origins whose pages may upload straight to the bucket, added to those already allowed (default: STORAGE_CORS_ORIGINS, comma-separated)',
     )
-    .action(async (opts: { storage: string; corsOrigin?: string[] }) => {
+    .option('--replace', 'S3: the given origins replace those allowed before', false)
+    .action(async (opts: { storage: string; corsOrigin?: string[]; replace: boolean }) => {
       const { config, storage } = open(opts.storage, 'write');
       const fromEnv = (process.env.STORAGE_CORS_ORIGINS ?? '')
         .split(',')
         .map((origin) => origin.trim())
         .filter(Boolean);
-      const corsOrigins = opts.corsOrigin ?? (fromEnv.length ? fromEnv : undefined);
-      const report = await initStorage(storage, corsOrigins ? { corsOrigins } : {});
+      const origins = opts.corsOrigin ?? (fromEnv.length ? fromEnv : undefined);
+      const report = await initStorage(
+        storage,
+        origins ? (opts.replace ? { corsOrigins: origins } : { addCorsOrigins: origins }) : {},
+      );
       if (config.type === 'local') {
         out(`initialised ${describeBackend(config)} (${KEY_LAYOUT.folders.join(', ')})`);
       } else {

@@ -17,19 +17,21 @@ export interface InitReport {
  * Prepares a backend for the layout: the folders (`uploads`, `generated`, `processed`) where folders exist;
  * where the store serves reads itself (S3), a policy that lets anyone read public objects and nobody private
  * ones (the CDN fetches anonymously and passes signed requests through), then checks it with probe objects of
- * each kind. `corsOrigins`: web origins whose pages may upload straight to the bucket (CORS).
+ * each kind. `corsOrigins`: web origins whose pages may upload straight to the bucket (CORS), replacing those
+ * allowed before; `addCorsOrigins`: origins allowed in addition to them.
  *
  * @throws {Error} when the server does not enforce the policy as set (e.g. the whole bucket is public).
  */
 export async function initStorage(
   storage: StorageAdapter,
-  options: { corsOrigins?: readonly string[] } = {},
+  options: { corsOrigins?: readonly string[]; addCorsOrigins?: readonly string[] } = {},
 ): Promise<InitReport> {
   const publicRead = storage.capabilities.publicReadPolicy;
   const { created } = await storage.provision({
     folders: KEY_LAYOUT.folders,
     ...(publicRead ? { publicRead: true } : {}),
     ...(publicRead && options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
+    ...(publicRead && options.addCorsOrigins ? { addCorsOrigins: options.addCorsOrigins } : {}),
   });
   if (!publicRead || !storage.getOriginUrl) return { created };
   const originUrl = storage.getOriginUrl.bind(storage);

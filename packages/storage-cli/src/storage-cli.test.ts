@@ -269,6 +269,32 @@ describe('storage clean, usage, backup/restore', () => {
     expect(down.stderr).not.toContain('hunter2-secret');
   });
 
+  it('exits 2 naming the variables when no S3 credential is found, without asking instance metadata', async () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^AWS_(?!CA_BUNDLE)|^S3_/.test(name)),
+    );
+    const started = Date.now();
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'usage', '--storage', 's3://bucket'], {
+        env: {
+          ...env,
+          HOME: work,
+          AWS_EC2_METADATA_DISABLED: 'true',
+          S3_ENDPOINT: server.endpoint,
+        },
+        cwd: work,
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(result.stderr).toContain(
+      'No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY',
+    );
+    expect(result.code).toBe(2);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
   it('fails on a missing local source, naming it, and never creates it (sync, usage, backup, clean)', async () => {
     const typo = path.join(work, 'typo', 'path');
     const target = path.join(work, 'target');
@@ -285,6 +311,33 @@ describe('storage clean, usage, backup/restore', () => {
       expect(result.stdout, args[0]).not.toContain('copied');
     }
     expect((await readdir(work)).sort()).toEqual([]); // no typo/, no target/, no partial backup
+  });
+
+  it('init --cors-origin adds to the origins already allowed; --replace replaces them', async (ctx) => {
+    if (server.kind === 's3rver') return ctx.skip(); // the stand-in answers no CORS preflight
+    const bucket = `cors-${randomUUID()}`;
+    const preflight = async (origin: string) => {
+      const res = await fetch(`${server.endpoint}/${bucket}/uploads/x`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'PUT' },
+      });
+      await res.arrayBuffer();
+      return res.headers.get('access-control-allow-origin') === origin;
+    };
+    const init = (...args: string[]) =>
+      run(['init', '--storage', `s3://${bucket}`, '--cors-origin', ...args], s3Env());
+    expect((await init('https://a.example')).code).toBe(0);
+    expect((await init('https://b.example')).code).toBe(0);
+    expect([await preflight('https://a.example'), await preflight('https://b.example')]).toEqual([
+      true,
+      true,
+    ]);
+    expect((await init('https://c.example', '--replace')).code).toBe(0);
+    expect([
+      await preflight('https://a.example'),
+      await preflight('https://b.example'),
+      await preflight('https://c.example'),
+    ]).toEqual([false, false, true]);
   });
 
   it('init creates the bucket and makes only public objects (job outputs by default) anonymously readable, checked', async (ctx) => {

@@ -22,6 +22,7 @@ export interface SyncOptions {
 export interface SyncSummary {
   scanned: number;
   copied: number;
+  /** Bytes copied (in a dry run: that would be copied). */
   copiedBytes: number;
   skipped: number;
   deleted: number;
@@ -109,6 +110,8 @@ async function copyOne(
   const options = {
     metadata: { ...metadata, [SYNC_ETAG]: bare(item.etag) },
     contentLength: item.size,
+    lastModified: item.lastModified,
+    ...(item.visibility ? { visibility: item.visibility } : {}),
     ...(item.cacheControl ? { cacheControl: item.cacheControl } : {}),
   };
   if (budget) {
@@ -166,7 +169,7 @@ async function verifyCopies(
 
 /**
  * Makes `target` hold every object of `source` under `prefix`, streaming each
- * with its content type, cache control and metadata. Objects already copied
+ * with its content type, cache control, metadata, visibility and modification time. Objects already copied
  * from the same source version are skipped, so an interrupted sync resumes by
  * running it again; every copy is atomic on the target and verified.
  */
@@ -201,6 +204,15 @@ export async function syncStorage(
   await forEachLimit(sources, concurrency, async (item) => {
     if (await alreadyThere(source, target, item, targets.get(item.key))) present.add(item);
   });
+  // An identical copy may still differ in who can read it (the source's visibility changed since): set it.
+  await forEachLimit(present, concurrency, async (item) => {
+    if (!item.visibility) return;
+    const copy = await target.stat(item.key).catch(() => undefined);
+    if (copy && copy.visibility !== item.visibility) {
+      if (dryRun) progress?.log(`would make ${item.key} ${item.visibility}`);
+      else await target.setVisibility(item.key, item.visibility);
+    }
+  });
   const pending = sources.filter((item) => !present.has(item));
   summary.skipped = sources.length - pending.length;
   progress?.start(
@@ -212,6 +224,7 @@ export async function syncStorage(
   const copy = async (item: ObjectInfo) => {
     if (dryRun) {
       progress?.log(`would copy ${item.key} (${item.size} bytes)`);
+      summary.copiedBytes += item.size;
     } else {
       try {
         const done = await copyOne(

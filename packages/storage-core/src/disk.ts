@@ -250,14 +250,16 @@ export class Disk implements StorageAdapter {
     return this.#meter.run('provision', undefined, async () => {
       for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
       if (
-        (options.publicRead !== undefined || options.corsOrigins !== undefined) &&
+        (options.publicRead !== undefined ||
+          options.corsOrigins !== undefined ||
+          options.addCorsOrigins !== undefined) &&
         !this.capabilities.publicReadPolicy
       )
         throw this.#unsupported(
           'provision',
           'publicRead and corsOrigins (capabilities.publicReadPolicy)',
         );
-      for (const origin of options.corsOrigins ?? [])
+      for (const origin of [...(options.corsOrigins ?? []), ...(options.addCorsOrigins ?? [])])
         if (!/^https?:\/\/[^/\s]+$/.test(origin))
           throw new InvalidKeyError(
             `Invalid CORS origin ${JSON.stringify(origin)}: scheme://host[:port]`,

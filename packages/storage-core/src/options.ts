@@ -129,6 +129,11 @@ export function validateUploadOptions(
     options.visibility !== 'private'
   )
     fail('visibility must be "public" or "private"');
+  if (
+    options.lastModified !== undefined &&
+    !(options.lastModified instanceof Date && Number.isFinite(options.lastModified.getTime()))
+  )
+    fail('lastModified must be a valid Date');
   let total = 0;
   for (const [name, value] of Object.entries(options.metadata ?? {})) {
     if (!METADATA_NAME.test(name))

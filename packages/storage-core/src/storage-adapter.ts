@@ -38,6 +38,12 @@ export interface UploadOptions {
   contentMd5?: string;
   /** Create only: fail with {@link AlreadyExistsError} when the key already exists. */
   ifNotExists?: boolean;
+  /**
+   * The modification time to keep for the object instead of the time of this write (a copy keeps its
+   * source's), where the backend can hold one ({@link StorageCapabilities.modificationTime}; local: the
+   * file's mtime, S3: object metadata read back as `lastModified`). Ignored by backends that cannot.
+   */
+  lastModified?: Date;
   /** Aborts the upload; nothing is written at the key. */
   signal?: AbortSignal;
 }
@@ -55,13 +61,20 @@ export interface ObjectInfo {
   contentType: string;
   /** Opaque version tag (quoted), changes whenever the content is replaced. */
   etag: string;
-  /** When the current content was written. */
+  /**
+   * When the current content was written, or the modification time it was uploaded with
+   * (`UploadOptions.lastModified`). On S3 a plain `list` reports the store's write time; `stat` and
+   * `list(..., { metadata: true })` report the kept one.
+   */
   lastModified: Date;
   /** User metadata (empty from a plain `list`). */
   metadata: Record<string, string>;
   /** Stored `Cache-Control`, if any (not filled by a plain `list`). */
   cacheControl?: string;
-  /** Who may read it without a signature (filled by {@link StorageAdapter.stat}). */
+  /**
+   * Who may read it without a signature (filled by {@link StorageAdapter.stat}, and by
+   * `list(..., { metadata: true })` where the backend reads it with the metadata).
+   */
   visibility?: Visibility;
 }
 
@@ -162,6 +175,11 @@ export interface ProvisionOptions {
    * uploads to the store and read from it (CORS); `[]` allows none. Omitted: left as it is.
    */
   corsOrigins?: readonly string[];
+  /**
+   * With `capabilities.publicReadPolicy`: web origins to allow in addition to those already allowed (CORS),
+   * keeping the others (with `corsOrigins`: in addition to those).
+   */
+  addCorsOrigins?: readonly string[];
 }
 
 /**

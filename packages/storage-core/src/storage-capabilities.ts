@@ -27,6 +27,11 @@ export interface StorageCapabilities {
   readonly atomicOverwrite: boolean;
   /** A key cannot also be a "directory" of other keys (`a` and `a/b`), as on a filesystem. */
   readonly keyPrefixConflicts: boolean;
+  /**
+   * `UploadOptions.lastModified` is kept: `stat` (and a listing with metadata) reports the given modification
+   * time, so a copy keeps its source's date (local: the file's mtime; S3: object metadata).
+   */
+  readonly modificationTime: boolean;
   /** Longest key segment stored, in UTF-8 bytes (filesystems: 255); `undefined`: only the key limit. */
   readonly maxSegmentBytes: number | undefined;
 }

@@ -51,6 +51,7 @@ export async function writeTemp(
         { operation: 'upload', backend: 'local' },
       );
     }
+    if (options.lastModified) await handle.utimes(options.lastModified, options.lastModified);
     if (files.fsync) await handle.sync();
     return { written, stats: await handle.stat({ bigint: true }) };
   } finally {

@@ -72,7 +72,9 @@ export async function objectInfo(
     size: Number(stats.size),
     contentType: meta.contentType,
     etag: etagOf(stats),
-    lastModified: new Date(Number(stats.mtimeMs)),
+    // To the nearest millisecond: a time set with utimes (a kept `lastModified`) reads back as it was given,
+    // not a nanosecond short of it.
+    lastModified: new Date(Number((stats.mtimeNs + 500_000n) / 1_000_000n)),
     metadata: withMeta ? { ...meta.metadata } : {},
   };
   if (withMeta && meta.cacheControl !== undefined) info.cacheControl = meta.cacheControl;

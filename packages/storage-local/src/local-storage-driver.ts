@@ -55,6 +55,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   directMultipart: false,
   publicReadPolicy: false,
   atomicOverwrite: true,
+  modificationTime: true,
   keyPrefixConflicts: true,
   maxSegmentBytes: 255,
 });

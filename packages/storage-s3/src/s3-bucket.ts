@@ -3,6 +3,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCorsCommand,
   DeleteBucketPolicyCommand,
+  GetBucketCorsCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
   PutBucketCorsCommand,
@@ -65,6 +66,20 @@ export async function setPublicRead(
       new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }),
     );
   } catch (error) {
+    throw mapS3Error(error, 'provision', '', bucket);
+  }
+}
+
+/** The origins the bucket's CORS configuration allows now (`[]` when it has none). */
+export async function getCorsOrigins({ client, bucket }: S3Place): Promise<string[]> {
+  try {
+    const result = (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))) as {
+      CORSRules?: Array<{ AllowedOrigins?: string[] }>;
+    };
+    return [...new Set((result.CORSRules ?? []).flatMap((rule) => rule.AllowedOrigins ?? []))];
+  } catch (error) {
+    const e = error as { name?: string; Code?: string };
+    if ((e.name ?? e.Code) === 'NoSuchCORSConfiguration') return [];
     throw mapS3Error(error, 'provision', '', bucket);
   }
 }

@@ -73,6 +73,15 @@ export function mapS3Error(
       ctx,
     );
   }
+  // The SDK's default chain found no credentials (none configured, and no instance metadata to ask):
+  // a configuration problem, not a failed request.
+  if (name === 'CredentialsProviderError') {
+    return new ConfigError(
+      'No S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY (or configure the AWS default credential chain)',
+      ['S3_ACCESS_KEY_ID: no credentials found'],
+      ctx,
+    );
+  }
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404)
     return new NotFoundError(`No object at ${what}`, ctx);
   if (name === 'PreconditionFailed' || status === 412) {

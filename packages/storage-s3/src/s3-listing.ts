@@ -25,15 +25,33 @@ export async function headObject(
   }
 }
 
+/**
+ * The object metadata entry that keeps an upload's `lastModified` (milliseconds since the epoch): S3 sets
+ * `LastModified` itself, so a kept modification time travels as `x-amz-meta-storage-mtime` and is read back
+ * as `lastModified` (never shown as user metadata).
+ */
+export const MTIME_METADATA = 'storage-mtime';
+
+/** The object metadata to store for `metadata` and a kept modification time. */
+export function metadataWithMtime(
+  metadata: Record<string, string> | undefined,
+  lastModified: Date | undefined,
+): Record<string, string> | undefined {
+  if (!lastModified) return metadata;
+  return { ...metadata, [MTIME_METADATA]: String(lastModified.getTime()) };
+}
+
 /** The {@link ObjectInfo} a `HeadObject` answer describes. */
 export function headInfo(key: string, head: HeadObjectCommandOutput): ObjectInfo {
+  const { [MTIME_METADATA]: mtime, ...metadata } = head.Metadata ?? {};
+  const kept = mtime !== undefined && /^-?\d+$/.test(mtime) ? new Date(Number(mtime)) : undefined;
   const info: ObjectInfo = {
     key,
     size: Number(head.ContentLength ?? 0),
     contentType: head.ContentType ?? contentTypeFromKey(key),
     etag: head.ETag ?? '""',
-    lastModified: head.LastModified ?? new Date(0),
-    metadata: { ...(head.Metadata ?? {}) },
+    lastModified: kept ?? head.LastModified ?? new Date(0),
+    metadata,
   };
   if (head.CacheControl) info.cacheControl = head.CacheControl;
   return info;

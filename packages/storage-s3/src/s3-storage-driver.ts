@@ -59,6 +59,7 @@ import { deleteUnder } from './s3-batch-delete.js';
 import {
   abortIncompleteUploads,
   ensureBucket,
+  getCorsOrigins,
   setCorsOrigins,
   setPublicRead,
 } from './s3-bucket.js';
@@ -66,7 +67,7 @@ import type { S3Place } from './s3-place.js';
 import { bucketUrl, buildS3Client } from './s3-client-factory.js';
 import type { S3ClientLike } from './s3-client-like.js';
 import { mapS3Error } from './s3-errors.js';
-import { headInfo, headObject, listEvery, listFullPage } from './s3-listing.js';
+import { headInfo, headObject, listEvery, listFullPage, metadataWithMtime } from './s3-listing.js';
 import { VISIBILITY_TAG, readVisibility, writeVisibility } from './s3-visibility.js';
 import type { S3StorageConfig } from './s3-storage-config.js';
 
@@ -79,6 +80,7 @@ const CAPABILITIES: StorageCapabilities = Object.freeze({
   directMultipart: true,
   publicReadPolicy: true,
   atomicOverwrite: true,
+  modificationTime: true,
   keyPrefixConflicts: false,
   maxSegmentBytes: undefined,
 });
@@ -155,7 +157,7 @@ export class S3StorageDriver implements StorageDriver {
       Key: this.#full(key),
       ContentType: contentType,
       CacheControl: options.cacheControl,
-      Metadata: options.metadata,
+      Metadata: metadataWithMtime(options.metadata, options.lastModified),
       IfNoneMatch: options.ifNotExists ? '*' : undefined,
       // Visibility is an object tag, which the bucket policy set by `provision` reads.
       Tagging: `${VISIBILITY_TAG}=${options.visibility}`,
@@ -325,7 +327,11 @@ export class S3StorageDriver implements StorageDriver {
   async provision(options: ProvisionOptions): Promise<{ created: boolean }> {
     const created = await ensureBucket(this.#place);
     if (options.publicRead !== undefined) await setPublicRead(this.#place, options.publicRead);
-    if (options.corsOrigins !== undefined) await setCorsOrigins(this.#place, options.corsOrigins);
+    if (options.addCorsOrigins !== undefined) {
+      const kept = options.corsOrigins ?? (await getCorsOrigins(this.#place));
+      await setCorsOrigins(this.#place, [...new Set([...kept, ...options.addCorsOrigins])]);
+    } else if (options.corsOrigins !== undefined)
+      await setCorsOrigins(this.#place, options.corsOrigins);
     return { created };
   }
 

@@ -46,7 +46,8 @@ export async function startRedis(
     ];
     if (options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     else args.push('--appendonly', 'no');
-    child = spawn(bin, args, { stdio: 'ignore' });
+    // Its own process group: a Ctrl-C in the terminal stops it only when its owner says so (after its clients).
+    child = spawn(bin, args, { stdio: 'ignore', detached: true });
     const failed = new Promise<never>((_, reject) => child!.once('error', reject));
     await Promise.race([waitForPort(port), failed]);
   };

@@ -88,7 +88,8 @@ rgw gc processor period = 5
 }
 
 function daemon(name: string, args: string[]): ChildProcess {
-  const child = spawn(which(name)!, args, { stdio: 'ignore' });
+  // Its own process group: a Ctrl-C in the terminal stops it only when its owner says so.
+  const child = spawn(which(name)!, args, { stdio: 'ignore', detached: true });
   running.add(child);
   child.once('exit', () => running.delete(child));
   child.once('error', () => running.delete(child));

@@ -38,6 +38,7 @@ export async function startS3rver(
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, NODE_OPTIONS: '' },
+      detached: true,
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -22,6 +22,9 @@ export class ManagedProcess {
       env: options.env,
       cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group: Ctrl-C in the terminal reaches only `make start`, which then stops the
+      // services in order (workers before the Redis they use), not every process at once.
+      detached: true,
     });
     for (const stream of [this.#child.stdout!, this.#child.stderr!]) {
       stream.pipe(log, { end: false });

@@ -226,6 +226,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       REDIS_URL: redisUrl,
+      // The S3 client never asks instance metadata for credentials unless the operator opts in.
+      AWS_EC2_METADATA_DISABLED: process.env.AWS_EC2_METADATA_DISABLED ?? 'true',
       MAX_UPLOAD_BYTES: String(maxUploadBytes),
       CDN_SIGNING_KEYS: cdnSigningKeys,
       IMAGING_KEYS: imagingKeys,

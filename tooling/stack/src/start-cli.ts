@@ -77,6 +77,24 @@ async function main(): Promise<void> {
     ),
     { mode: 0o600 },
   );
+  // The running stack's storage configuration, for `pnpm storage …` and the make storage-* targets, which
+  // read it by default (tooling/scripts/storage.mjs). Holds the S3 credentials in S3 mode: owner-only.
+  const storageEnvFile = path.join(dataDir, 'storage.env');
+  await writeFile(
+    storageEnvFile,
+    `# Written by \`make start\`: the storage configuration of the running stack (${storageType}).\n` +
+      Object.entries(stack.storageEnv)
+        .filter(([, value]) => value !== undefined && value !== '')
+        .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+        .join('\n') +
+      '\n',
+    { mode: 0o600 },
+  );
+  const storageLines =
+    storageType === 's3'
+      ? `   S3                endpoint ${stack.storageEnv.S3_ENDPOINT}, bucket ${stack.storageEnv.S3_BUCKET}
+                     credentials (S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY) in ${storageEnvFile}`
+      : `   Storage           ${stack.storageEnv.STORAGE_LOCAL_PATH}`;
   const line = '─'.repeat(72);
   console.log(`${line}
  Storage platform is running (${storageType} storage, data in ${dataDir})
@@ -88,6 +106,8 @@ async function main(): Promise<void> {
    Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics
    Renders (/img/)   ${new URL(stack.storageEnv.STORAGE_BASE_URL!).origin}/img/<signature>/<options>/plain/local:///<key>@webp
                      POST ${stack.gatewayUrl}/v1/transform-urls mints them; imaging metrics: ${stack.imagingUrls[0] ?? '-'}/metrics
+${storageLines}
+                     pnpm storage usage / make storage-usage use it (${path.relative(process.cwd(), storageEnvFile) || storageEnvFile})
    Redis             ${stack.redisUrl}
    Logs              ${path.join(dataDir, 'logs')}
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { skipForCapability } from '../skips.js';
 import type { ContractContext } from './contract-context.js';
 
 /** Contract suite: attributes. */
@@ -19,6 +20,25 @@ export function attributeSuite(t: ContractContext): void {
       expect(info.etag.length).toBeGreaterThan(2);
       expect(info.lastModified).toBeInstanceOf(Date);
       expect(Math.abs(info.lastModified.getTime() - Date.now())).toBeLessThan(5 * 60_000);
+    });
+
+    it('keeps the modification time it is given (capabilities.modificationTime), to the millisecond', async (ctx) => {
+      if (!t.storage.capabilities.modificationTime)
+        return skipForCapability(ctx, 'no kept modification time (modificationTime)');
+      const lastModified = new Date(Date.UTC(2020, 1, 29, 12, 34, 56, 789));
+      await t.storage.upload('attr/old.txt', 'from 2020', 'text/plain', {
+        lastModified,
+        metadata: { kept: 'yes' },
+      });
+      const info = await t.storage.stat('attr/old.txt');
+      expect(info.lastModified.toISOString()).toBe(lastModified.toISOString());
+      expect(info.metadata).toEqual({ kept: 'yes' });
+      const [listed] = (await t.storage.list('attr/', { metadata: true })).items;
+      expect(listed!.lastModified.toISOString()).toBe(lastModified.toISOString());
+      // Written again without one: the time of that write.
+      await t.storage.upload('attr/old.txt', 'now', 'text/plain');
+      const now = await t.storage.stat('attr/old.txt');
+      expect(Math.abs(now.lastModified.getTime() - Date.now())).toBeLessThan(5 * 60_000);
     });
 
     it('answers a put with what a stat reads afterwards', async () => {

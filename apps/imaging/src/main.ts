@@ -63,9 +63,10 @@ async function main(): Promise<void> {
     metrics,
     logger,
     touch: (key, source) => {
-      const batch = redis.multi().zadd(DERIVED_ACCESS_KEY, Date.now(), key);
-      if (source) batch.hset(DERIVED_SOURCES_KEY, key, `${source.key}\n${source.version}`);
-      batch.exec().catch(() => {});
+      // Two commands, not one MULTI: on a Redis Cluster the two keys live in different slots.
+      redis.zadd(DERIVED_ACCESS_KEY, Date.now(), key).catch(() => {});
+      if (source)
+        redis.hset(DERIVED_SOURCES_KEY, key, `${source.key}\n${source.version}`).catch(() => {});
     },
     settings: {
       ...(config.storage.type === 's3' ? { bucket: config.storage.s3.bucket } : {}),

@@ -100,11 +100,9 @@ export async function trimDerived(deps: {
   const list = [...gone];
   for (let i = 0; i < list.length; i += 500) {
     const chunk = list.slice(i, i + 500);
-    await redis
-      .multi()
-      .zrem(DERIVED_ACCESS_KEY, ...chunk)
-      .hdel(DERIVED_SOURCES_KEY, ...chunk)
-      .exec();
+    // Two commands, not one MULTI: on a Redis Cluster the two keys live in different slots.
+    await redis.zrem(DERIVED_ACCESS_KEY, ...chunk);
+    await redis.hdel(DERIVED_SOURCES_KEY, ...chunk);
   }
   return { staleRemoved, evicted, bytesBefore, bytesAfter: bytes };
 }

@@ -11,6 +11,16 @@ function reconnectOnReadonly(error: Error): 2 | false {
   return error.message.startsWith('READONLY') ? 2 : false;
 }
 
+/** Every key matching `match` (a `SCAN` pattern): on a Cluster, the union of a `SCAN` of every master. */
+export async function scanKeys(client: RedisClient, match: string, count = 500): Promise<string[]> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  const found = new Set<string>();
+  for (const node of nodes)
+    for await (const keys of node.scanStream({ match, count }))
+      for (const key of keys as string[]) found.add(key);
+  return [...found];
+}
+
 /**
  * Creates the Redis clients of one process from one {@link RedisConfig}, through ioredis's own Sentinel and
  * Cluster support, and closes them all at once. Each user takes its own client with the options it needs (fail
@@ -82,16 +92,9 @@ export class RedisConnections {
     return client;
   }
 
-  /**
-   * Every key matching `match` (a `SCAN` pattern): on a Cluster, the union of a `SCAN` of every master.
-   */
-  async scanKeys(client: RedisClient, match: string, count = 500): Promise<string[]> {
-    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
-    const found = new Set<string>();
-    for (const node of nodes)
-      for await (const keys of node.scanStream({ match, count }))
-        for (const key of keys as string[]) found.add(key);
-    return [...found];
+  /** Every key matching `match` (a `SCAN` pattern); on a Cluster, over every master. */
+  scanKeys(client: RedisClient, match: string, count = 500): Promise<string[]> {
+    return scanKeys(client, match, count);
   }
 
   /**

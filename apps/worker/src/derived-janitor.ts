@@ -1,7 +1,7 @@
 import { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY } from '@monorepo/image-processor';
 import { KEY_LAYOUT, isStorageError } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 
 /** What one trim of `derived/` did. */
 export interface DerivedTrimReport {
@@ -26,7 +26,7 @@ export interface DerivedTrimReport {
  */
 export async function trimDerived(deps: {
   storage: StorageAdapter;
-  redis: Redis;
+  redis: RedisClient;
   maxBytes: number;
 }): Promise<DerivedTrimReport> {
   const { storage, redis, maxBytes } = deps;

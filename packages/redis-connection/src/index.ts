@@ -1,4 +1,9 @@
-export { RedisConfigError, describeRedis, redisConfigFromEnv } from './redis-config.js';
+export {
+  REDIS_ENV_VARS,
+  RedisConfigError,
+  describeRedis,
+  redisConfigFromEnv,
+} from './redis-config.js';
 export type { RedisAddress, RedisConfig } from './redis-config.js';
 export { RedisConnections, scanKeys } from './redis-connections.js';
 export type { RedisClient } from './redis-connections.js';

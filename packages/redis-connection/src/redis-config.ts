@@ -1,3 +1,19 @@
+/** Every environment variable {@link redisConfigFromEnv} reads. */
+export const REDIS_ENV_VARS = [
+  'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_CLUSTER_NODES',
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_TLS',
+  'REDIS_DB',
+  'REDIS_WAIT_REPLICAS',
+  'REDIS_WAIT_TIMEOUT_MS',
+] as const;
+
 /** A `host:port` of a sentinel or a cluster node. */
 export interface RedisAddress {
   host: string;

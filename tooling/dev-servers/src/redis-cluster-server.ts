@@ -74,17 +74,13 @@ export async function startRedisCluster(
     );
     await waitForOk();
     // Every node knows every other before clients ask for the slot map.
-    await waitUntil(
-      async () => {
-        for (const node of nodes) {
-          const known = (await redisCli(node.port, 'CLUSTER', 'NODES')).trim().split('\n');
-          if (known.length < count || known.some((line) => line.includes('handshake')))
-            return false;
-        }
-        return true;
-      },
-      'the cluster nodes did not meet',
-    );
+    await waitUntil(async () => {
+      for (const node of nodes) {
+        const known = (await redisCli(node.port, 'CLUSTER', 'NODES')).trim().split('\n');
+        if (known.length < count || known.some((line) => line.includes('handshake'))) return false;
+      }
+      return true;
+    }, 'the cluster nodes did not meet');
   } catch (error) {
     await dispose();
     throw error;

@@ -91,12 +91,9 @@ export async function startRedisSentinel(
   const askSentinels = async (): Promise<number | undefined> => {
     for (const sentinel of sentinelNodes) {
       if (!sentinel.running) continue;
-      const out = await redisCli(
-        sentinel.port,
-        'SENTINEL',
-        'get-master-addr-by-name',
-        name,
-      ).catch(() => '');
+      const out = await redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', name).catch(
+        () => '',
+      );
       const port = Number(out.trim().split('\n')[1]);
       if (port) return port;
     }
@@ -154,19 +151,16 @@ export async function startRedisSentinel(
   try {
     await group.waitForReplicas(1);
     // Every sentinel knows the master and the other sentinels before anyone relies on a failover.
-    await waitUntil(
-      async () => {
-        for (const sentinel of sentinelNodes) {
-          const out = await redisCli(sentinel.port, 'SENTINEL', 'master', name);
-          const fields = out.trim().split('\n');
-          const value = (key: string) => fields[fields.indexOf(key) + 1];
-          if (Number(value('num-other-sentinels')) < 2 || Number(value('num-slaves')) < 1)
-            return false;
-        }
-        return true;
-      },
-      'sentinels did not discover each other',
-    );
+    await waitUntil(async () => {
+      for (const sentinel of sentinelNodes) {
+        const out = await redisCli(sentinel.port, 'SENTINEL', 'master', name);
+        const fields = out.trim().split('\n');
+        const value = (key: string) => fields[fields.indexOf(key) + 1];
+        if (Number(value('num-other-sentinels')) < 2 || Number(value('num-slaves')) < 1)
+          return false;
+      }
+      return true;
+    }, 'sentinels did not discover each other');
   } catch (error) {
     await group.dispose();
     throw error;

@@ -39,6 +39,11 @@ async function main(): Promise<void> {
     dataDir,
     storageType,
     redisUrl: env.REDIS_URL || undefined,
+    // REDIS_MODE=sentinel|cluster starts a Sentinel group or a Cluster instead of one redis-server.
+    ...(env.REDIS_MODE === 'sentinel' || env.REDIS_MODE === 'cluster'
+      ? { redisMode: env.REDIS_MODE }
+      : {}),
+    apis: num('APIS', 1),
     ...(storageType === 's3' && env.S3_ENDPOINT
       ? {
           s3: {

@@ -28,13 +28,22 @@ export interface RedisSentinelGroup {
 
 /**
  * Starts, from Debian's `redis-server` (sentinels as `redis-server --sentinel`), on free loopback ports: one
- * master, one replica and three sentinels (quorum 2, `down-after-milliseconds` 1000). Every data node has
+ * master, one replica (or `replicas`) and three sentinels (quorum 2, `down-after-milliseconds` 1000). Every data node has
  * `min-replicas-to-write 1`: a master that lost its replica refuses writes instead of accepting writes a failover
  * would drop. A node killed by a test is started again by the test, as a supervisor would (Sentinel then makes it a
  * replica of the new master).
  */
 export async function startRedisSentinel(
-  options: { bin?: string; name?: string; downAfterMs?: number } = {},
+  options: {
+    bin?: string;
+    name?: string;
+    downAfterMs?: number;
+    /**
+     * Replicas of the master (default 1). With 1, the promoted replica has none left and (by
+     * `min-replicas-to-write 1`) refuses writes until the old master rejoins as its replica; with 2 it keeps one.
+     */
+    replicas?: number;
+  } = {},
 ): Promise<RedisSentinelGroup> {
   const name = options.name ?? 'storage';
   const root = await mkdtemp(path.join(os.tmpdir(), 'redis-sentinel-'));
@@ -60,14 +69,15 @@ export async function startRedisSentinel(
         bin: options.bin,
       }),
     );
-    nodes.push(
-      await startRedisNode({
-        port: await freePort(),
-        dir: path.join(root, 'node-1'),
-        config: [...data, `replicaof 127.0.0.1 ${masterPort}`],
-        bin: options.bin,
-      }),
-    );
+    for (let i = 1; i <= (options.replicas ?? 1); i++)
+      nodes.push(
+        await startRedisNode({
+          port: await freePort(),
+          dir: path.join(root, `node-${i}`),
+          config: [...data, `replicaof 127.0.0.1 ${masterPort}`],
+          bin: options.bin,
+        }),
+      );
     for (let i = 0; i < 3; i++)
       sentinelNodes.push(
         await startRedisNode({
@@ -149,14 +159,17 @@ export async function startRedisSentinel(
     },
   };
   try {
-    await group.waitForReplicas(1);
+    await group.waitForReplicas(options.replicas ?? 1);
     // Every sentinel knows the master and the other sentinels before anyone relies on a failover.
     await waitUntil(async () => {
       for (const sentinel of sentinelNodes) {
         const out = await redisCli(sentinel.port, 'SENTINEL', 'master', name);
         const fields = out.trim().split('\n');
         const value = (key: string) => fields[fields.indexOf(key) + 1];
-        if (Number(value('num-other-sentinels')) < 2 || Number(value('num-slaves')) < 1)
+        if (
+          Number(value('num-other-sentinels')) < 2 ||
+          Number(value('num-slaves')) < (options.replicas ?? 1)
+        )
           return false;
       }
       return true;

@@ -39,6 +39,8 @@ export interface StackOptions {
    * 3 sentinels) or a Cluster (3 masters + 3 replicas).
    */
   redisMode?: 'single' | 'sentinel' | 'cluster';
+  /** Under Sentinel: replicas of the master (default 1). */
+  redisReplicas?: number;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
    * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing
@@ -174,7 +176,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let redisUrl = options.redisUrl ?? '';
     let redisEnv: NodeJS.ProcessEnv = { REDIS_URL: redisUrl };
     if (!redisUrl && options.redisMode === 'sentinel') {
-      redisSentinel = await startRedisSentinel();
+      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 1 });
       started.push({ stop: () => redisSentinel!.dispose() });
       redisEnv = {
         REDIS_SENTINELS: redisSentinel.sentinels,

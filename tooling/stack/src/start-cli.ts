@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     ...(env.REDIS_MODE === 'sentinel' || env.REDIS_MODE === 'cluster'
       ? { redisMode: env.REDIS_MODE }
       : {}),
+    redisReplicas: num('REDIS_REPLICAS', 1),
     apis: num('APIS', 1),
     ...(storageType === 's3' && env.S3_ENDPOINT
       ? {

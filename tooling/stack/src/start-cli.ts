@@ -94,7 +94,12 @@ async function main(): Promise<void> {
    Worker metrics    http://127.0.0.1:${num('WORKER_HTTP_PORT', 3001)}/metrics
    Renders (/img/)   ${new URL(stack.storageEnv.STORAGE_BASE_URL!).origin}/img/<signature>/<options>/plain/local:///<key>@webp
                      POST ${stack.gatewayUrl}/v1/transform-urls mints them; imaging metrics: ${stack.imagingUrls[0] ?? '-'}/metrics
-   Redis             ${stack.redisUrl}
+   Redis             ${
+     stack.redisUrl ||
+     Object.entries(stack.redisEnv)
+       .map(([k, v]) => `${k}=${v}`)
+       .join(' ')
+   }
    Logs              ${path.join(dataDir, 'logs')}
 
    API key (${userId}):  ${apiKey}

@@ -74,6 +74,10 @@ async function main(): Promise<void> {
   // A slow or stalled client cannot hold a connection: the whole request, and its headers, are bounded.
   server.requestTimeout = config.API_REQUEST_TIMEOUT_MS;
   server.headersTimeout = config.API_HEADERS_TIMEOUT_MS;
+  // nginx keeps idle upstream connections up to its `keepalive_timeout` (60 s in the upstream block): the API must
+  // keep them longer, or it may close one just as nginx sends a request on it, which nginx answers with 502 and
+  // does not retry for a POST.
+  server.keepAliveTimeout = 65_000;
   await app.listen(config.API_PORT, config.API_HOST);
   logger.info(
     {

@@ -1,3 +1,4 @@
+import { processResultJsonSchema } from '@monorepo/image-processor/contract';
 import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
 import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
 import { WEBHOOK_PATHS } from './openapi-webhook-paths.js';
@@ -109,6 +110,11 @@ export const OPENAPI_DOCUMENT = {
         },
         oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
       },
+      ImageJobResult: {
+        ...processResultJsonSchema(),
+        description:
+          'With status completed: what the job produced (generated from the job contract)',
+      },
       ImageJob: {
         type: 'object',
         required: ['jobId', 'status'],
@@ -116,11 +122,7 @@ export const OPENAPI_DOCUMENT = {
           jobId: { type: 'string' },
           status: { type: 'string', enum: ['queued', 'active', 'completed', 'failed'] },
           progress: { type: 'number' },
-          result: {
-            type: 'object',
-            description:
-              'ProcessResult: source, original, presetSet, variants[{name,key,url,format,contentType,width,height,bytes}], srcset{<format>: "<url> <width>w, ..."}, negotiated[{name,url,width,height,formats}] (the CDN serves url as AVIF/WebP/JPEG by Accept), video{key,url,format,contentType,bytes,durationSeconds,width,height,codec,posterAtSeconds} for video sources, visibility, provenance{digitalSourceType,creatorTool,model,sourceSha256,c2pa}, placeholder{blurhash,lqip,dominantColor}',
-          },
+          result: { $ref: '#/components/schemas/ImageJobResult' },
           error: {
             type: 'object',
             properties: { code: { type: 'string' }, message: { type: 'string' } },

@@ -123,5 +123,8 @@ export function listen(
     const server = serve({ fetch: app.fetch, port, hostname }, (info) =>
       resolve({ server, port: info.port }),
     );
+    // Longer than nginx's upstream keepalive_timeout (60 s): nginx, not this server, closes idle connections, so
+    // it never sends a request on one that is being closed.
+    (server as { keepAliveTimeout?: number }).keepAliveTimeout = 65_000;
   });
 }

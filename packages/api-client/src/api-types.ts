@@ -53,6 +53,8 @@ export interface ImageVariant {
   name: string;
   key: string;
   url: string;
+  /** When the signed `url` stops working (private outputs). */
+  expiresAt?: string;
   format: string;
   contentType: string;
   width: number;
@@ -65,6 +67,8 @@ export interface NegotiatedVariant {
   name: string;
   key: string;
   url: string;
+  /** When the signed `url` stops working (private outputs). */
+  expiresAt?: string;
   width: number;
   height: number;
   formats: string[];
@@ -74,6 +78,8 @@ export interface NegotiatedVariant {
 export interface VideoInfo {
   key: string;
   url: string;
+  /** When the signed `url` stops working (private videos). */
+  expiresAt?: string;
   format: string;
   contentType: string;
   bytes: number;
@@ -90,7 +96,7 @@ export interface ImageJobResult {
   tool: string;
   userId: string;
   source: { format: string; width: number; height: number; bytes: number };
-  original?: { key: string; url: string; format: string; bytes: number };
+  original?: { key: string; url: string; expiresAt?: string; format: string; bytes: number };
   /** The preset set made. */
   presetSet: string;
   variants: ImageVariant[];

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImageProcessor } from './image-processor.js';
 import { ImageTool } from './contract/image-tool.js';
+import { processResultSchema } from './contract/image-job.js';
 import {
   SVG,
   TEXT_AS_JPG,
@@ -63,6 +64,8 @@ describe('ImageProcessor on valid images', () => {
   it('makes the default variants of a large photo, checked by decoding the stored bytes', async () => {
     const photo = await photoJpeg();
     const result = await runWithUpload(photo, 'photo.jpg');
+    // The result is exactly the documented shape (the API's OpenAPI ImageJobResult comes from this schema).
+    expect(processResultSchema.parse(result)).toEqual(result);
     expect(result.source).toEqual({
       format: 'jpeg',
       width: 2725,

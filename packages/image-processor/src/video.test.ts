@@ -4,6 +4,7 @@ import path from 'node:path';
 import { makeVideo } from '@monorepo/test-utils/videos';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processResultSchema } from './contract/image-job.js';
 import { ImageProcessor } from './image-processor.js';
 import type { ImageProcessorOptions } from './image-processor-options.js';
 import { startSourceServer } from './test-source-server.js';
@@ -62,6 +63,7 @@ async function expectNothingLeft(id: string) {
 describe('video sources', () => {
   it('probes an MP4 upload and makes the variants from a poster frame', async () => {
     const result = await fromUpload('v-mp4', mp4);
+    expect(processResultSchema.parse(result)).toEqual(result); // video results: the documented shape too
     expect(result.video).toMatchObject({
       key: 'uploads/u1/v-mp4/clip.bin',
       format: 'mp4',

@@ -18,12 +18,13 @@ import type {
   ProvisionOptions,
   SignedUrlOptions,
   StorageAdapter,
+  StoredObject,
   UploadOptions,
   UploadPost,
   UploadPostOptions,
   Visibility,
 } from './storage-adapter.js';
-import type { StorageDriver } from './storage-driver.js';
+import type { DriverWrite, StorageDriver } from './storage-driver.js';
 
 /** Wiring of a {@link Disk}. */
 export interface DiskOptions {
@@ -60,12 +61,21 @@ export class Disk implements StorageAdapter {
     return this.#driver.capabilities;
   }
 
-  upload(
+  async upload(
     key: string,
     body: Body,
     contentType: string,
     options: UploadOptions = {},
   ): Promise<string> {
+    return (await this.put(key, body, contentType, options)).url;
+  }
+
+  put(
+    key: string,
+    body: Body,
+    contentType: string,
+    options: UploadOptions = {},
+  ): Promise<StoredObject> {
     return this.#meter.run('upload', key, async () => {
       this.#key(key, 'upload');
       validateUploadOptions(key, contentType, options, this.backend);
@@ -83,25 +93,33 @@ export class Disk implements StorageAdapter {
       options.signal?.throwIfAborted();
       const stream = isStreamBody(body) ? body : undefined;
       stream?.on('error', noteBodyError);
+      const visibility = options.visibility ?? defaultVisibility(key);
+      let written: DriverWrite;
       try {
-        const visibility = options.visibility ?? defaultVisibility(key);
         // Bytes in memory are checked by the driver (S3 sends Content-MD5); a stream is checked here, as it flows.
         const checked =
           stream && options.contentMd5
             ? verifyingMd5(stream, options.contentMd5, key, this.backend)
             : body;
-        this.#meter.bytes(
-          'upload',
-          await this.#driver.upload(key, checked, contentType, {
-            ...options,
-            visibility,
-            contentMd5: stream ? undefined : options.contentMd5,
-          }),
-        );
+        written = await this.#driver.upload(key, checked, contentType, {
+          ...options,
+          visibility,
+          contentMd5: stream ? undefined : options.contentMd5,
+        });
+        this.#meter.bytes('upload', written.size);
       } finally {
         stream?.removeListener('error', noteBodyError);
       }
-      return this.#driver.publicUrl(key);
+      return {
+        key,
+        url: this.#driver.publicUrl(key),
+        size: written.size,
+        contentType,
+        etag: written.etag,
+        visibility,
+        metadata: { ...options.metadata },
+        ...(options.cacheControl ? { cacheControl: options.cacheControl } : {}),
+      };
     });
   }
 

@@ -49,6 +49,7 @@ export type {
   ListOptions,
   ListPage,
   ObjectInfo,
+  StoredObject,
   ProvisionOptions,
   SignedUrlOptions,
   StorageAdapter,
@@ -58,7 +59,7 @@ export type {
   Visibility,
 } from './storage-adapter.js';
 export type { StorageCapabilities } from './storage-capabilities.js';
-export type { DriverPage, StorageDriver } from './storage-driver.js';
+export type { DriverPage, DriverWrite, StorageDriver } from './storage-driver.js';
 export {
   KEY_LAYOUT,
   defaultVisibility,

@@ -59,6 +59,29 @@ export interface ObjectInfo {
   visibility?: Visibility;
 }
 
+/**
+ * What {@link StorageAdapter.put} stored: everything a caller would otherwise `stat` for, from the write itself
+ * (no extra request).
+ */
+export interface StoredObject {
+  /** The object's key. */
+  key: string;
+  /** Its public URL (same as {@link StorageAdapter.getPublicUrl}); needs a signature when `visibility` is private. */
+  url: string;
+  /** Bytes stored. */
+  size: number;
+  /** The stored content type. */
+  contentType: string;
+  /** Opaque version tag (quoted), the one a following {@link StorageAdapter.stat} returns. */
+  etag: string;
+  /** Who may read it without a signature. */
+  visibility: Visibility;
+  /** The user metadata stored with it. */
+  metadata: Record<string, string>;
+  /** The stored `Cache-Control`, if one was given. */
+  cacheControl?: string;
+}
+
 /** Options for {@link StorageAdapter.list}. */
 export interface ListOptions {
   /** Page size, 1..1000 (default 1000). */
@@ -160,6 +183,15 @@ export interface StorageAdapter {
    * @throws {PermissionDeniedError} @throws {InsufficientStorageError} @throws {StorageUnavailableError}
    */
   upload(key: string, body: Body, contentType: string, options?: UploadOptions): Promise<string>;
+
+  /**
+   * {@link upload}, answering with what was stored (size, ETag, content type, visibility, metadata) instead of
+   * only the URL, so the caller needs no {@link stat} afterwards. Same guarantees and errors as `upload`.
+   *
+   * @throws {InvalidKeyError} bad key. @throws {AlreadyExistsError} `ifNotExists` and the key exists.
+   * @throws {PermissionDeniedError} @throws {InsufficientStorageError} @throws {StorageUnavailableError}
+   */
+  put(key: string, body: Body, contentType: string, options?: UploadOptions): Promise<StoredObject>;
 
   /**
    * Reads the whole object into memory. Use {@link downloadStream} for anything large.

@@ -12,6 +12,12 @@ import type {
   Visibility,
 } from './storage-adapter.js';
 
+/** What a driver's `upload` stored: its size and the ETag a following `stat` returns. */
+export interface DriverWrite {
+  size: number;
+  etag: string;
+}
+
 /** One page of a driver listing: `more` tells whether keys follow the last item. */
 export interface DriverPage {
   items: ObjectInfo[];
@@ -34,7 +40,7 @@ export interface StorageDriver {
    */
   checkKey?(key: string, operation: StorageOperation, prefix: boolean): void;
   /**
-   * Stores the body with `options.visibility` (always set by `Disk`); returns the number of bytes stored.
+   * Stores the body with `options.visibility` (always set by `Disk`); returns the bytes stored and the new ETag.
    * `options.contentMd5` comes only with bytes in memory (`Disk` checks streams): bytes that do not match it
    * fail with `contentMd5Mismatch` and nothing is stored.
    */
@@ -43,7 +49,7 @@ export interface StorageDriver {
     body: Body,
     contentType: string,
     options: UploadOptions & { visibility: Visibility },
-  ): Promise<number>;
+  ): Promise<DriverWrite>;
   download(key: string): Promise<Buffer>;
   downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
   exists(key: string): Promise<boolean>;

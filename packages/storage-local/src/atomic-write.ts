@@ -18,7 +18,7 @@ import type { StoredMeta } from './sidecar.js';
 
 /**
  * Writes `body` into an open temporary file, checks a declared length, fsyncs and closes it.
- * Returns the bytes written and, when `wantStats`, the file's stats (for its sidecar's fingerprint).
+ * Returns the bytes written and the file's stats (its ETag, and its sidecar's fingerprint).
  */
 export async function writeTemp(
   files: LocalFiles,
@@ -26,8 +26,7 @@ export async function writeTemp(
   loc: Location,
   body: Body,
   options: UploadOptions,
-  wantStats: boolean,
-): Promise<{ written: number; stats: BigIntStats | undefined }> {
+): Promise<{ written: number; stats: BigIntStats }> {
   try {
     const bytes = bodyToBuffer(body);
     let written: number;
@@ -53,7 +52,7 @@ export async function writeTemp(
       );
     }
     if (files.fsync) await handle.sync();
-    return { written, stats: wantStats ? await handle.stat({ bigint: true }) : undefined };
+    return { written, stats: await handle.stat({ bigint: true }) };
   } finally {
     await handle.close();
   }

@@ -71,7 +71,7 @@ export async function objectInfo(
     key: entry.key,
     size: Number(stats.size),
     contentType: meta.contentType,
-    etag: `"${stats.mtimeNs.toString(16)}-${stats.size.toString(16)}"`,
+    etag: etagOf(stats),
     lastModified: new Date(Number(stats.mtimeMs)),
     metadata: withMeta ? { ...meta.metadata } : {},
   };
@@ -121,4 +121,9 @@ export async function openFile(
     await handle?.close();
     throw mapFsError(error, operation, key);
   }
+}
+
+/** A file's ETag: its modification time (ns) and size, so it changes whenever the content is replaced. */
+export function etagOf(stats: BigIntStats): string {
+  return `"${stats.mtimeNs.toString(16)}-${stats.size.toString(16)}"`;
 }

@@ -15,6 +15,7 @@ import type {
   Body,
   ByteRange,
   DriverPage,
+  DriverWrite,
   ObjectInfo,
   ProvisionOptions,
   StorageCapabilities,
@@ -26,7 +27,15 @@ import type {
 import { commit, finishTemp, writeTemp } from './atomic-write.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { KeyLock } from './key-lock.js';
-import { defaultMeta, needsSidecar, objectInfo, openFile, prune, syncDir } from './local-files.js';
+import {
+  defaultMeta,
+  etagOf,
+  needsSidecar,
+  objectInfo,
+  openFile,
+  prune,
+  syncDir,
+} from './local-files.js';
 import type { FileEntry, LocalFiles } from './local-files.js';
 import type { LocalStorageConfig } from './local-storage-config.js';
 import { walk } from './ordered-walk.js';
@@ -96,7 +105,7 @@ export class LocalStorageDriver implements StorageDriver {
     body: Body,
     contentType: string,
     options: UploadOptions & { visibility: Visibility },
-  ): Promise<number> {
+  ): Promise<DriverWrite> {
     let tmp: string | undefined;
     try {
       let loc = await this.#files.root.locate(key, 'upload', true);
@@ -114,19 +123,19 @@ export class LocalStorageDriver implements StorageDriver {
       const meta: StoredMeta = { contentType, metadata: options.metadata ?? {} };
       if (options.cacheControl) meta.cacheControl = options.cacheControl;
       const sidecar = needsSidecar(key, meta);
-      const { written, stats } = await writeTemp(this.#files, handle, loc, body, options, sidecar);
+      const { written, stats } = await writeTemp(this.#files, handle, loc, body, options);
       await commit(
         this.#files,
         loc,
         tmp,
-        stats,
+        sidecar ? stats : undefined,
         meta,
         options.ifNotExists === true,
         { key, value: options.visibility },
         options.signal,
       );
       tmp = undefined;
-      return written;
+      return { size: written, etag: etagOf(stats) };
     } catch (error) {
       if (tmp) await unlink(tmp).catch(() => {});
       throw mapFsError(error, 'upload', key);

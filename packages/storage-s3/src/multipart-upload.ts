@@ -2,11 +2,16 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
+import type { DriverWrite } from '@monorepo/storage-core';
 import type { S3ClientLike } from './s3-client-like.js';
+
+/** The ETag of a put or a completed multipart upload, as `HeadObject` answers it afterwards. */
+export const etagOf = (output: { ETag?: string }): string => output.ETag ?? '""';
 
 /** Wraps an error raised by the body stream itself (the caller's failure, not the store's). */
 export class BodyStreamError extends Error {
@@ -78,14 +83,15 @@ export async function uploadStream(
   params: PutObjectCommandInput,
   source: AsyncIterable<Buffer | string>,
   options: MultipartOptions,
-): Promise<number> {
+): Promise<DriverWrite> {
   const { partSize, queueSize, signal, expectedLength } = options;
   if (expectedLength !== undefined && expectedLength <= (options.singlePutMax ?? partSize)) {
     const body = await readExactly(source, expectedLength, signal);
-    await client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }), {
-      abortSignal: signal,
-    });
-    return body.length;
+    const put = await client.send(
+      new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
+      { abortSignal: signal },
+    );
+    return { size: body.length, etag: etagOf(put) };
   }
   const { Bucket, Key, IfNoneMatch, Body: _body, ContentLength: _length, ...createParams } = params;
   const free: Buffer[] = [];
@@ -169,17 +175,17 @@ export async function uploadStream(
     }
     if (uploadId === undefined) {
       const body = current ? current.subarray(0, filled) : Buffer.alloc(0);
-      await client.send(
+      const put = await client.send(
         new PutObjectCommand({ ...params, Body: body, ContentLength: body.length }),
         { abortSignal: signal },
       );
-      return body.length;
+      return { size: body.length, etag: etagOf(put) };
     }
     if (filled > 0 && current) await dispatch(current.subarray(0, filled), undefined);
     await Promise.all(inFlight);
     if (failure) throw failure;
     parts.sort((a, b) => a.PartNumber - b.PartNumber);
-    await client.send(
+    const completed = await client.send(
       new CompleteMultipartUploadCommand({
         Bucket,
         Key,
@@ -189,7 +195,11 @@ export async function uploadStream(
       }),
       { abortSignal: signal },
     );
-    return total;
+    // Some stores (radosgw) answer a completion without the ETag: read it back then (a large upload, one request).
+    const etag = (completed as { ETag?: string }).ETag
+      ? etagOf(completed)
+      : etagOf(await client.send(new HeadObjectCommand({ Bucket, Key }), { abortSignal: signal }));
+    return { size: total, etag };
   } catch (error) {
     await Promise.allSettled(inFlight);
     if (uploadId !== undefined) {

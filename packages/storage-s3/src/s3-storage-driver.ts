@@ -30,6 +30,7 @@ import type {
   Body,
   ByteRange,
   DriverPage,
+  DriverWrite,
   ObjectInfo,
   ProvisionOptions,
   SignedUrlOptions,
@@ -43,7 +44,7 @@ import type {
 } from '@monorepo/storage-core';
 import { DirectObjectClient } from './direct-object-client.js';
 import { lengthGuard } from './length-guard.js';
-import { BodyStreamError, uploadStream } from './multipart-upload.js';
+import { BodyStreamError, etagOf, uploadStream } from './multipart-upload.js';
 import { withOperationTimeout } from './operation-timeout.js';
 import { readFully } from './read-fully.js';
 import { deleteUnder } from './s3-batch-delete.js';
@@ -139,7 +140,7 @@ export class S3StorageDriver implements StorageDriver {
     body: Body,
     contentType: string,
     options: UploadOptions & { visibility: Visibility },
-  ): Promise<number> {
+  ): Promise<DriverWrite> {
     const params: PutObjectCommandInput = {
       Bucket: this.#place.bucket,
       Key: this.#full(key),
@@ -159,7 +160,7 @@ export class S3StorageDriver implements StorageDriver {
       }
       const bytes = bodyToBuffer(body);
       if (bytes && bytes.length <= this.#singlePutMax) {
-        await this.#place.client.send(
+        const put = await this.#place.client.send(
           new PutObjectCommand({
             ...params,
             Body: bytes,
@@ -168,7 +169,7 @@ export class S3StorageDriver implements StorageDriver {
           }),
           { abortSignal: signal },
         );
-        return bytes.length;
+        return { size: bytes.length, etag: etagOf(put) };
       }
       return await this.#multipart(key, params, body, options);
     } catch (error) {
@@ -334,7 +335,7 @@ export class S3StorageDriver implements StorageDriver {
     params: PutObjectCommandInput,
     body: Body,
     options: UploadOptions,
-  ): Promise<number> {
+  ): Promise<DriverWrite> {
     let source: Readable = bodyToReadable(body);
     if (options.contentLength !== undefined && isStreamBody(body))
       source = pipeline(source, lengthGuard(options.contentLength, key), () => {}) as Readable;

@@ -7,6 +7,7 @@ import { StorageApiClient } from '@monorepo/api-client';
 import type { ImageJob, ImageJobRequest } from '@monorepo/api-client';
 import { StorageFactory } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
+import { processResultSchema } from '@monorepo/image-processor/contract';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
@@ -124,6 +125,7 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
       const done = await waitFor(jobId, (s) => s.status === 'completed' || s.status === 'failed');
       expect(done.status).toBe('completed');
       expect(done.progress).toBe(100);
+      processResultSchema.parse(done.result); // the shape the OpenAPI document describes
       const variants = done.result!.variants;
       expect(variants.map((v) => [v.name, v.format, v.width, v.height])).toEqual([
         ['normal', 'jpeg', 1920, 1440],

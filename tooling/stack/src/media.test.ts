@@ -7,6 +7,7 @@ import { StorageApiClient } from '@monorepo/api-client';
 import type { ImageJobRequest, ImageJobResult } from '@monorepo/api-client';
 import { photoJpeg } from '@monorepo/test-utils/images';
 import { makeVideo } from '@monorepo/test-utils/videos';
+import { processResultSchema } from '@monorepo/image-processor/contract';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
@@ -67,6 +68,8 @@ function describeMedia(storageType: 'local' | 's3'): void {
       const { jobId } = await client.submitImageJob(body);
       const done = await client.waitForImageJob(jobId, { timeoutMs: 60_000 });
       expect(done.error).toBeUndefined();
+      // The documented result shape (the OpenAPI document's ImageJobResult) is the one the worker wrote.
+      processResultSchema.parse(done.result);
       return done.result!;
     };
     const get = async (url: string, accept?: string) => {

@@ -13,7 +13,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Monitoring, ObjectInfo, StorageAdapter } from '@monorepo/storage';
+import type { Monitoring, StorageAdapter, StoredObject } from '@monorepo/storage';
 import type { UploadReservation } from '@monorepo/tenant-limits';
 import type { Response } from 'express';
 import type { ApiConfig } from '../api-config.js';
@@ -72,7 +72,7 @@ export class FilesController {
       req.userId,
       !multipart && Number.isFinite(declared) ? declared : 0,
     );
-    let info: ObjectInfo;
+    let info: StoredObject;
     let event: string | undefined;
     try {
       ({ info, event } = await this.#store(req, reservation));
@@ -83,14 +83,13 @@ export class FilesController {
     }
     await this.webhooks.outbox.release(event);
     this.monitoring.increment('upload_bytes_total', {}, info.size);
-    const visibility = info.visibility ?? 'private';
     res.status(201).json({
       key: info.key,
-      ...(await this.urls.urlFor(info.key, visibility)),
+      ...(await this.urls.urlFor(info.key, info.visibility)),
       size: info.size,
       contentType: info.contentType,
       etag: info.etag,
-      visibility,
+      visibility: info.visibility,
     });
   }
 
@@ -102,7 +101,7 @@ export class FilesController {
   async #store(
     req: AuthedRequest,
     reservation: UploadReservation,
-  ): Promise<{ info: ObjectInfo; event: string | undefined }> {
+  ): Promise<{ info: StoredObject; event: string | undefined }> {
     const max = this.config.MAX_UPLOAD_BYTES;
     const file = await incomingFile(req, max);
     const name = sanitizeFilename(
@@ -125,8 +124,10 @@ export class FilesController {
     // pipe(), not pipeline(): a refused body must leave the request alive, so the 413 can still be answered.
     file.stream.once('error', (error) => limiter.destroy(error));
     file.stream.pipe(limiter);
+    let info: StoredObject;
     try {
-      await this.storage.upload(key, limiter, file.contentType, {
+      // put answers with what was stored (size, ETag, visibility): no stat afterwards.
+      info = await this.storage.put(key, limiter, file.contentType, {
         signal: controller.signal,
         metadata: { owner: req.userId },
         visibility,
@@ -137,7 +138,7 @@ export class FilesController {
     } finally {
       req.off('close', onClose);
     }
-    return { info: await this.storage.stat(key), event };
+    return { info, event };
   }
 
   /** The caller's uploads, paged; `prefix` is relative to their upload folder. */

@@ -1,4 +1,5 @@
 export { isPublicAddress } from './address-policy.js';
+export { processResultJsonSchema, processResultSchema } from './image-job.js';
 export type {
   NegotiatedVariant,
   Placeholder,

@@ -1,20 +1,10 @@
+import type { Provenance } from './image-job.js';
+
+export type { Provenance };
+
 /** IPTC's digital source type for media made by a trained algorithm (generative AI). */
 export const AI_DIGITAL_SOURCE_TYPE =
   'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
-
-/** What the outputs of a job say about where they came from. */
-export interface Provenance {
-  /** IPTC `DigitalSourceType`, written into every output's XMP. */
-  digitalSourceType: string;
-  /** The generating tool, written as XMP `CreatorTool`. */
-  creatorTool: string;
-  /** The model, when the job names it (XMP and object metadata). */
-  model?: string;
-  /** SHA-256 of the source bytes (object metadata `source-sha256`). */
-  sourceSha256: string;
-  /** Whether the source carried a C2PA manifest (kept, untouched, in the stored original). */
-  c2pa: 'present' | 'absent';
-}
 
 const escapeXml = (value: string) => value.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -21,6 +21,43 @@ export function attributeSuite(t: ContractContext): void {
       expect(Math.abs(info.lastModified.getTime() - Date.now())).toBeLessThan(5 * 60_000);
     });
 
+    it('answers a put with what a stat reads afterwards', async () => {
+      for (const [key, visibility] of [
+        ['attr/put/public.json', 'public'],
+        ['attr/put/private.json', 'private'],
+      ] as const) {
+        const stored = await t.storage.put(key, '{"put":true}', 'application/json', {
+          cacheControl: 'public, max-age=60',
+          metadata: { owner: 'user-123' },
+          visibility,
+        });
+        const info = await t.storage.stat(key);
+        expect(stored).toEqual({
+          key,
+          url: t.storage.getPublicUrl(key),
+          size: 12,
+          contentType: 'application/json',
+          etag: info.etag,
+          visibility,
+          metadata: { owner: 'user-123' },
+          cacheControl: 'public, max-age=60',
+        });
+        expect(info).toMatchObject({
+          size: stored.size,
+          contentType: stored.contentType,
+          metadata: stored.metadata,
+          cacheControl: stored.cacheControl,
+          visibility: stored.visibility,
+        });
+      }
+      const plain = await t.storage.put('attr/put/default.bin', 'x', 'application/octet-stream');
+      expect(plain).toMatchObject({
+        visibility: (await t.storage.stat('attr/put/default.bin')).visibility,
+      });
+      expect(plain.metadata).toEqual({});
+      expect(plain.cacheControl).toBeUndefined();
+    });
+
     it('keeps a content type that differs from the extension', async () => {
       await t.storage.upload('attr/photo.txt', 'not really text', 'image/png');
       expect((await t.storage.stat('attr/photo.txt')).contentType).toBe('image/png');

@@ -62,7 +62,7 @@ async function call(stack: Stack, key: string, route: string, init: RequestInit 
   });
 }
 
-async function waitForJob(stack: Stack, key: string, jobId: string, timeoutMs = 120_000) {
+async function waitForJob(stack: Stack, key: string, jobId: string, timeoutMs = 240_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await call(stack, key, `/v1/images/${jobId}?wait=5`).catch(() => undefined);
@@ -146,7 +146,7 @@ describe.each([1, 2])(
       expect((await waitForJob(stack, KEY_A, jobId)).status).toBe('completed');
     }, 120_000);
 
-    it('loses no accepted upload or job when the Redis master and one API are killed -9', async () => {
+    it('loses no accepted upload or job when the Redis master, one API and one worker are killed -9', async () => {
       const { stack, storage } = ctx;
       const group = stack.redisSentinel!;
       const images = await Promise.all([0, 1, 2].map((i) => photo(10 + i)));
@@ -224,7 +224,13 @@ describe.each([1, 2])(
       // One of the two APIs dies: nginx sends new requests to the other.
       const apiKilledAt = Date.now() - t0;
       stack.apis[1]!.kill('SIGKILL');
-      await sleep(5000);
+      await sleep(2000);
+      // Then one of the two workers: its active jobs go to the other once their locks expire (stalled jobs).
+      const workerKilledAt = Date.now() - t0;
+      stack.workers[1]!.kill('SIGKILL');
+      await sleep(4000);
+      // A supervisor starts a worker in its place (the backlog needs two).
+      await stack.startWorker();
       running = false;
       await Promise.all(load);
 
@@ -238,7 +244,10 @@ describe.each([1, 2])(
       const finals = await Promise.all(
         accepted.jobs.map((jobId) => waitForJob(stack, jobsOf.get(jobId)!, jobId)),
       );
-      const lostJobs = finals.filter((f) => f.status === 'vanished' || f.status === 'stuck').length;
+      // A job id answered with 202 that is gone, or one that never finishes.
+      const vanishedJobs = finals.filter((f) => f.status === 'vanished').length;
+      const stuckJobs = finals.filter((f) => f.status === 'stuck').length;
+      const lostJobs = vanishedJobs + stuckJobs;
 
       const failed = outcomes.filter((o) => o.status !== 201 && o.status !== 202);
       const byStatus: Record<string, number> = {};
@@ -260,12 +269,15 @@ describe.each([1, 2])(
         acceptedJobs: accepted.jobs.length,
         lostUploads,
         lostJobs,
+        vanishedJobs,
+        stuckJobs,
         jobsCompleted: finals.filter((f) => f.status === 'completed').length,
         failedByStatus: byStatus,
         promotionMs: promotedAt - killedAt,
         replicaBackMs: replicaBackAt - killedAt,
         longest5xxWindowMs: window,
         apiKilledAtMs: apiKilledAt,
+        workerKilledAtMs: workerKilledAt,
       };
       console.log('redis failover report', JSON.stringify(report));
       expect(lostUploads).toBe(0);
@@ -282,6 +294,6 @@ describe.each([1, 2])(
       const afterApiKill = outcomes.filter((o) => o.at > apiKilledAt + 500);
       expect(afterApiKill.length).toBeGreaterThan(0);
       expect(afterApiKill.filter((o) => o.status >= 500)).toEqual([]);
-    }, 300_000);
+    }, 480_000);
   },
 );

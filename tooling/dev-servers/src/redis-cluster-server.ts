@@ -73,11 +73,13 @@ export async function startRedisCluster(
       '--cluster-yes',
     );
     await waitForOk();
-    // Every node knows every other before clients ask for the slot map.
+    // Every node knows every other, and its role, before clients ask for the slot map.
     await waitUntil(async () => {
       for (const node of nodes) {
         const known = (await redisCli(node.port, 'CLUSTER', 'NODES')).trim().split('\n');
         if (known.length < count || known.some((line) => line.includes('handshake'))) return false;
+        // And knows which are replicas (roles spread by gossip a moment after the create).
+        if (known.filter((line) => line.includes('slave')).length < count / 2) return false;
       }
       return true;
     }, 'the cluster nodes did not meet');

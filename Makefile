@@ -46,6 +46,13 @@ test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostil
 	cd packages/storage && pnpm exec vitest run src/key-parity.property.test.ts
 	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts src/fairness.test.ts src/abuse-s3.test.ts src/tenancy.test.ts src/tenancy-s3.test.ts src/gateway-routes.test.ts
 
+.PHONY: test-chaos
+test-chaos: setup ## Redis HA: the end-to-end suite on Redis Cluster, and kill -9 of the Sentinel master and of one of two APIs under load
+	$(TURBO) run build
+	cd tooling/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts
+	cd packages/redis-connection && pnpm exec vitest run
+	cd tooling/stack && pnpm exec vitest run src/redis-ha.test.ts
+
 .PHONY: test-release
 test-release: setup ## The release flow for real: changesets version + publish to a private registry, npm/pnpm consumers
 	$(TURBO) run build

@@ -7,6 +7,8 @@ import {
 import type { ImagingKey, ImagingPresets } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { ConfigError, loadServiceConfig, parseCdnSigningKeys } from '@monorepo/storage';
+import { REDIS_ENV_VARS, redisConfigFromEnv } from '@monorepo/redis-connection';
+import type { RedisConfig } from '@monorepo/redis-connection';
 import type { CdnSigningKey, StorageConfig } from '@monorepo/storage';
 import { parseQuotas, parseSize } from '@monorepo/tenant-limits';
 import type { Quota } from '@monorepo/tenant-limits';
@@ -95,7 +97,7 @@ const schema = z.object({
     .union([z.literal(''), z.url({ protocol: /^https?$/ })])
     .optional()
     .transform((value) => value || undefined),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
+  // Redis is read by redisConfigFromEnv: REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES.
   IMAGE_QUEUE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -133,17 +135,19 @@ export type ApiConfig = Omit<z.output<typeof schema>, 'API_KEYS' | 'IMAGING_PUBL
   IMAGING_PUBLIC_URL: string;
   keys: ApiKeyring;
   storage: StorageConfig;
+  /** Where Redis is: one server, a Sentinel master or a Cluster. */
+  redis: RedisConfig;
   /** The storage quota of a user (default and overrides). */
   quotaFor: (user: string) => Quota;
 };
 
 /** Environment variables the API reads (besides the storage ones). */
-export const API_ENV_VARS = Object.keys(schema.shape);
+export const API_ENV_VARS = [...Object.keys(schema.shape), ...REDIS_ENV_VARS];
 
 /**
  * Reads and validates the API's environment. API keys are never echoed.
  *
- * @throws {ConfigError} listing every bad or missing variable.
+ * @throws {ConfigError} listing every bad or missing variable; {RedisConfigError} for the Redis ones.
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const { API_KEYS: keys, ...rest } = loadServiceConfig('API', schema, env);
@@ -162,5 +166,11 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const imagingUrl =
     rest.IMAGING_PUBLIC_URL ??
     `${rest.storage.baseUrl ? new URL(rest.storage.baseUrl).origin : 'http://localhost:8080'}/img`;
-  return { ...rest, IMAGING_PUBLIC_URL: imagingUrl, keys, quotaFor };
+  return {
+    ...rest,
+    IMAGING_PUBLIC_URL: imagingUrl,
+    keys,
+    quotaFor,
+    redis: redisConfigFromEnv(env),
+  };
 }

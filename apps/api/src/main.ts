@@ -7,10 +7,10 @@ import {
   traceStorageOperations,
 } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { RedisConnections, describeRedis } from '@monorepo/redis-connection';
 import { loadApiConfig } from './api-config.js';
 import { createApp } from './create-app.js';
+import { DurableQueue } from './images/durable-queue.js';
 import { JobWaiters } from './images/job-waiters.js';
 import { createApiLimits } from './limits/api-limits.js';
 import { createApiWebhooks } from './webhooks/api-webhooks.js';
@@ -27,16 +27,17 @@ async function main(): Promise<void> {
   const storage = StorageFactory.createAdapter(config.storage, {
     monitoring: traceStorageOperations(monitoring),
   });
-  // Producers fail fast while Redis is down (answered as 503) instead of queueing commands in memory.
-  const queue = new Queue(config.IMAGE_QUEUE_NAME, {
-    connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+  // One server, a Sentinel master or a Cluster (REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES).
+  const redis = new RedisConnections(config.redis);
+  // Producers fail fast while Redis is down or failing over (answered as 503) instead of queueing commands in
+  // memory; a job is acknowledged only once it reached a replica (under Sentinel).
+  const queue = new DurableQueue(config.IMAGE_QUEUE_NAME, redis, {
+    connection: redis.client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    prefix: redis.bullPrefix,
   });
   queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
   // Limits fail fast too: while Redis is down, limited routes answer 503 rather than wait or skip the checks.
-  const limitsRedis = new Redis(config.REDIS_URL, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-  });
+  const limitsRedis = redis.client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
   const limits = createApiLimits(limitsRedis, config);
   // Usage counters of the key layout before per-user hash tags are carried over once (the janitor does it too).
@@ -50,11 +51,11 @@ async function main(): Promise<void> {
   });
   const waiters = new JobWaiters(
     config.IMAGE_QUEUE_NAME,
-    config.REDIS_URL,
+    { connection: redis.client({ maxRetriesPerRequest: null }), prefix: redis.bullPrefix },
     { max: config.API_MAX_JOB_WAITERS, maxPerUser: config.API_MAX_JOB_WAITERS_PER_KEY },
     logger,
   );
-  const webhooks = createApiWebhooks(limitsRedis, config);
+  const webhooks = createApiWebhooks(limitsRedis, config, redis);
   webhooks.queue.on('error', (error) =>
     logger.warn({ err: error }, 'webhook queue connection error'),
   );
@@ -84,6 +85,7 @@ async function main(): Promise<void> {
       storage: config.storage.type,
       queue: config.IMAGE_QUEUE_NAME,
       keys: config.keys.size,
+      redis: describeRedis(config.redis),
     },
     'api started',
   );
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
     await waiters.close();
     await webhooks.close();
     await tracing.shutdown();
-    limitsRedis.disconnect();
+    await redis.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

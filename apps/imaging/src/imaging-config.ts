@@ -6,6 +6,8 @@ import {
 } from '@monorepo/image-processor/contract';
 import type { ImagingKey, ImagingPresets } from '@monorepo/image-processor/contract';
 import { loadServiceConfig } from '@monorepo/storage';
+import { REDIS_ENV_VARS, redisConfigFromEnv } from '@monorepo/redis-connection';
+import type { RedisConfig } from '@monorepo/redis-connection';
 import type { StorageConfig } from '@monorepo/storage';
 import { z } from 'zod';
 
@@ -21,7 +23,7 @@ const parsed = <T>(parse: (raw: string) => T) =>
   });
 
 const schema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
+  // Redis is read by redisConfigFromEnv: REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES.
   IMAGING_PORT: int(0).max(65535).default(3002),
   // nginx reaches it on loopback; compose opens it to the compose network.
   IMAGING_HOST: z.string().min(1).default('127.0.0.1'),
@@ -69,16 +71,16 @@ const schema = z.object({
 });
 
 /** The imaging service's settings, from the environment. */
-export type ImagingConfig = z.infer<typeof schema> & { storage: StorageConfig };
+export type ImagingConfig = z.infer<typeof schema> & { storage: StorageConfig; redis: RedisConfig };
 
 /** Environment variables the imaging service reads (besides the storage ones). */
-export const IMAGING_ENV_VARS = Object.keys(schema.shape);
+export const IMAGING_ENV_VARS = [...Object.keys(schema.shape), ...REDIS_ENV_VARS];
 
 /**
  * Reads and validates the imaging service's environment. Keys are never echoed.
  *
- * @throws {ConfigError} listing every bad or missing variable.
+ * @throws {ConfigError} listing every bad or missing variable; {RedisConfigError} for the Redis ones.
  */
 export function loadImagingConfig(env: NodeJS.ProcessEnv = process.env): ImagingConfig {
-  return loadServiceConfig('imaging', schema, env);
+  return { ...loadServiceConfig('imaging', schema, env), redis: redisConfigFromEnv(env) };
 }

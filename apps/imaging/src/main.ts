@@ -9,7 +9,7 @@ import {
 } from '@monorepo/observability';
 import { StorageFactory } from '@monorepo/storage';
 import { RequestRateLimiter } from '@monorepo/tenant-limits';
-import { Redis } from 'ioredis';
+import { RedisConnections, describeRedis } from '@monorepo/redis-connection';
 import { loadImagingConfig } from './imaging-config.js';
 import { ImagingMetrics } from './imaging-metrics.js';
 import { createImagingApp, listen } from './imaging-server.js';
@@ -31,8 +31,10 @@ async function main(): Promise<void> {
     monitoring: traceStorageOperations(monitoring),
   });
   // Fail fast while Redis is down (answered as 503) rather than queue commands in memory.
-  const redis = new Redis(config.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  // One server, a Sentinel master or a Cluster (REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES).
+  const connections = new RedisConnections(config.redis);
+  const redis = connections.client({ enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  const subscriber = connections.client({ maxRetriesPerRequest: null });
   for (const client of [redis, subscriber])
     client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
   const slots = new RenderSlots(
@@ -63,9 +65,10 @@ async function main(): Promise<void> {
     metrics,
     logger,
     touch: (key, source) => {
-      const batch = redis.multi().zadd(DERIVED_ACCESS_KEY, Date.now(), key);
-      if (source) batch.hset(DERIVED_SOURCES_KEY, key, `${source.key}\n${source.version}`);
-      batch.exec().catch(() => {});
+      // Two commands, not one MULTI: on a Redis Cluster the two keys live in different slots.
+      redis.zadd(DERIVED_ACCESS_KEY, Date.now(), key).catch(() => {});
+      if (source)
+        redis.hset(DERIVED_SOURCES_KEY, key, `${source.key}\n${source.version}`).catch(() => {});
     },
     settings: {
       ...(config.storage.type === 's3' ? { bucket: config.storage.s3.bucket } : {}),
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     {
       port,
       storage: config.storage.type,
+      redis: describeRedis(config.redis),
       teams: new Set(config.IMAGING_KEYS.map((k) => k.team)).size,
       concurrency: config.IMAGING_CONCURRENCY,
       queueMax: config.IMAGING_QUEUE_MAX,
@@ -112,9 +116,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'imaging shutting down');
     server.close(() => {
       void lock.close().finally(() => {
-        redis.disconnect();
-        subscriber.disconnect();
-        process.exit(0);
+        void connections.close().finally(() => process.exit(0));
       });
     });
     setTimeout(() => process.exit(0), 10_000).unref();

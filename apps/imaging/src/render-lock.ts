@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ImagingError } from '@monorepo/image-processor/contract';
 import type { ImagingErrorCode } from '@monorepo/image-processor/contract';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 
 /** What the render lock decided for one render hash. */
 type Claim =
@@ -19,7 +19,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
 return 1`;
 
-type Redisish = Redis & {
+type Redisish = RedisClient & {
   imagingClaim(lock: string, fail: string, token: string, ttl: number): Promise<string[]>;
   imagingRelease(
     lock: string,
@@ -50,13 +50,13 @@ export interface RenderLockOptions {
  */
 export class RenderLock {
   readonly #redis: Redisish;
-  readonly #subscriber: Redis;
+  readonly #subscriber: RedisClient;
   readonly #options: Required<RenderLockOptions>;
   readonly #channel: string;
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #ready: Promise<unknown>;
 
-  constructor(redis: Redis, subscriber: Redis, options: RenderLockOptions) {
+  constructor(redis: RedisClient, subscriber: RedisClient, options: RenderLockOptions) {
     this.#options = { prefix: 'imaging', ...options };
     this.#channel = `${this.#options.prefix}:done`;
     this.#redis = redis as Redisish;

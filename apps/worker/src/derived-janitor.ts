@@ -1,7 +1,7 @@
 import { DERIVED_ACCESS_KEY, DERIVED_SOURCES_KEY } from '@monorepo/image-processor';
 import { KEY_LAYOUT, isStorageError } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 
 /** What one trim of `derived/` did. */
 export interface DerivedTrimReport {
@@ -26,7 +26,7 @@ export interface DerivedTrimReport {
  */
 export async function trimDerived(deps: {
   storage: StorageAdapter;
-  redis: Redis;
+  redis: RedisClient;
   maxBytes: number;
 }): Promise<DerivedTrimReport> {
   const { storage, redis, maxBytes } = deps;
@@ -100,11 +100,9 @@ export async function trimDerived(deps: {
   const list = [...gone];
   for (let i = 0; i < list.length; i += 500) {
     const chunk = list.slice(i, i + 500);
-    await redis
-      .multi()
-      .zrem(DERIVED_ACCESS_KEY, ...chunk)
-      .hdel(DERIVED_SOURCES_KEY, ...chunk)
-      .exec();
+    // Two commands, not one MULTI: on a Redis Cluster the two keys live in different slots.
+    await redis.zrem(DERIVED_ACCESS_KEY, ...chunk);
+    await redis.hdel(DERIVED_SOURCES_KEY, ...chunk);
   }
   return { staleRemoved, evicted, bytesBefore, bytesAfter: bytes };
 }

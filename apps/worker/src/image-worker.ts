@@ -16,6 +16,8 @@ import type { EventOutbox } from '@monorepo/webhooks';
 /** What {@link createImageWorker} needs. */
 export interface ImageWorkerDeps {
   connection: ConnectionOptions;
+  /** BullMQ's key prefix (`{bull}` on a Redis Cluster). */
+  prefix?: string;
   queueName: string;
   concurrency: number;
   lockDurationMs: number;
@@ -175,6 +177,7 @@ export function createImageWorker(deps: ImageWorkerDeps): Worker<ImageJobData, P
       ),
     {
       connection: deps.connection,
+      ...(deps.prefix ? { prefix: deps.prefix } : {}),
       concurrency: deps.concurrency,
       lockDuration: deps.lockDurationMs,
       stalledInterval: deps.stalledIntervalMs,

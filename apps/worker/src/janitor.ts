@@ -11,7 +11,7 @@ import {
 import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
 import type { ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { Logger } from 'pino';
 import { trimDerived } from './derived-janitor.js';
 import type { DerivedTrimReport } from './derived-janitor.js';
@@ -49,7 +49,7 @@ export interface JanitorDeps {
   monitoring: PrometheusMonitoring;
   logger: Logger;
   /** Trims `derived/` (renders on request) to `maxBytes`, with the imaging service's bookkeeping in `redis`. */
-  derived?: { redis: Redis; maxBytes: number };
+  derived?: { redis: RedisClient; maxBytes: number };
 }
 
 const PENDING_STATES = [
@@ -182,17 +182,24 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
  * worker process runs each pass however many are deployed.
  */
 export async function startJanitor(
-  deps: JanitorDeps & { connection: ConnectionOptions; queueName: string; everyMs: number },
+  deps: JanitorDeps & {
+    connection: ConnectionOptions;
+    /** BullMQ's key prefix (`{bull}` on a Redis Cluster). */
+    prefix?: string;
+    queueName: string;
+    everyMs: number;
+  },
 ): Promise<{ close(): Promise<void> }> {
   const name = maintenanceQueueName(deps.queueName);
-  const queue = new Queue(name, { connection: deps.connection });
+  const bull = { connection: deps.connection, ...(deps.prefix ? { prefix: deps.prefix } : {}) };
+  const queue = new Queue(name, bull);
   await queue.upsertJobScheduler(
     'janitor',
     { every: deps.everyMs },
     { name: 'janitor', opts: { removeOnComplete: 100, removeOnFail: 100 } },
   );
   const worker = new Worker(name, async () => runJanitor(deps), {
-    connection: deps.connection,
+    ...bull,
     concurrency: 1,
   });
   worker.on('failed', (_job, error) => deps.logger.warn({ err: error }, 'janitor run failed'));

@@ -10,8 +10,8 @@ import {
 import { StorageFactory } from '@monorepo/storage';
 import { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { EventOutbox, WebhookEndpoints, webhookPrefix } from '@monorepo/webhooks';
+import { RedisConnections, describeRedis } from '@monorepo/redis-connection';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Gauge } from 'prom-client';
 import { createHealthApp, listen } from './health-server.js';
 import { createImageWorker } from './image-worker.js';
@@ -41,27 +41,29 @@ async function main(): Promise<void> {
     maxVideoBytes: config.IMAGE_MAX_VIDEO_BYTES,
     maxVideoSeconds: config.IMAGE_MAX_VIDEO_SECONDS,
   });
-  const connection = {
-    url: config.REDIS_URL,
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-  };
+  // One server, a Sentinel master or a Cluster (REDIS_URL | REDIS_SENTINELS | REDIS_CLUSTER_NODES). BullMQ's
+  // commands wait through an outage or a failover (no retry cap), as its workers require.
+  const redis = new RedisConnections(config.redis);
+  const connection = redis.client({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  connection.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+  const prefix = redis.bullPrefix;
   // A queue handle for depth metrics and removals (jobs are added by the API).
   const queue = new Queue(config.IMAGE_QUEUE_NAME, {
     connection,
+    prefix,
     defaultJobOptions: imageJobOptions(),
   });
-  const limitsRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const limitsRedis = redis.client({ maxRetriesPerRequest: 3 });
   limitsRedis.on('error', (error) => logger.warn({ err: error }, 'limits connection error'));
-  const prefix = limitsPrefix(config.IMAGE_QUEUE_NAME);
+  const limits = limitsPrefix(config.IMAGE_QUEUE_NAME);
   const userJobs = new UserJobs(limitsRedis, {
-    prefix,
+    prefix: limits,
     keepFinished: config.IMAGE_KEEP_FINISHED_PER_USER,
   });
-  const webhookQueue = new Queue(config.WEBHOOK_QUEUE_NAME, { connection });
+  const webhookQueue = new Queue(config.WEBHOOK_QUEUE_NAME, { connection, prefix });
   // Recording an event waits through a Redis outage (like BullMQ's own commands) rather than fail a finished job,
   // which would then run again.
-  const outboxRedis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const outboxRedis = redis.client({ maxRetriesPerRequest: null });
   outboxRedis.on('error', (error) => logger.warn({ err: error }, 'outbox connection error'));
   const events = new EventOutbox(
     webhookQueue,
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
   );
   const webhookWorker = createWebhookWorker({
     connection,
+    prefix,
     settings: config,
     queue: webhookQueue,
     imageQueue: queue,
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
   });
   const worker = createImageWorker({
     connection,
+    prefix,
     queueName: config.IMAGE_QUEUE_NAME,
     concurrency: config.WORKER_CONCURRENCY,
     lockDurationMs: config.WORKER_LOCK_DURATION_MS,
@@ -97,9 +101,10 @@ async function main(): Promise<void> {
     events,
   });
   // Reconciles and expires only: quotas are the API's to enforce.
-  const ledger = new UsageLedger(limitsRedis, { prefix });
+  const ledger = new UsageLedger(limitsRedis, { prefix: limits });
   const janitor = await startJanitor({
     connection,
+    prefix,
     queueName: config.IMAGE_QUEUE_NAME,
     everyMs: config.WORKER_JANITOR_INTERVAL_MS,
     staleAfterMs: config.WORKER_JANITOR_STALE_MS,
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
       concurrency: config.WORKER_CONCURRENCY,
       httpPort: port,
       storage: config.storage.type,
+      redis: describeRedis(config.redis),
       sharp: sharpSettings,
     },
     'worker started',
@@ -175,8 +181,7 @@ async function main(): Promise<void> {
       await janitor.close();
       await webhookQueue.close();
       await queue.close();
-      limitsRedis.disconnect();
-      outboxRedis.disconnect();
+      await redis.close();
       await tracing.shutdown();
     } finally {
       server.close();

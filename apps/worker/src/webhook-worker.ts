@@ -16,18 +16,20 @@ import {
 import type { DeliveryJobData, WebhookEnv } from '@monorepo/webhooks';
 import { Worker } from 'bullmq';
 import type { ConnectionOptions, Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { Logger } from 'pino';
 import { webhookFacts } from './webhook-facts.js';
 
 /** What {@link createWebhookWorker} needs. */
 export interface WebhookWorkerDeps {
   connection: ConnectionOptions;
+  /** BullMQ's key prefix (`{bull}` on a Redis Cluster). */
+  prefix?: string;
   settings: WebhookEnv & { WEBHOOK_CONCURRENCY: number; WEBHOOK_LOCK_MS: number };
   /** The webhook queue (deliveries are added to it) and the image queue (job events are read from it). */
   queue: Queue;
   imageQueue: Queue;
-  redis: Redis;
+  redis: RedisClient;
   storage: StorageAdapter;
   monitoring: PrometheusMonitoring;
   logger: Logger;
@@ -74,6 +76,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker {
     );
   const worker = new Worker(settings.WEBHOOK_QUEUE_NAME, traced, {
     connection: deps.connection,
+    ...(deps.prefix ? { prefix: deps.prefix } : {}),
     concurrency: settings.WEBHOOK_CONCURRENCY,
     lockDuration: settings.WEBHOOK_LOCK_MS,
     stalledInterval: settings.WEBHOOK_LOCK_MS,

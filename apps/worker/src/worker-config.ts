@@ -2,6 +2,8 @@ import os from 'node:os';
 import { presetEnvShape, sourcePolicyEnvShape } from '@monorepo/image-processor/contract';
 import { DEFAULT_IMAGE_QUEUE } from '@monorepo/image-queue';
 import { loadServiceConfig } from '@monorepo/storage';
+import { REDIS_ENV_VARS, redisConfigFromEnv } from '@monorepo/redis-connection';
+import type { RedisConfig } from '@monorepo/redis-connection';
 import type { StorageConfig } from '@monorepo/storage';
 import { parseSize } from '@monorepo/tenant-limits';
 import { webhookEnvShape } from '@monorepo/webhooks';
@@ -10,7 +12,7 @@ import { z } from 'zod';
 const int = (min: number) => z.coerce.number().int().min(min);
 
 const schema = z.object({
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' }),
+  // Redis is read by redisConfigFromEnv: REDIS_URL, or REDIS_SENTINELS + REDIS_SENTINEL_NAME, or REDIS_CLUSTER_NODES.
   IMAGE_QUEUE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -56,16 +58,16 @@ const schema = z.object({
 });
 
 /** The worker's settings, from the environment. */
-export type WorkerConfig = z.infer<typeof schema> & { storage: StorageConfig };
+export type WorkerConfig = z.infer<typeof schema> & { storage: StorageConfig; redis: RedisConfig };
 
 /** Environment variables the worker reads (besides the storage ones). */
-export const WORKER_ENV_VARS = Object.keys(schema.shape);
+export const WORKER_ENV_VARS = [...Object.keys(schema.shape), ...REDIS_ENV_VARS];
 
 /**
  * Reads and validates the worker's environment.
  *
- * @throws {ConfigError} listing every bad or missing variable.
+ * @throws {ConfigError} listing every bad or missing variable; {RedisConfigError} for the Redis ones.
  */
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return loadServiceConfig('worker', schema, env);
+  return { ...loadServiceConfig('worker', schema, env), redis: redisConfigFromEnv(env) };
 }

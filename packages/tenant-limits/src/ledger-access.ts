@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { TenantScripts } from './tenant-scripts.js';
 
 /** @internal What reservations, reconciliation and migration use of the usage ledger they work for. */
@@ -9,7 +9,7 @@ export interface LedgerAccess {
   readonly clock: () => number;
   /** The tenant scripts on the ledger's client. */
   readonly scripts: TenantScripts;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Every user with a ledger. */
   users(): Promise<string[]>;
   /** Reserves `bytes` and `objects` under `id` (a new slot unless `maxSlots` is 0: growing). */

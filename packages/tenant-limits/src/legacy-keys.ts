@@ -1,16 +1,10 @@
-import type { Redis } from 'ioredis';
+import { scanKeys } from '@monorepo/redis-connection';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { LedgerAccess } from './ledger-access.js';
 
 // The key layout before per-user hash tags (tenant-limits 0.1): `<prefix>:usage:<user>` (bytes, objects),
 // `<prefix>:uploads:<user>` (leases), `<prefix>:intent:<id>` (JSON), `<prefix>:intent-token:<id>`,
 // `<prefix>:intents:expiry` (all intents), `<prefix>:intents:open:<user>`.
-
-async function scanKeys(redis: Redis, match: string): Promise<string[]> {
-  const found: string[] = [];
-  for await (const keys of redis.scanStream({ match, count: 500 }))
-    found.push(...(keys as string[]));
-  return found;
-}
 
 /**
  * Carries each old usage counter over to the user's new ledger (added once, marked `migrated`), then deletes it,
@@ -46,7 +40,7 @@ export async function migrateLegacyUsage(ledger: LedgerAccess): Promise<number> 
  * intent's bytes at its final key, and only completion removed the record, so every record left is an upload
  * never completed, which the new API cannot complete. The caller deletes those objects.
  */
-export async function drainLegacyIntents(redis: Redis, prefix: string): Promise<string[]> {
+export async function drainLegacyIntents(redis: RedisClient, prefix: string): Promise<string[]> {
   const index = `${prefix}:intents:expiry`;
   const keys: string[] = [];
   for (const id of await redis.zrange(index, 0, -1)) {

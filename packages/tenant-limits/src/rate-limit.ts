@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** The outcome of one request against a key's rate limit. */
@@ -20,7 +20,10 @@ export class RequestRateLimiter {
   readonly #limiter: RateLimiterRedis;
   readonly #limit: number;
 
-  constructor(redis: Redis, options: { limit: number; windowSeconds: number; prefix?: string }) {
+  constructor(
+    redis: RedisClient,
+    options: { limit: number; windowSeconds: number; prefix?: string },
+  ) {
     this.#limit = options.limit;
     this.#limiter = new RateLimiterRedis({
       storeClient: redis,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import {
   ABORT,
   COMPLETE_BEGIN,
@@ -53,10 +53,10 @@ type Command = (...args: Array<string | number>) => Promise<unknown>;
  * sent by its SHA (`EVALSHA`), with the same eleven keys of one tenant, all in the tenant's hash slot.
  */
 export class TenantScripts {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: RedisClient, prefix: string) {
     this.#redis = redis;
     this.#prefix = prefix;
     const commands = redis as unknown as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { scanKeys } from '@monorepo/redis-connection';
 import { describe, expect, it } from 'vitest';
 import { useRedis } from './test-redis.js';
 import { checkedKey, intentIdOfStagingKey, stagingKey } from './staging-keys.js';
@@ -238,6 +239,6 @@ describe('UploadIntents (real Redis)', () => {
     await ledger.redis.zadd(`${p}:intents:expiry`, Date.now() + HOUR, 'old-1', Date.now(), 'old-2');
     await ledger.redis.zadd(`${p}:intents:open:u`, Date.now() + HOUR, 'old-1');
     expect(await api.drainLegacy()).toEqual(['uploads/u/old-1/a.png']);
-    expect(await ledger.redis.keys(`${p}:intent*`)).toEqual([]);
+    expect(await scanKeys(ledger.redis, `${p}:intent*`)).toEqual([]);
   });
 });

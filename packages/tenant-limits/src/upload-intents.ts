@@ -110,11 +110,11 @@ export class UploadIntents {
     const { redis } = this.#ledger;
     // Global indexes, written outside the per-user script and idempotent: the owner of an id (for requests that
     // carry no API key and for the janitor's staging sweep), and the users the janitor must visit.
-    await redis
-      .pipeline()
-      .set(this.#ownerKey(full.id), full.user, 'PXAT', keepUntil)
-      .sadd(this.#usersKey(), full.user)
-      .exec();
+    // Two commands, not one pipeline: on a Cluster the two keys may live on different masters.
+    await Promise.all([
+      redis.set(this.#ownerKey(full.id), full.user, 'PXAT', keepUntil),
+      redis.sadd(this.#usersKey(), full.user),
+    ]);
     const quota = this.#ledger.quotaFor(full.user);
     const [status, usedBytes, usedObjects] = (await this.#run(
       'create',

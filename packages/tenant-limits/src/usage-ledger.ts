@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { scanKeys } from '@monorepo/redis-connection';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { LedgerAccess } from './ledger-access.js';
 import { migrateLegacyUsage } from './legacy-keys.js';
 import { LimitExceededError } from './limit-exceeded-error.js';
@@ -61,10 +62,10 @@ export class UsageLedger implements LedgerAccess {
   /** @internal The tenant scripts on this ledger's client. */
   readonly scripts: TenantScripts;
   /** @internal */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly #quotaFor: (user: string) => Quota;
 
-  constructor(redis: Redis, options: UsageLedgerOptions = {}) {
+  constructor(redis: RedisClient, options: UsageLedgerOptions = {}) {
     this.redis = redis;
     this.prefix = options.prefix ?? 'limits';
     this.#quotaFor = options.quotaFor ?? (() => UNLIMITED);
@@ -108,14 +109,11 @@ export class UsageLedger implements LedgerAccess {
   /** Every user with a ledger. */
   async users(): Promise<string[]> {
     const found = new Set<string>();
-    for await (const keys of this.redis.scanStream({
-      match: `${this.prefix}:{*}:usage`,
-      count: 500,
-    }))
-      for (const key of keys as string[]) {
-        const user = userOfUsageKey(this.prefix, key);
-        if (user) found.add(user);
-      }
+    // On a Cluster, over every master.
+    for (const key of await scanKeys(this.redis, `${this.prefix}:{*}:usage`)) {
+      const user = userOfUsageKey(this.prefix, key);
+      if (user) found.add(user);
+    }
     return [...found];
   }
 

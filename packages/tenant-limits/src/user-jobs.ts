@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { scanKeys } from '@monorepo/redis-connection';
+import type { RedisClient } from '@monorepo/redis-connection';
 
 // KEYS: counter. ARGV: max. Returns the new count, or -1 when the user is at the cap.
 const ADMIT = `
@@ -43,12 +44,12 @@ export interface UserJobsOptions {
  * - per-user retention of finished jobs, so one user's volume never evicts another user's results.
  */
 export class UserJobs {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly maxPending: number;
   readonly keepFinished: number;
 
-  constructor(redis: Redis, options: UserJobsOptions = {}) {
+  constructor(redis: RedisClient, options: UserJobsOptions = {}) {
     this.#redis = redis;
     this.#prefix = options.prefix ?? 'limits';
     this.maxPending = options.maxPending ?? 500;
@@ -113,25 +114,28 @@ export class UserJobs {
   /** Sets the pending counts from the queue itself (the janitor), repairing counts a crash left wrong. */
   async reconcile(counts: Map<string, number>): Promise<void> {
     const known = new Set(counts.keys());
-    const pipeline = this.#redis.pipeline();
-    for (const [user, n] of counts) pipeline.set(this.#pendingKey(user), n);
-    for await (const keys of this.#redis.scanStream({ match: this.#pendingKey('*'), count: 500 }))
-      for (const key of keys as string[]) {
-        const user = key.slice(this.#pendingKey('').length);
-        if (!known.has(user)) pipeline.set(key, 0);
-      }
-    await pipeline.exec();
+    // One command per key: each user's keys live in their own hash slot (on a Cluster, on any master).
+    const writes: Array<Promise<unknown>> = [];
+    for (const [user, n] of counts) writes.push(this.#redis.set(this.#pendingKey(user), n));
+    const [head, tail] = this.#pendingKey('\n').split('\n') as [string, string];
+    for (const key of await scanKeys(this.#redis, this.#pendingKey('*'))) {
+      const user = key.slice(head.length, key.length - tail.length);
+      if (!known.has(user)) writes.push(this.#redis.set(key, 0));
+    }
+    await Promise.all(writes);
   }
 
+  // Every key of one user carries the hash tag `{<user>}`: the MULTI of `finished` touches three of them, which a
+  // Redis Cluster allows only within one hash slot.
   #pendingKey(user: string): string {
-    return `${this.#prefix}:jobs:${user}`;
+    return `${this.#prefix}:{${user}}:jobs`;
   }
 
   #tallyKey(user: string, hour: number): string {
-    return `${this.#prefix}:outcomes:${user}:${hour}`;
+    return `${this.#prefix}:{${user}}:outcomes:${hour}`;
   }
 
   #finishedKey(user: string): string {
-    return `${this.#prefix}:finished:${user}`;
+    return `${this.#prefix}:{${user}}:finished`;
   }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 // KEYS: the team's leases. ARGV: holder, now, expiry, max. Returns 1 when taken, 0 at the cap.
 const TAKE = `
@@ -20,7 +20,7 @@ return 1
  */
 export class TeamSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly max: number,
   ) {}

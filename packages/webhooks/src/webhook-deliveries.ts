@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { WebhookEventType } from './webhook-events.js';
 
 /** What became of a delivery after an attempt. */
@@ -29,7 +29,7 @@ const KEPT_ATTEMPTS = 200;
  */
 export class WebhookDeliveries {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
     private readonly retentionS: number,
   ) {}

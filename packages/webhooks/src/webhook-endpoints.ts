@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { WebhookEventType } from './webhook-events.js';
 import { newWebhookSecret } from './webhook-signature.js';
 
@@ -59,7 +59,7 @@ return raw
  */
 export class WebhookEndpoints {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly prefix: string,
   ) {}
 

@@ -11,3 +11,9 @@ export { s3ConfigFor, s3TestTarget, startS3Server, startS3rver } from './s3-test
 export type { S3TestServer } from './s3-test-server-handle.js';
 export { startUnansweredPort } from './unanswered-port.js';
 export type { UnansweredPort } from './unanswered-port.js';
+export { redisCli, startRedisNode } from './redis-node.js';
+export type { RedisNode } from './redis-node.js';
+export { startRedisCluster } from './redis-cluster-server.js';
+export type { RedisClusterGroup } from './redis-cluster-server.js';
+export { startRedisSentinel } from './redis-sentinel-server.js';
+export type { RedisSentinelGroup } from './redis-sentinel-server.js';

@@ -160,6 +160,52 @@ describe('deployment configuration (validated statically: no Docker engine here)
     expect(scaled.stdout).not.toContain('container_name'); // workers can be scaled with --scale worker=N
   });
 
+  it('passes docker-compose config for the high-availability profile: Sentinel, two APIs, three workers', async () => {
+    expect(COMPOSE, 'docker-compose must be installed (make setup)').toBeDefined();
+    const { stdout } = await run(
+      COMPOSE!,
+      [
+        '--env-file',
+        path.join(dockerDir, '.env.example'),
+        '-f',
+        path.join(dockerDir, 'docker-compose.yml'),
+        '-f',
+        path.join(dockerDir, 'docker-compose.ha.yml'),
+        '--profile',
+        'ha',
+        'config',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_CA_BUNDLE: '',
+          API_KEYS: `${'k'.repeat(8)}-0123456789abcdef-xyz:u1`,
+          CDN_SIGNING_KEYS: `k1:${'s'.repeat(40)}`,
+          IMAGING_KEYS: `u1:${'0123456789abcdef'.repeat(4)}:${'fedcba9876543210'.repeat(2)}`,
+        },
+      },
+    );
+    for (const name of [
+      'redis-replica-1',
+      'redis-replica-2',
+      'redis-sentinel-1',
+      'redis-sentinel-3',
+    ])
+      expect(stdout).toContain(`\n  ${name}:`);
+    // One service's block of the rendered configuration.
+    const app = (name: string) =>
+      stdout.slice(stdout.indexOf(`\n  ${name}:`) + 1).split(/\n {2}\S/)[0]!;
+    for (const name of ['api', 'worker', 'imaging']) {
+      expect(app(name)).toContain('REDIS_SENTINELS: redis-sentinel-1:26379');
+      expect(app(name)).toContain("REDIS_URL: ''");
+    }
+    expect(app('api')).toMatch(/replicas: 2/);
+    expect(app('worker')).toMatch(/replicas: 3/);
+    // The master and its replicas refuse writes no replica would keep.
+    expect(app('redis')).toContain('min-replicas-to-write');
+    expect(stdout).toContain('sentinel monitor storage redis 6379 2');
+  });
+
   it('has no default credentials: each missing secret stops compose with a message naming it', async () => {
     const env = { ...process.env, AWS_CA_BUNDLE: '' };
     const files = [

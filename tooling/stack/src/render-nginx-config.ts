@@ -212,7 +212,7 @@ export function renderNginxConfig(options: NginxRenderOptions): string {
     CDN_PORT: String(options.cdnPort),
     API_UPSTREAM: [options.apiUpstream]
       .flat()
-      .map((server) => `server ${server};`)
+      .map((server) => `server ${server} max_fails=1 fail_timeout=5s;`)
       .join('\n    '),
     NGINX_RUNTIME_DIR: options.runtimeDir,
     NGINX_ERROR_LOG: options.errorLog ?? path.join(options.runtimeDir, 'error.log'),

@@ -6,8 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3StorageAdapter, parseCdnSigningKeys } from '@monorepo/storage';
 import { initStorage } from '@monorepo/storage-cli';
-import { freePort, startRedis, startS3Server } from '@monorepo/dev-servers';
-import type { RedisTestServer, S3TestServer } from '@monorepo/dev-servers';
+import {
+  freePort,
+  startRedis,
+  startRedisCluster,
+  startRedisSentinel,
+  startS3Server,
+} from '@monorepo/dev-servers';
+import type {
+  RedisClusterGroup,
+  RedisSentinelGroup,
+  RedisTestServer,
+  S3TestServer,
+} from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
 import {
   IMAGING_ACCEL_PATH,
@@ -23,6 +34,13 @@ export interface StackOptions {
   storageType?: 'local' | 's3';
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
+  /**
+   * Without `redisUrl`: which Redis to start: one server (default), a Sentinel group (1 master, 1 replica,
+   * 3 sentinels) or a Cluster (3 masters + 3 replicas).
+   */
+  redisMode?: 'single' | 'sentinel' | 'cluster';
+  /** Under Sentinel: replicas of the master (default 1). */
+  redisReplicas?: number;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
    * stack stops) and initialised like `storage init` does it, or the s3rver stand-in where Ceph is missing
@@ -66,7 +84,14 @@ export interface Stack {
   apiUrl: string;
   gatewayUrl: string;
   apiKeys: Record<string, string>;
+  /** The single Redis's URL (empty under Sentinel or Cluster: see `redisEnv`). */
   redisUrl: string;
+  /** The Redis variables every service got (`REDIS_URL`, or `REDIS_SENTINELS`…, or `REDIS_CLUSTER_NODES`). */
+  redisEnv: NodeJS.ProcessEnv;
+  /** The Sentinel group started by the stack (`redisMode: 'sentinel'`). */
+  redisSentinel?: RedisSentinelGroup;
+  /** The Cluster started by the stack (`redisMode: 'cluster'`). */
+  redisCluster?: RedisClusterGroup;
   storageEnv: NodeJS.ProcessEnv;
   dataDir: string;
   workers: ManagedProcess[];
@@ -146,11 +171,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   try {
     let redis: RedisTestServer | undefined;
-    let redisUrl = options.redisUrl;
-    if (!redisUrl) {
+    let redisSentinel: RedisSentinelGroup | undefined;
+    let redisCluster: RedisClusterGroup | undefined;
+    let redisUrl = options.redisUrl ?? '';
+    let redisEnv: NodeJS.ProcessEnv = { REDIS_URL: redisUrl };
+    if (!redisUrl && options.redisMode === 'sentinel') {
+      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 1 });
+      started.push({ stop: () => redisSentinel!.dispose() });
+      redisEnv = {
+        REDIS_SENTINELS: redisSentinel.sentinels,
+        REDIS_SENTINEL_NAME: redisSentinel.name,
+      };
+    } else if (!redisUrl && options.redisMode === 'cluster') {
+      redisCluster = await startRedisCluster();
+      started.push({ stop: () => redisCluster!.dispose() });
+      redisEnv = { REDIS_CLUSTER_NODES: redisCluster.nodesList };
+    } else if (!redisUrl) {
       redis = await startRedis({ appendOnly: true, dir: path.join(dataDir, 'redis') });
       started.push({ stop: () => redis!.stop() });
       redisUrl = redis.url;
+      redisEnv = { REDIS_URL: redisUrl };
     }
 
     const cdnPort = await portOr(options.cdnPort);
@@ -225,7 +265,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
-      REDIS_URL: redisUrl,
+      ...redisEnv,
       // The S3 client never asks instance metadata for credentials unless the operator opts in.
       AWS_EC2_METADATA_DISABLED: process.env.AWS_EC2_METADATA_DISABLED ?? 'true',
       MAX_UPLOAD_BYTES: String(maxUploadBytes),
@@ -372,6 +412,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       gatewayUrl: `http://127.0.0.1:${cdnPort}/api`,
       apiKeys,
       redisUrl,
+      redisEnv,
+      ...(redisSentinel ? { redisSentinel } : {}),
+      ...(redisCluster ? { redisCluster } : {}),
       storageEnv,
       dataDir,
       workers,

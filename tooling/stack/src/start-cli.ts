@@ -39,6 +39,12 @@ async function main(): Promise<void> {
     dataDir,
     storageType,
     redisUrl: env.REDIS_URL || undefined,
+    // REDIS_MODE=sentinel|cluster starts a Sentinel group or a Cluster instead of one redis-server.
+    ...(env.REDIS_MODE === 'sentinel' || env.REDIS_MODE === 'cluster'
+      ? { redisMode: env.REDIS_MODE }
+      : {}),
+    redisReplicas: num('REDIS_REPLICAS', 1),
+    apis: num('APIS', 1),
     ...(storageType === 's3' && env.S3_ENDPOINT
       ? {
           s3: {
@@ -108,7 +114,12 @@ async function main(): Promise<void> {
                      POST ${stack.gatewayUrl}/v1/transform-urls mints them; imaging metrics: ${stack.imagingUrls[0] ?? '-'}/metrics
 ${storageLines}
                      pnpm storage usage / make storage-usage use it (${path.relative(process.cwd(), storageEnvFile) || storageEnvFile})
-   Redis             ${stack.redisUrl}
+   Redis             ${
+     stack.redisUrl ||
+     Object.entries(stack.redisEnv)
+       .map(([k, v]) => `${k}=${v}`)
+       .join(' ')
+   }
    Logs              ${path.join(dataDir, 'logs')}
 
    API key (${userId}):  ${apiKey}

@@ -1,11 +1,9 @@
 import { HttpException } from '@nestjs/common';
 import { ERROR_CODES, STORAGE_ERROR_CODES, StorageError } from '@monorepo/storage';
 import type { ErrorCode } from '@monorepo/storage';
+import { isRedisUnavailable } from '@monorepo/redis-connection';
 import { LimitExceededError } from '@monorepo/tenant-limits';
 import { ApiError } from './api-error.js';
-
-const REDIS_DOWN =
-  /Connection is closed|enableOfflineQueue|ECONNREFUSED|ECONNRESET|max retries per request|Stream isn't writeable/i;
 
 /** Limit errors as API errors: over the quota is 413 (this body cannot fit), too many uploads is 429. */
 function limitError(error: LimitExceededError): ApiError {
@@ -49,7 +47,8 @@ export function toHttpError(error: unknown): {
             : 'E_INTERNAL';
     return { status, code, message: status === 404 ? 'Not found' : error.message, headers: {} };
   }
-  if (error instanceof Error && REDIS_DOWN.test(error.message)) {
+  // Down, failing over (READONLY, NOREPLICAS, CLUSTERDOWN…), or a job not replicated in time: 503, retry soon.
+  if (isRedisUnavailable(error)) {
     return {
       status: 503,
       code: 'E_UNAVAILABLE',

@@ -1,4 +1,5 @@
 import { QueueEvents } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Logger } from 'pino';
 
 /** A recheck now and then, in case the event stream was down when a job finished. */
@@ -17,13 +18,11 @@ export class JobWaiters {
 
   constructor(
     queueName: string,
-    redisUrl: string,
+    bull: { connection: ConnectionOptions; prefix: string },
     private readonly limits: { max: number; maxPerUser: number },
     logger: Logger,
   ) {
-    this.#events = new QueueEvents(queueName, {
-      connection: { url: redisUrl, maxRetriesPerRequest: null },
-    });
+    this.#events = new QueueEvents(queueName, bull);
     this.#events.on('error', (error) => logger.warn({ err: error }, 'queue events error'));
     const wake = ({ jobId }: { jobId: string }) => {
       for (const fn of this.#wakers.get(jobId) ?? []) fn();

@@ -1,6 +1,6 @@
 import { limitsPrefix } from '@monorepo/image-queue';
 import { RequestRateLimiter, UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@monorepo/redis-connection';
 import type { ApiConfig } from '../api-config.js';
 
 /** The per-tenant limits the API enforces, all kept in Redis so every API process shares them. */
@@ -16,7 +16,7 @@ export interface ApiLimits {
 }
 
 /** Builds the limits from the configuration, on one Redis connection. */
-export function createApiLimits(redis: Redis, config: ApiConfig): ApiLimits {
+export function createApiLimits(redis: RedisClient, config: ApiConfig): ApiLimits {
   const prefix = limitsPrefix(config.IMAGE_QUEUE_NAME);
   const usage = new UsageLedger(redis, {
     prefix,

@@ -6,8 +6,8 @@ import {
 } from '@monorepo/webhooks';
 import { currentTraceparent } from '@monorepo/observability';
 import { UserJobs } from '@monorepo/tenant-limits';
+import type { RedisClient, RedisConnections } from '@monorepo/redis-connection';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ApiConfig } from '../api-config.js';
 
 /** What the API does with webhooks: manage endpoints, record events in the outbox, read and redeliver attempts. */
@@ -23,10 +23,15 @@ export interface ApiWebhooks {
 }
 
 /** Builds the API's webhook parts on the limits' Redis connection and a queue handle of their own. */
-export function createApiWebhooks(redis: Redis, config: ApiConfig): ApiWebhooks {
+export function createApiWebhooks(
+  redis: RedisClient,
+  config: ApiConfig,
+  connections: RedisConnections,
+): ApiWebhooks {
   const prefix = webhookPrefix(config.WEBHOOK_QUEUE_NAME);
   const queue = new Queue(config.WEBHOOK_QUEUE_NAME, {
-    connection: { url: config.REDIS_URL, enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+    connection: connections.client({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+    prefix: connections.bullPrefix,
   });
   const endpoints = new WebhookEndpoints(redis, prefix);
   return {

@@ -1,0 +1,3 @@
+import { config } from '@monorepo/eslint-config';
+
+export default config;

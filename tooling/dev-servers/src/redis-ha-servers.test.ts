@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { redisCli } from './redis-node.js';
+import { startRedisCluster } from './redis-cluster-server.js';
+import { startRedisSentinel } from './redis-sentinel-server.js';
+
+describe('startRedisSentinel', () => {
+  it('runs a master, a replica and three sentinels that fail over when the master dies', async () => {
+    const group = await startRedisSentinel();
+    try {
+      expect(group.sentinels.split(',')).toHaveLength(3);
+      const master = await group.master();
+      expect(master).toBe(group.nodes[0]);
+      expect(await redisCli(master.port, 'CONFIG', 'GET', 'min-replicas-to-write')).toContain('1');
+      expect((await redisCli(master.port, 'SET', 'k', 'v')).trim()).toBe('OK');
+      expect((await redisCli(master.port, 'WAIT', '1', '1000')).trim()).toBe('1');
+      const started = Date.now();
+      await master.stop('SIGKILL');
+      const promoted = await group.waitForFailover(master);
+      expect(promoted).toBe(group.nodes[1]);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect((await redisCli(promoted.port, 'GET', 'k')).trim()).toBe('v');
+      // The old master comes back (as a supervisor would start it) and Sentinel makes it a replica.
+      await master.start();
+      await group.waitForReplicas(1);
+      expect(await redisCli(master.port, 'INFO', 'replication')).toContain('role:slave');
+    } finally {
+      await group.dispose();
+    }
+    expect(group.nodes.every((node) => !node.running)).toBe(true);
+  }, 60_000);
+});
+
+describe('startRedisCluster', () => {
+  it('runs three masters with a replica each, all slots covered', async () => {
+    const cluster = await startRedisCluster();
+    try {
+      expect(cluster.nodesList.split(',')).toHaveLength(6);
+      const info = await redisCli(cluster.nodes[0]!.port, 'CLUSTER', 'INFO');
+      expect(info).toContain('cluster_slots_assigned:16384');
+      expect(info).toContain('cluster_size:3');
+      const roles = await redisCli(cluster.nodes[0]!.port, 'CLUSTER', 'NODES');
+      expect(roles.match(/master/g)).toHaveLength(3);
+      expect(roles.match(/slave/g)).toHaveLength(3);
+    } finally {
+      await cluster.dispose();
+    }
+    expect(cluster.nodes.every((node) => !node.running)).toBe(true);
+  }, 60_000);
+});

@@ -85,7 +85,7 @@ export async function multipartScenario(
   }
   const size = (quick ? 128 : 1024) * MiB;
   const label = quick ? '128 MiB' : '1 GiB';
-  const rounds = quick ? 3 : 3;
+  const rounds = 3;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-multipart-'));
   const file = path.join(dataDir, 'upload.bin');
   // Room for both sides' objects and what radosgw's garbage collector has not reclaimed yet.

@@ -11,6 +11,7 @@ import { endToEndScenario } from './scenarios/end-to-end.js';
 import { imageScenario } from './scenarios/image.js';
 import { imagingScenario } from './scenarios/imaging.js';
 import { localFsScenario } from './scenarios/local-fs.js';
+import { multipartScenario } from './scenarios/multipart.js';
 import { s3Scenario } from './scenarios/s3.js';
 import { s3PathsScenario } from './scenarios/s3-paths.js';
 import { servingScenario } from './scenarios/serving.js';
@@ -50,6 +51,11 @@ const s3Paths = await step('s3-paths', () => s3PathsScenario(quick));
 if (s3Paths) comparisons.push(...s3Paths);
 const sync = await step('sync', () => syncScenario(quick));
 if (sync) comparisons.push(...sync);
+const multipart = await step('multipart', () => multipartScenario(quick));
+if (multipart) {
+  comparisons.push(...multipart.comparisons);
+  measurements.push(...multipart.measurements);
+}
 const image = await step('image', () => imageScenario(quick));
 if (image) {
   comparisons.push(...image.comparisons);
@@ -95,6 +101,7 @@ const order = [
   's3',
   's3-paths',
   'sync',
+  'multipart',
   'image',
   'imaging',
   'end-to-end',

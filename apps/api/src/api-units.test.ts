@@ -231,7 +231,7 @@ describe('the typed client', () => {
     expectTypeOf<ClientFileFolder>().toEqualTypeOf<FileFolder>();
   });
 
-  it('lists the folders the OpenAPI document names, each the caller\'s own', () => {
+  it("lists the folders the OpenAPI document names, each the caller's own", () => {
     const list = OPENAPI_DOCUMENT.paths['/v1/files'].get.parameters as {
       name: string;
       schema: { enum?: string[] };

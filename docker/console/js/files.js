@@ -5,7 +5,13 @@ import { $, bytes, confirmDialog, h, say, when } from './dom.js';
 import { RESUMABLE_FROM, cancelUpload, unfinishedUploads, uploadInParts } from './resumable.js';
 
 const PAGE = 25;
-const state = { cursor: undefined, items: [], selected: undefined, listeners: [], folder: 'uploads' };
+const state = {
+  cursor: undefined,
+  items: [],
+  selected: undefined,
+  listeners: [],
+  folder: 'uploads',
+};
 
 /** The files listed so far (for the other panels' source pickers). */
 export const listedFiles = () => state.items;
@@ -14,7 +20,11 @@ export const onFilesChanged = (fn) => state.listeners.push(fn);
 const changed = () => state.listeners.forEach((fn) => fn(state.items));
 
 /** A key without `uploads/<user>/` or `processed/<tool>/<user>/`: what the filter's prefix is relative to. */
-const relative = (key) => key.split('/').slice(key.startsWith('processed/') ? 3 : 2).join('/');
+const relative = (key) =>
+  key
+    .split('/')
+    .slice(key.startsWith('processed/') ? 3 : 2)
+    .join('/');
 const nameOf = (key) => key.slice(key.lastIndexOf('/') + 1);
 
 /** Sends the bytes where the upload intent says, reporting progress. */
@@ -239,7 +249,7 @@ function render() {
 async function load(more) {
   const params = new URLSearchParams({ limit: String(PAGE), include: 'visibility' });
   const folder = $('filter-folder').value;
-  if (folder !== 'uploads') params.set('folder', 'outputs'), params.set('tool', folder);
+  if (folder !== 'uploads') (params.set('folder', 'outputs'), params.set('tool', folder));
   const prefix = $('filter-prefix').value.trim();
   if (prefix) params.set('prefix', prefix);
   if (more && state.cursor) params.set('cursor', state.cursor);

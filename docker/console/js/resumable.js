@@ -28,7 +28,9 @@ const remember = (record) =>
   save([...unfinishedUploads().filter((r) => r.id !== record.id), record]);
 const forget = (id) => save(unfinishedUploads().filter((r) => r.id !== id));
 const sameFile = (record, file) =>
-  record.name === file.name && record.size === file.size && record.lastModified === file.lastModified;
+  record.name === file.name &&
+  record.size === file.size &&
+  record.lastModified === file.lastModified;
 
 /** Gives up a remembered upload: the bucket drops its parts, the reservation is released. */
 export async function cancelUpload(id) {

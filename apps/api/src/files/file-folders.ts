@@ -26,7 +26,10 @@ export function listedFolderPrefix(
   if (folder !== 'outputs')
     throw new ApiError('E_VALIDATION', `folder must be one of ${FILE_FOLDERS.join(', ')}`);
   if (!isImageTool(tool))
-    throw new ApiError('E_VALIDATION', `folder=outputs needs tool, one of ${IMAGE_TOOLS.join(', ')}`);
+    throw new ApiError(
+      'E_VALIDATION',
+      `folder=outputs needs tool, one of ${IMAGE_TOOLS.join(', ')}`,
+    );
   // The job segment is what `prefix` adds: jobOutputPrefix with an empty job, less its trailing slash.
   return jobOutputPrefix(tool, userId, '').slice(0, -1);
 }

@@ -148,10 +148,14 @@ export class FilesController {
    */
   @Get()
   async list(@Req() req: AuthedRequest): Promise<unknown> {
-    const { prefix = '', cursor, limit, include, folder, tool } = req.query as Record<
-      string,
-      string | undefined
-    >;
+    const {
+      prefix = '',
+      cursor,
+      limit,
+      include,
+      folder,
+      tool,
+    } = req.query as Record<string, string | undefined>;
     if (
       [prefix, cursor, limit, include, folder, tool].some(
         (v) => v !== undefined && typeof v !== 'string',

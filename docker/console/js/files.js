@@ -5,13 +5,7 @@ import { $, bytes, confirmDialog, h, say, when } from './dom.js';
 import { RESUMABLE_FROM, cancelUpload, unfinishedUploads, uploadInParts } from './resumable.js';
 
 const PAGE = 25;
-const state = {
-  cursor: undefined,
-  items: [],
-  selected: undefined,
-  listeners: [],
-  folder: 'uploads',
-};
+const state = { cursor: undefined, items: [], selected: undefined, listeners: [] };
 
 /** The files listed so far (for the other panels' source pickers). */
 export const listedFiles = () => state.items;

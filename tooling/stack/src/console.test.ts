@@ -373,10 +373,10 @@ function describeConsole(storageType: 'local' | 's3'): void {
       const first = await client.listFiles({ folder: 'outputs', tool: 'dall-e', limit: 1 });
       expect(first.items).toHaveLength(1);
       expect(first.cursor).toBeDefined();
-      // Preview an output (a public one), then make it private: unsigned, the CDN refuses it; signed it works.
+      // Preview an output (private: the job was started so), share it signed, make it public and private again.
       const image = listed.items.find((i) => i.contentType.startsWith('image/'))!;
       const row = page.locator(`tr[data-key="${image.key}"]`);
-      expect(await row.locator('.badge').textContent()).toBe('public');
+      expect(await row.locator('.badge').textContent()).toBe('private');
       await row.locator('button:has-text("Preview")').click();
       await page.waitForFunction(
         () => {
@@ -389,8 +389,12 @@ function describeConsole(storageType: 'local' | 's3'): void {
       await page.click('#share-form button[type=submit]');
       await expect.poll(() => page.inputValue('#share-url')).toMatch(/^http/);
       const link = await page.inputValue('#share-url');
+      expect((await fetch(link)).status).toBe(200);
+      expect((await fetch(link.split('?')[0]!)).status).toBe(403);
+      await row.locator('button[aria-label^="Make public"]').click();
+      await expect.poll(() => row.locator('.badge').textContent()).toBe('public');
       expect((await fetch(link.split('?')[0]!)).status).toBe(200);
-      await row.locator('button[aria-label^="Make"]').click();
+      await row.locator('button[aria-label^="Make private"]').click();
       await expect.poll(() => row.locator('.badge').textContent()).toBe('private');
       expect((await fetch(link.split('?')[0]!)).status).toBe(403);
       expect((await fetch(link)).status).toBe(200);

@@ -232,10 +232,8 @@ describe('the typed client', () => {
   });
 
   it("lists the folders the OpenAPI document names, each the caller's own", () => {
-    const list = OPENAPI_DOCUMENT.paths['/v1/files'].get.parameters as {
-      name: string;
-      schema: { enum?: string[] };
-    }[];
+    const list: readonly { name: string; schema: { type?: string; enum?: readonly string[] } }[] =
+      OPENAPI_DOCUMENT.paths['/v1/files'].get.parameters;
     expect(list.find((p) => p.name === 'folder')?.schema.enum).toEqual([...FILE_FOLDERS]);
     expect(list.find((p) => p.name === 'tool')?.schema.enum).toEqual([...IMAGE_TOOLS].sort());
     expect(listedFolderPrefix('u1', undefined, undefined)).toBe('uploads/u1/');

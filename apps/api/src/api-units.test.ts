@@ -30,8 +30,12 @@ import type {
   ImageJobRequest as ClientJobRequest,
   ImageJobResult,
   ImageToolName,
+  FileFolder as ClientFileFolder,
 } from '@monorepo/api-client';
+import { FILE_FOLDERS, listedFolderPrefix } from './files/file-folders.js';
+import type { FileFolder } from './files/file-folders.js';
 import type { ImageJobRequest, ImageTool, ProcessResult } from '@monorepo/image-processor/contract';
+import { IMAGE_TOOLS } from '@monorepo/image-processor/contract';
 import type { DeliveryAttempt } from '@monorepo/webhooks';
 import type { TeamUsage } from './usage/team-usage.js';
 
@@ -224,5 +228,23 @@ describe('the typed client', () => {
     expectTypeOf<NonNullable<ImageJob['error']>['code']>().toEqualTypeOf<string>();
     expectTypeOf<ClientTeamUsage>().toEqualTypeOf<TeamUsage>();
     expectTypeOf<WebhookDelivery>().toEqualTypeOf<DeliveryAttempt>();
+    expectTypeOf<ClientFileFolder>().toEqualTypeOf<FileFolder>();
+  });
+
+  it("lists the folders the OpenAPI document names, each the caller's own", () => {
+    const list: readonly { name: string; schema: { type?: string; enum?: readonly string[] } }[] =
+      OPENAPI_DOCUMENT.paths['/v1/files'].get.parameters;
+    expect(list.find((p) => p.name === 'folder')?.schema.enum).toEqual([...FILE_FOLDERS]);
+    expect(list.find((p) => p.name === 'tool')?.schema.enum).toEqual([...IMAGE_TOOLS].sort());
+    expect(listedFolderPrefix('u1', undefined, undefined)).toBe('uploads/u1/');
+    expect(listedFolderPrefix('u1', 'outputs', 'sora')).toBe('processed/sora/u1/');
+    for (const [folder, tool] of [
+      ['outputs', undefined],
+      ['outputs', 'nope'],
+      ['uploads', 'sora'],
+      ['processed', undefined],
+      ['outputs', '../x'],
+    ] as const)
+      expect(() => listedFolderPrefix('u1', folder, tool)).toThrow(ApiError);
   });
 });

@@ -168,10 +168,28 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       get: {
-        summary: 'List your uploads',
+        summary: 'List your uploads, or your job outputs of one tool (folder=outputs&tool=…)',
         security: auth,
         parameters: [
-          { name: 'prefix', in: 'query', schema: { type: 'string' } },
+          {
+            name: 'folder',
+            in: 'query',
+            description:
+              '"uploads" (default): uploads/<you>/; "outputs": your job outputs, processed/<tool>/<you>/ (needs tool)',
+            schema: { type: 'string', enum: ['uploads', 'outputs'], default: 'uploads' },
+          },
+          {
+            name: 'tool',
+            in: 'query',
+            description: 'With folder=outputs: whose outputs',
+            schema: { type: 'string', enum: ['dall-e', 'sora', 'stable-diffusion'] },
+          },
+          {
+            name: 'prefix',
+            in: 'query',
+            description: 'Relative to the folder (uploads: "<uuid>/…"; outputs: "<jobId>/…")',
+            schema: { type: 'string' },
+          },
           { name: 'cursor', in: 'query', schema: { type: 'string' } },
           {
             name: 'limit',
@@ -192,7 +210,7 @@ export const OPENAPI_DOCUMENT = {
             description: 'A page',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/FileList' } } },
           },
-          '400': errorResponse('E_VALIDATION: limit out of range'),
+          '400': errorResponse('E_VALIDATION: limit out of range, unknown folder or tool'),
           '401': common['401'],
           '429': common['429'],
         },

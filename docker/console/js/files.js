@@ -2,6 +2,7 @@
 // change visibility, delete.
 import { api, keyPath } from './api.js';
 import { $, bytes, confirmDialog, h, say, when } from './dom.js';
+import { RESUMABLE_FROM, cancelUpload, unfinishedUploads, uploadInParts } from './resumable.js';
 
 const PAGE = 25;
 const state = { cursor: undefined, items: [], selected: undefined, listeners: [] };
@@ -12,8 +13,12 @@ export const listedFiles = () => state.items;
 export const onFilesChanged = (fn) => state.listeners.push(fn);
 const changed = () => state.listeners.forEach((fn) => fn(state.items));
 
-/** A key without `uploads/<user>/`: what the filter's prefix is relative to. */
-const relative = (key) => key.split('/').slice(2).join('/');
+/** A key without `uploads/<user>/` or `processed/<tool>/<user>/`: what the filter's prefix is relative to. */
+const relative = (key) =>
+  key
+    .split('/')
+    .slice(key.startsWith('processed/') ? 3 : 2)
+    .join('/');
 const nameOf = (key) => key.slice(key.lastIndexOf('/') + 1);
 
 /** Sends the bytes where the upload intent says, reporting progress. */
@@ -40,10 +45,38 @@ function send(intent, file, onProgress) {
 
 async function uploadOne(file, visibility) {
   const progress = h('progress', { max: 100, value: 0, 'aria-label': `${file.name} progress` });
-  const status = h('span', {}, 'waiting');
-  const row = h('li', {}, h('span', { className: 'name' }, file.name), ' ', progress, ' ', status);
+  const status = h('span', { className: 'upload-status' }, 'waiting');
+  const controls = h('span', { className: 'upload-controls' });
+  const row = h(
+    'li',
+    { 'data-name': file.name },
+    h('span', { className: 'name' }, file.name),
+    ' ',
+    progress,
+    ' ',
+    status,
+    ' ',
+    controls,
+  );
   $('upload-list').append(row);
   try {
+    if (file.size >= RESUMABLE_FROM) {
+      status.textContent = 'announcing';
+      const stored = await uploadInParts(file, visibility, { progress, status, controls });
+      showUnfinished();
+      if (stored === null) {
+        status.textContent = 'cancelled';
+        row.classList.add('error');
+        return false;
+      }
+      if (stored) {
+        progress.value = 100;
+        status.textContent = `uploaded in parts (${bytes(stored.size)}, ${stored.visibility})`;
+        row.classList.add('done');
+        return true;
+      }
+      row.dataset.single = 'true';
+    }
     status.textContent = 'announcing';
     const intent = await api('/v1/uploads', {
       method: 'POST',
@@ -54,7 +87,9 @@ async function uploadOne(file, visibility) {
         visibility,
       },
     });
-    status.textContent = 'uploading';
+    status.textContent = row.dataset.single
+      ? 'uploading in one request (this storage has no resumable uploads: no pause)'
+      : 'uploading';
     await send(intent, file, (done) => (progress.value = Math.round(done * 100)));
     const stored = await api(`/v1/uploads/${intent.id}/complete`, { method: 'POST' });
     progress.value = 100;
@@ -64,8 +99,43 @@ async function uploadOne(file, visibility) {
   } catch (error) {
     status.textContent = error.message;
     row.classList.add('error');
+    showUnfinished();
     return false;
   }
+}
+
+/** The uploads started in this browser and not finished: select the same file again to resume, or cancel. */
+function showUnfinished() {
+  const list = unfinishedUploads();
+  $('unfinished').hidden = !list.length;
+  $('unfinished-list').replaceChildren(
+    ...list.map((record) =>
+      h(
+        'li',
+        { 'data-upload': record.id },
+        h('span', { className: 'name' }, record.name),
+        ` (${bytes(record.size)}) `,
+        h(
+          'button',
+          {
+            type: 'button',
+            className: 'danger',
+            'aria-label': `Cancel the unfinished upload of ${record.name}`,
+            onclick: async () => {
+              try {
+                await cancelUpload(record.id);
+                say('files-status', `Cancelled the upload of ${record.name}.`);
+              } catch (error) {
+                say('files-status', error.message, true);
+              }
+              showUnfinished();
+            },
+          },
+          'Cancel',
+        ),
+      ),
+    ),
+  );
 }
 
 async function uploadAll(event) {
@@ -88,6 +158,24 @@ async function uploadAll(event) {
   say('files-status', `Uploaded ${ok} of ${files.length} file(s).`, ok < files.length);
 }
 
+/** A folder of a listed file: a button that lists just that folder. */
+function folderLink(folder) {
+  if (!folder) return null;
+  return h(
+    'button',
+    {
+      type: 'button',
+      className: 'link folder',
+      'aria-label': `Browse folder ${folder}`,
+      onclick: () => {
+        $('filter-prefix').value = folder;
+        refresh();
+      },
+    },
+    folder,
+  );
+}
+
 function row(item) {
   const visibility = h(
     'button',
@@ -107,7 +195,7 @@ function row(item) {
       { className: 'name' },
       h('span', { className: 'file-name' }, nameOf(item.key)),
       h('br'),
-      h('code', { className: 'folder' }, relative(item.key).slice(0, -nameOf(item.key).length)),
+      folderLink(relative(item.key).slice(0, -nameOf(item.key).length)),
     ),
     h('td', {}, item.contentType),
     h('td', { className: 'num' }, bytes(item.size)),
@@ -154,6 +242,8 @@ function render() {
 
 async function load(more) {
   const params = new URLSearchParams({ limit: String(PAGE), include: 'visibility' });
+  const folder = $('filter-folder').value;
+  if (folder !== 'uploads') (params.set('folder', 'outputs'), params.set('tool', folder));
   const prefix = $('filter-prefix').value.trim();
   if (prefix) params.set('prefix', prefix);
   if (more && state.cursor) params.set('cursor', state.cursor);
@@ -167,7 +257,9 @@ async function load(more) {
       'files-status',
       state.items.length
         ? `${state.items.length} file(s)${state.cursor ? ', more to load' : ''}.`
-        : 'No files yet: upload some above.',
+        : folder === 'uploads'
+          ? 'No files yet: upload some above.'
+          : 'No outputs here yet: start a job in Jobs.',
     );
   } catch (error) {
     say('files-status', error.message, true);
@@ -270,6 +362,11 @@ export function setUpFiles() {
     refresh();
   });
   $('files-more').addEventListener('click', () => load(true));
+  $('filter-folder').addEventListener('change', () => {
+    $('filter-prefix').value = '';
+    refresh();
+  });
+  showUnfinished();
   $('share-form').addEventListener('submit', share);
   $('share-copy').addEventListener('click', copy);
 }

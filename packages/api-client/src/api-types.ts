@@ -34,6 +34,9 @@ export interface FileList {
   cursor?: string;
 }
 
+/** What `listFiles` lists: your uploads, or your job outputs of one tool. */
+export type FileFolder = 'uploads' | 'outputs';
+
 /** The tools whose outputs are post-processed. */
 export type ImageToolName = 'dall-e' | 'sora' | 'stable-diffusion';
 

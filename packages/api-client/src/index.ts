@@ -3,6 +3,7 @@ export { API_ROUTES } from './api-routes.js';
 export type { ApiOperation } from './api-routes.js';
 export type {
   CreatedWebhook,
+  FileFolder,
   FileList,
   FileListItem,
   ImageJob,

@@ -2,11 +2,13 @@ import { ApiError } from './api-error.js';
 import { ApiTransport, isTransient } from './api-transport.js';
 import type {
   CreatedWebhook,
+  FileFolder,
   FileList,
   FileListItem,
   ImageJob,
   ImageJobList,
   ImageJobRequest,
+  ImageToolName,
   IssuedUrl,
   StoredFile,
   TeamUsage,
@@ -90,11 +92,23 @@ export class StorageApiClient {
     return (await response.json()) as StoredFile;
   }
 
-  /** One page of your uploads. */
+  /**
+   * One page of your uploads, or with `folder: 'outputs'` and a `tool` of your job outputs
+   * (`processed/<tool>/<you>/`); `prefix` is relative to that folder.
+   */
   async listFiles(
-    options: { prefix?: string; limit?: number; cursor?: string; includeVisibility?: boolean } = {},
+    options: {
+      prefix?: string;
+      limit?: number;
+      cursor?: string;
+      includeVisibility?: boolean;
+      folder?: FileFolder;
+      tool?: ImageToolName;
+    } = {},
   ): Promise<FileList> {
     const query: Record<string, string> = {};
+    if (options.folder) query.folder = options.folder;
+    if (options.tool) query.tool = options.tool;
     if (options.includeVisibility) query.include = 'visibility';
     if (options.prefix) query.prefix = options.prefix;
     if (options.limit !== undefined) query.limit = String(options.limit);

@@ -27,6 +27,7 @@ import { CDN_URLS, CONFIG, LIMITS, MONITORING, STORAGE, WEBHOOKS } from '../toke
 import type { ApiWebhooks } from '../webhooks/api-webhooks.js';
 import { parseRange } from './http-range.js';
 import { isPublicKey, uploadPrefix } from '@monorepo/storage';
+import { listedFolderPrefix } from './file-folders.js';
 import { ownedKeyOf, readVisibilityBody, sanitizeFilename, visibilityParam } from './ownership.js';
 import { incomingFile, sizeLimit, tooLarge } from './upload-body.js';
 
@@ -141,16 +142,31 @@ export class FilesController {
     return { info, event };
   }
 
-  /** The caller's uploads, paged; `prefix` is relative to their upload folder. */
+  /**
+   * The caller's uploads (or, with `folder=outputs&tool=<tool>`, their job outputs of that tool), paged; `prefix`
+   * is relative to that folder (`uploads/<user>/` or `processed/<tool>/<user>/`).
+   */
   @Get()
   async list(@Req() req: AuthedRequest): Promise<unknown> {
-    const { prefix = '', cursor, limit, include } = req.query as Record<string, string | undefined>;
-    if ([prefix, cursor, limit, include].some((v) => v !== undefined && typeof v !== 'string')) {
+    const {
+      prefix = '',
+      cursor,
+      limit,
+      include,
+      folder,
+      tool,
+    } = req.query as Record<string, string | undefined>;
+    if (
+      [prefix, cursor, limit, include, folder, tool].some(
+        (v) => v !== undefined && typeof v !== 'string',
+      )
+    ) {
       throw new ApiError(
         'E_VALIDATION',
-        'prefix, cursor, limit and include must each be given once',
+        'prefix, cursor, limit, include, folder and tool must each be given once',
       );
     }
+    const base = listedFolderPrefix(req.userId, folder, tool);
     if (include !== undefined && include !== 'visibility')
       throw new ApiError('E_VALIDATION', 'include may only be "visibility"');
     const most = this.config.API_LIST_LIMIT_MAX;
@@ -158,7 +174,7 @@ export class FilesController {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > most) {
       throw new ApiError('E_VALIDATION', `limit must be an integer from 1 to ${most}`);
     }
-    const page = await this.storage.list(`${uploadPrefix(req.userId)}${prefix}`, {
+    const page = await this.storage.list(`${base}${prefix}`, {
       limit: pageSize,
       metadata: true,
       ...(cursor ? { cursor } : {}),

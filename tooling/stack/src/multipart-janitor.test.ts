@@ -72,7 +72,8 @@ describe('the janitor and multipart uploads', () => {
     const { url } = (await (await api('POST', `/v1/uploads/${id}/parts/1`)).json()) as {
       url: string;
     };
-    expect((await fetch(url, { method: 'PUT', body: randomBytes(5 * MiB) })).status).toBe(200);
+    const put = await fetch(url, { method: 'PUT', body: randomBytes(5 * MiB) });
+    expect(put.status, await put.clone().text()).toBe(200); // the store's answer, should it refuse
     expect(await pending(id)).toBe(1);
     expect((await usage()).reservedBytes).toBe(12 * MiB);
 

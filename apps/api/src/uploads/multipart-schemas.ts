@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { normalizeMediaType } from './media-type.js';
 
-const mediaType = z
+/** A request's media type, normalised (`normalizeMediaType`), else a validation issue. */
+export const mediaType = z
   .string()
   .max(255)
   .transform((value, ctx) => {

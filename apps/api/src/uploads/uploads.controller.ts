@@ -29,19 +29,12 @@ import { CDN_URLS, CONFIG, LIMITS, STORAGE, WEBHOOKS } from '../tokens.js';
 import type { ApiWebhooks } from '../webhooks/api-webhooks.js';
 import { IntentCompletion } from './intent-completion.js';
 import { normalizeMediaType } from './media-type.js';
-import { partListSchema } from './multipart-schemas.js';
+import { mediaType, partListSchema } from './multipart-schemas.js';
 import { MultipartUploads } from './multipart-uploads.js';
 
 const intentSchema = z.strictObject({
   name: z.string().min(1).max(255),
-  contentType: z
-    .string()
-    .max(255)
-    .transform((value, ctx) => {
-      const type = normalizeMediaType(value);
-      if (!type) ctx.addIssue({ code: 'custom', message: 'not a media type (type/subtype)' });
-      return type ?? z.NEVER;
-    }),
+  contentType: mediaType,
   size: z.number().int().min(0),
   visibility: z.enum(['public', 'private']).optional(),
 });

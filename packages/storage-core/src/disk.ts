@@ -13,8 +13,8 @@ import { ConfigError, InvalidKeyError, StorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
 import { defaultVisibility } from './key-layout.js';
 import { validateDeletePrefix, validateKey, validatePrefix } from './keys.js';
+import { metricsLayer } from './metrics-layer.js';
 import type { Monitoring } from './monitoring.js';
-import { OperationMeter, noteBodyError } from './operation-meter.js';
 import { resolveListLimit, validateRange, validateUploadOptions } from './options.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 import type {
@@ -32,32 +32,49 @@ import type {
   Visibility,
 } from './storage-adapter.js';
 import type { DriverWrite, StorageDriver } from './storage-driver.js';
+import { applyLayers, interceptDriver } from './storage-layer.js';
+import type { StorageLayer } from './storage-layer.js';
+import { noteBodyError, wrapError } from './wrap-error.js';
 
 /** Wiring of a {@link Disk}. */
 export interface DiskOptions {
   /**
+   * Wrappers around the driver (timeouts, retries, metrics, your own), applied in order: the first wraps the
+   * driver, the last is outermost (see {@link StorageLayer}). Default: none.
+   */
+  layers?: readonly StorageLayer[];
+  /**
    * Where per-operation metrics go: `storage_operations_total` and the `storage_operation_ms` histogram
    * (labels `backend`, `operation`, `outcome`), `storage_errors_total` (`backend`, `operation`, `code`) and
-   * `storage_bytes_total` (`backend`, `operation`) for bytes written and read. Default: discarded.
+   * `storage_bytes_total` (`backend`, `operation`) for bytes written and read. Shorthand for a
+   * `metricsLayer(monitoring)` after (outside) every one of `layers`. Default: discarded.
    */
   monitoring?: Monitoring;
 }
 
+/** Errors that came out of the (layered) driver, as opposed to `Disk`'s own refusals before any I/O. */
+const driverErrors = new WeakSet<object>();
+
 const MAX_SIGNED_URL_SECONDS = 604_800;
 
 /**
- * The front layer every adapter is built from: it validates keys, prefixes, options and ranges once, before
+ * The front every adapter is built from: it validates keys, prefixes, options and ranges once, before
  * any I/O; guarantees that failures are {@link StorageError}s (an aborted call passes its abort reason on, and
- * an upload whose body stream fails passes that stream's own error on); and
- * reports each operation to {@link Monitoring}. Behind it a {@link StorageDriver} does only the I/O.
+ * an upload whose body stream fails passes that stream's own error on). Behind it the layers
+ * (`options.layers`: deadlines, retries, metrics) wrap a {@link StorageDriver} that does only the I/O.
  */
 export class Disk implements StorageAdapter {
   readonly #driver: StorageDriver;
-  readonly #meter: OperationMeter;
+  /** True when layers may want to hear of refused calls (`StorageDriver.refused`). */
+  readonly #layered: boolean;
 
   constructor(driver: StorageDriver, options: DiskOptions = {}) {
-    this.#driver = driver;
-    this.#meter = new OperationMeter(options.monitoring, driver.backend);
+    const layers = [
+      ...(options.layers ?? []),
+      ...(options.monitoring ? [metricsLayer(options.monitoring)] : []),
+    ];
+    this.#layered = layers.length > 0;
+    this.#driver = this.#layered ? tagErrors(applyLayers(driver, layers)) : driver;
   }
 
   get backend(): string {
@@ -83,7 +100,7 @@ export class Disk implements StorageAdapter {
     contentType: string,
     options: UploadOptions = {},
   ): Promise<StoredObject> {
-    return this.#meter.run('upload', key, async () => {
+    return this.#run('upload', key, async () => {
       this.#key(key, 'upload');
       validateUploadOptions(key, contentType, options, this.backend);
       const bytes = bodyToBuffer(body);
@@ -113,7 +130,6 @@ export class Disk implements StorageAdapter {
           visibility,
           contentMd5: stream ? undefined : options.contentMd5,
         });
-        this.#meter.bytes('upload', written.size);
       } finally {
         stream?.removeListener('error', noteBodyError);
       }
@@ -131,32 +147,29 @@ export class Disk implements StorageAdapter {
   }
 
   download(key: string): Promise<Buffer> {
-    return this.#meter.run('download', key, async () => {
+    return this.#run('download', key, async () => {
       this.#key(key, 'download');
-      const data = await this.#driver.download(key);
-      this.#meter.bytes('download', data.length);
-      return data;
+      return this.#driver.download(key);
     });
   }
 
   downloadStream(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream> {
-    return this.#meter.run('downloadStream', key, async () => {
+    return this.#run('downloadStream', key, async () => {
       this.#key(key, 'downloadStream');
       if (range) validateRange(range, { key, backend: this.backend });
-      const stream = await this.#driver.downloadStream(key, range);
-      return this.#meter.measured ? this.#meter.counted(stream) : stream;
+      return this.#driver.downloadStream(key, range);
     });
   }
 
   exists(key: string): Promise<boolean> {
-    return this.#meter.run('exists', key, async () => {
+    return this.#run('exists', key, async () => {
       this.#key(key, 'exists');
       return this.#driver.exists(key);
     });
   }
 
   delete(key: string): Promise<void> {
-    return this.#meter.run('delete', key, async () => {
+    return this.#run('delete', key, async () => {
       this.#key(key, 'delete');
       await this.#driver.delete(key);
     });
@@ -168,14 +181,14 @@ export class Disk implements StorageAdapter {
   }
 
   stat(key: string): Promise<ObjectInfo> {
-    return this.#meter.run('stat', key, async () => {
+    return this.#run('stat', key, async () => {
       this.#key(key, 'stat');
       return this.#driver.stat(key);
     });
   }
 
   list(prefix = '', options: ListOptions = {}): Promise<ListPage> {
-    return this.#meter.run('list', prefix, async () => {
+    return this.#run('list', prefix, async () => {
       this.#prefix(prefix, 'list');
       const limit = resolveListLimit(options.limit, this.backend);
       const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
@@ -194,12 +207,12 @@ export class Disk implements StorageAdapter {
       this.#prefix(prefix, 'listAll');
       yield* this.#driver.listAll(prefix);
     } catch (error) {
-      throw this.#meter.wrap(error, 'listAll', prefix);
+      throw this.#wrap(error, 'listAll', prefix);
     }
   }
 
   copy(fromKey: string, toKey: string): Promise<void> {
-    return this.#meter.run('copy', fromKey, async () => {
+    return this.#run('copy', fromKey, async () => {
       this.#key(fromKey, 'copy');
       this.#key(toKey, 'copy');
       await this.#driver.copy(fromKey, toKey);
@@ -207,7 +220,7 @@ export class Disk implements StorageAdapter {
   }
 
   move(fromKey: string, toKey: string): Promise<void> {
-    return this.#meter.run('move', fromKey, async () => {
+    return this.#run('move', fromKey, async () => {
       this.#key(fromKey, 'move');
       this.#key(toKey, 'move');
       if (fromKey === toKey) await this.#driver.stat(fromKey);
@@ -216,7 +229,7 @@ export class Disk implements StorageAdapter {
   }
 
   deletePrefix(prefix: string): Promise<number> {
-    return this.#meter.run('deletePrefix', prefix, async () => {
+    return this.#run('deletePrefix', prefix, async () => {
       validateDeletePrefix(prefix, this.backend);
       this.#prefix(prefix, 'deletePrefix');
       return this.#driver.deletePrefix(prefix);
@@ -224,7 +237,7 @@ export class Disk implements StorageAdapter {
   }
 
   setVisibility(key: string, visibility: Visibility): Promise<void> {
-    return this.#meter.run('setVisibility', key, async () => {
+    return this.#run('setVisibility', key, async () => {
       this.#key(key, 'setVisibility');
       if (visibility !== 'public' && visibility !== 'private')
         throw new InvalidKeyError(`Invalid visibility ${JSON.stringify(visibility)}`, {
@@ -237,17 +250,17 @@ export class Disk implements StorageAdapter {
   }
 
   checkHealth(): Promise<void> {
-    return this.#meter.run('checkHealth', undefined, () => this.#driver.checkHealth());
+    return this.#run('checkHealth', undefined, () => this.#driver.checkHealth());
   }
 
   sweepIncomplete(options: { olderThanMs?: number } = {}): Promise<number> {
-    return this.#meter.run('sweepIncomplete', undefined, () =>
+    return this.#run('sweepIncomplete', undefined, () =>
       this.#driver.sweepIncomplete(options.olderThanMs),
     );
   }
 
   provision(options: ProvisionOptions = {}): Promise<{ created: boolean }> {
-    return this.#meter.run('provision', undefined, async () => {
+    return this.#run('provision', undefined, async () => {
       for (const folder of options.folders ?? []) validateKey(folder, 'provision', this.backend);
       if (
         (options.publicRead !== undefined ||
@@ -279,7 +292,7 @@ export class Disk implements StorageAdapter {
   }
 
   createUploadPost(key: string, options: UploadPostOptions): Promise<UploadPost> {
-    return this.#meter.run('createUploadPost', key, async () => {
+    return this.#run('createUploadPost', key, async () => {
       this.#key(key, 'createUploadPost');
       validateUploadOptions(
         key,
@@ -294,7 +307,7 @@ export class Disk implements StorageAdapter {
   }
 
   getSignedUrl(key: string, options: SignedUrlOptions = {}): Promise<string> {
-    return this.#meter.run('getSignedUrl', key, async () => {
+    return this.#run('getSignedUrl', key, async () => {
       this.#key(key, 'getSignedUrl');
       const expiresIn = this.#lifetime(options.expiresIn, key, 'getSignedUrl');
       if (!this.#driver.signedUrl) throw this.#unsupported('getSignedUrl', 'signed URLs');
@@ -306,7 +319,7 @@ export class Disk implements StorageAdapter {
     key: string,
     options: MultipartUploadOptions,
   ): Promise<{ uploadId: string }> {
-    return this.#meter.run('createMultipartUpload', key, async () => {
+    return this.#run('createMultipartUpload', key, async () => {
       this.#key(key, 'createMultipartUpload');
       validateUploadOptions(key, options.contentType, {}, this.backend);
       return this.#multipartDriver('createMultipartUpload').createMultipart!(key, options);
@@ -319,7 +332,7 @@ export class Disk implements StorageAdapter {
     partNumber: number,
     options: SignUploadPartOptions = {},
   ): Promise<string> {
-    return this.#meter.run('signUploadPart', key, async () => {
+    return this.#run('signUploadPart', key, async () => {
       this.#key(key, 'signUploadPart');
       this.#uploadId(uploadId, key, 'signUploadPart');
       this.#partNumber(partNumber, key, 'signUploadPart');
@@ -334,7 +347,7 @@ export class Disk implements StorageAdapter {
   }
 
   listUploadParts(key: string, uploadId: string): Promise<UploadedPart[]> {
-    return this.#meter.run('listUploadParts', key, async () => {
+    return this.#run('listUploadParts', key, async () => {
       this.#key(key, 'listUploadParts');
       this.#uploadId(uploadId, key, 'listUploadParts');
       return this.#multipartDriver('listUploadParts').listParts!(key, uploadId);
@@ -346,7 +359,7 @@ export class Disk implements StorageAdapter {
     uploadId: string,
     parts: readonly CompletedPart[],
   ): Promise<void> {
-    return this.#meter.run('completeMultipartUpload', key, async () => {
+    return this.#run('completeMultipartUpload', key, async () => {
       this.#key(key, 'completeMultipartUpload');
       this.#uploadId(uploadId, key, 'completeMultipartUpload');
       if (parts.length === 0)
@@ -375,11 +388,30 @@ export class Disk implements StorageAdapter {
   }
 
   abortMultipartUpload(key: string, uploadId: string): Promise<void> {
-    return this.#meter.run('abortMultipartUpload', key, async () => {
+    return this.#run('abortMultipartUpload', key, async () => {
       this.#key(key, 'abortMultipartUpload');
       this.#uploadId(uploadId, key, 'abortMultipartUpload');
       await this.#multipartDriver('abortMultipartUpload').abortMultipart!(key, uploadId);
     });
+  }
+
+  async #run<T>(
+    operation: StorageOperation,
+    key: string | undefined,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw this.#wrap(error, operation, key);
+    }
+  }
+
+  #wrap(error: unknown, operation: StorageOperation, key: string | undefined): unknown {
+    const wrapped = wrapError(error, operation, key, this.backend);
+    if (this.#layered && !(typeof error === 'object' && error !== null && driverErrors.has(error)))
+      this.#driver.refused?.(operation, wrapped);
+    return wrapped;
   }
 
   #multipartDriver(operation: StorageOperation): StorageDriver {
@@ -441,4 +473,34 @@ export class Disk implements StorageAdapter {
       backend: this.backend,
     });
   }
+}
+
+/** The driver, noting which errors came out of it (so `Disk` tells its own refusals to the layers). */
+function tagErrors(driver: StorageDriver): StorageDriver {
+  const tag = (error: unknown, operation: StorageOperation, key: string | undefined): unknown => {
+    const tagged =
+      typeof error === 'object' && error !== null
+        ? error
+        : wrapError(error, operation, key, driver.backend);
+    driverErrors.add(tagged as object);
+    return tagged;
+  };
+  return interceptDriver(
+    driver,
+    async (call, next) => {
+      try {
+        return await next();
+      } catch (error) {
+        throw tag(error, call.operation, call.key);
+      }
+    },
+    (call, items) =>
+      (async function* () {
+        try {
+          yield* items;
+        } catch (error) {
+          throw tag(error, call.operation, call.key);
+        }
+      })(),
+  );
 }

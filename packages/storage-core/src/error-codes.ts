@@ -145,7 +145,8 @@ export const ERROR_CODES = {
   E_TIMEOUT: {
     status: 504,
     retryable: false,
-    meaning: 'The work took longer than allowed (a job’s time budget, decoding or encoding)',
+    meaning:
+      'The work took longer than allowed (a job’s time budget, decoding or encoding, a storage deadline)',
   },
   E_INSUFFICIENT_STORAGE: {
     status: 507,
@@ -207,6 +208,7 @@ export const STORAGE_ERROR_CODES: Readonly<Record<StorageErrorCode, ErrorCode>> 
   ERANGE: 'E_RANGE_NOT_SATISFIABLE',
   ENOSPC: 'E_INSUFFICIENT_STORAGE',
   EUNAVAILABLE: 'E_UNAVAILABLE',
+  ETIMEDOUT: 'E_TIMEOUT',
   ECONFIG: 'E_CONFIG',
   EIO: 'E_STORAGE',
 };

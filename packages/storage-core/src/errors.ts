@@ -12,6 +12,7 @@ export type StorageErrorCode =
   | 'ERANGE'
   | 'ENOSPC'
   | 'EUNAVAILABLE'
+  | 'ETIMEDOUT'
   | 'ECONFIG'
   | 'EIO';
 
@@ -127,6 +128,16 @@ export class InsufficientStorageError extends StorageError {
 export class StorageUnavailableError extends StorageError {
   constructor(message: string, options?: StorageErrorOptions) {
     super('EUNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * The operation missed its deadline, or a stream stalled longer than allowed (`'ETIMEDOUT'`), as set by the
+ * timeout layer (`timeoutLayer`). What it was doing was abandoned: an upload was aborted and stored nothing.
+ */
+export class StorageTimeoutError extends StorageError {
+  constructor(message: string, options?: StorageErrorOptions) {
+    super('ETIMEDOUT', message, options);
   }
 }
 

@@ -11,6 +11,18 @@ export { DEFAULT_CONTENT_TYPE, contentTypeFromKey } from './content-type.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
 export { Disk } from './disk.js';
 export type { DiskOptions } from './disk.js';
+export { applyLayers, interceptDriver } from './storage-layer.js';
+export type {
+  DriverCall,
+  DriverInterceptor,
+  ListAllInterceptor,
+  StorageLayer,
+} from './storage-layer.js';
+export { timeoutLayer } from './timeout-layer.js';
+export type { TimeoutLayerOptions } from './timeout-layer.js';
+export { isIdempotent, retryLayer } from './retry-layer.js';
+export type { RetryLayerOptions } from './retry-layer.js';
+export { metricsLayer } from './metrics-layer.js';
 export {
   AlreadyExistsError,
   ConfigError,
@@ -20,6 +32,7 @@ export {
   NotFoundError,
   PermissionDeniedError,
   StorageError,
+  StorageTimeoutError,
   StorageUnavailableError,
   isStorageError,
 } from './errors.js';

@@ -84,4 +84,9 @@ export interface StorageDriver {
   abortMultipart?(key: string, uploadId: string): Promise<void>;
   /** With `capabilities.publicReadPolicy`. */
   originUrl?(key: string): string;
+  /**
+   * Told of a call `Disk` turned down before reaching the driver (invalid key, option or range), with the
+   * `StorageError` the caller gets, so layers that count calls (metrics) see it too. Drivers need not have it.
+   */
+  refused?(operation: StorageOperation, error: unknown): void;
 }

@@ -95,12 +95,15 @@ export function interceptDriver(
   for (const [method, operation] of Object.entries(OPERATIONS) as Array<
     [AsyncMethod, StorageOperation]
   >) {
-    const fn = inner[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    if (typeof fn !== 'function') continue;
+    if (typeof inner[method] !== 'function') continue;
     driver[method] = (...args: unknown[]) =>
       intercept(
         { operation, key: KEYLESS.has(method) ? undefined : (args[0] as string), args },
-        (next = args) => fn.apply(inner, next as unknown[]),
+        (next = args) =>
+          (inner[method] as (...args: unknown[]) => Promise<unknown>).apply(
+            inner,
+            next as unknown[],
+          ),
       );
   }
   return driver as unknown as StorageDriver;

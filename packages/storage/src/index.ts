@@ -7,4 +7,6 @@ export { loadServiceConfig } from './load-service-config.js';
 export { STORAGE_ENV_VARS, loadStorageConfig } from './load-storage-config.js';
 export type { StorageConfig } from './storage-config.js';
 export { StorageFactory } from './storage-factory.js';
+export { standardLayers } from './storage-layers.js';
+export type { StorageLayerSettings } from './storage-layers.js';
 export type { StorageFactoryOptions } from './storage-factory.js';

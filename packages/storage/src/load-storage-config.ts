@@ -24,7 +24,18 @@ const folderList = z
     error: 'must be comma-separated top-level folder names',
   });
 
-const localSchema = z.object({
+const millis = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must be at least 0' });
+
+const layerSchema = z.object({
+  STORAGE_TIMEOUT_MS: millis.optional(),
+  STORAGE_IO_TIMEOUT_MS: millis.optional(),
+  STORAGE_RETRY_ATTEMPTS: positiveInt.max(10, { error: 'must be at most 10' }).optional(),
+});
+
+const localSchema = layerSchema.extend({
   STORAGE_TYPE: z.literal('local'),
   STORAGE_BASE_URL: url,
   STORAGE_LOCAL_PATH: text,
@@ -32,7 +43,7 @@ const localSchema = z.object({
   STORAGE_LOCAL_REQUIRE_MOUNTS: flag.optional(),
 });
 
-const s3Schema = z.object({
+const s3Schema = layerSchema.extend({
   STORAGE_TYPE: z.literal('s3'),
   STORAGE_BASE_URL: url.optional(),
   S3_ENDPOINT: url.optional(),
@@ -62,6 +73,9 @@ export const STORAGE_ENV_VARS = [
   'S3_MAX_ATTEMPTS',
   'S3_OPERATION_TIMEOUT_MS',
   'S3_DIRECT_REQUESTS',
+  'STORAGE_TIMEOUT_MS',
+  'STORAGE_IO_TIMEOUT_MS',
+  'STORAGE_RETRY_ATTEMPTS',
 ] as const;
 
 function pick(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -81,7 +95,10 @@ function pick(env: NodeJS.ProcessEnv): Record<string, string> {
  * `S3_ENDPOINT`, `S3_REGION` (default `us-east-1`), `S3_BUCKET`, `S3_ACCESS_KEY_ID`,
  * `S3_SECRET_ACCESS_KEY`, `S3_FORCE_PATH_STYLE`, `S3_MAX_ATTEMPTS` (default 5),
  * `S3_OPERATION_TIMEOUT_MS` (default 60000: the most one S3 request, retries included, may take) and
- * `S3_DIRECT_REQUESTS` (default true: see `directRequests` in the S3 config).
+ * `S3_DIRECT_REQUESTS` (default true: see `directRequests` in the S3 config); for both backends
+ * `STORAGE_TIMEOUT_MS` (default 120000: the most one storage call may take, 0 off), `STORAGE_IO_TIMEOUT_MS`
+ * (default 60000: the most a stream may stall, 0 off) and `STORAGE_RETRY_ATTEMPTS` (attempts of idempotent
+ * calls failing with `EUNAVAILABLE`/`ETIMEDOUT`; default 3 for local, 1 for s3, whose SDK retries itself).
  *
  * @throws {ConfigError} listing every problem by variable name; values are never echoed.
  */
@@ -118,8 +135,19 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
     );
   }
   const data = parsed.data!;
+  const layers = {
+    ...(data.STORAGE_TIMEOUT_MS !== undefined ? { timeoutMs: data.STORAGE_TIMEOUT_MS } : {}),
+    ...(data.STORAGE_IO_TIMEOUT_MS !== undefined
+      ? { ioTimeoutMs: data.STORAGE_IO_TIMEOUT_MS }
+      : {}),
+    ...(data.STORAGE_RETRY_ATTEMPTS !== undefined
+      ? { retryAttempts: data.STORAGE_RETRY_ATTEMPTS }
+      : {}),
+  };
+  const withLayers = Object.keys(layers).length > 0 ? { layers } : {};
   if (data.STORAGE_TYPE === 'local') {
     return {
+      ...withLayers,
       type: 'local',
       baseUrl: data.STORAGE_BASE_URL,
       localBasePath: data.STORAGE_LOCAL_PATH,
@@ -130,6 +158,7 @@ export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): Storage
     };
   }
   return {
+    ...withLayers,
     type: 's3',
     ...(data.STORAGE_BASE_URL ? { baseUrl: data.STORAGE_BASE_URL } : {}),
     s3: {

@@ -84,6 +84,7 @@ async function upload<T>(
   const [key, body, contentType, options] = call.args as [string, Body, string, UploadOptions];
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let watch: Transform | undefined;
   let fail!: (error: StorageTimeoutError) => void;
   const deadline = new Promise<never>((_resolve, reject) => (fail = reject));
   const arm = (ms: number, what: string) => {
@@ -91,13 +92,15 @@ async function upload<T>(
     timer = setTimeout(() => {
       const error = expired(call, ms, what);
       controller.abort(error);
+      // A driver waiting for the next chunk of a stalled body learns of it here, and cleans up.
+      watch?.destroy(error);
       fail(error);
     }, ms);
   };
   let sent: Body = body;
   if (isStreamBody(body)) {
     arm(ioTimeoutMs, 'body stalled for');
-    const watch = new Transform({
+    watch = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         arm(ioTimeoutMs, 'body stalled for');
         done(null, chunk);

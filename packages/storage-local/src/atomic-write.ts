@@ -1,11 +1,12 @@
 import type { BigIntStats } from 'node:fs';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import {
   StorageError,
   bodyToBuffer,
   bodyToReadable,
   contentMd5Mismatch,
+  defaultVisibility,
   md5Matches,
 } from '@monorepo/storage-core';
 import type { Body, UploadOptions, Visibility } from '@monorepo/storage-core';
@@ -13,20 +14,29 @@ import { currentFingerprint, syncDir } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
 import type { Location } from './safe-root.js';
 import { fingerprint } from './sidecar.js';
-import { writeVisibility } from './visibility-markers.js';
+import {
+  addVisibilityMarker,
+  removeVisibilityMarker,
+  writeVisibility,
+} from './visibility-markers.js';
 import type { StoredMeta } from './sidecar.js';
 
 /**
- * Writes `body` into an open temporary file, checks a declared length, fsyncs and closes it.
- * Returns the bytes written and the file's stats (its ETag, and its sidecar's fingerprint).
+ * Writes `body` into the open temporary file `tmp`, checks a declared length, calls `onBody` (the whole body is
+ * in: only an I/O error can still fail the write), fsyncs and closes it.
+ * Returns the bytes written and the file's stats (its ETag, and its sidecar's fingerprint), read while the
+ * fsync or the close runs (the write set them; neither changes them), so they cost no round trip of their own.
  */
 export async function writeTemp(
   files: LocalFiles,
   handle: FileHandle,
+  tmp: string,
   loc: Location,
   body: Body,
   options: UploadOptions,
+  onBody?: () => void,
 ): Promise<{ written: number; stats: BigIntStats }> {
+  let closed = false;
   try {
     const bytes = bodyToBuffer(body);
     let written: number;
@@ -52,10 +62,16 @@ export async function writeTemp(
       );
     }
     if (options.lastModified) await handle.utimes(options.lastModified, options.lastModified);
-    if (files.fsync) await handle.sync();
-    return { written, stats: await handle.stat({ bigint: true }) };
+    onBody?.();
+    if (files.fsync) {
+      const [stats] = await Promise.all([handle.stat({ bigint: true }), handle.sync()]);
+      return { written, stats };
+    }
+    closed = true;
+    const [stats] = await Promise.all([lstat(tmp, { bigint: true }), handle.close()]);
+    return { written, stats };
   } finally {
-    await handle.close();
+    if (!closed) await handle.close();
   }
 }
 
@@ -72,6 +88,29 @@ export async function finishTemp(files: LocalFiles, tmp: string): Promise<BigInt
 }
 
 /**
+ * A marker removal begun before {@link commit} took its lock, while the data was still being written (see
+ * {@link clearEarly}).
+ */
+export interface EarlyClear {
+  done: Promise<void>;
+  /** `files.locks.mark()` when it began. */
+  mark: number | undefined;
+}
+
+/**
+ * Starts removing the public marker of a key that is private by default and is being written private, once
+ * the whole body is in: done while the file is fsynced and closed rather than after, as {@link commit} would.
+ * `commit` redoes it under its lock unless no other section (which could have written a marker meanwhile)
+ * ran since. Not for create-only writes (an `EEXIST` must leave the existing object as it was).
+ */
+export function clearEarly(files: LocalFiles, loc: Location, key: string): EarlyClear {
+  const mark = files.locks.mark();
+  const done = writeVisibility(loc.dir, loc.name, key, 'private', files.fileMode);
+  done.catch(() => {});
+  return { done, mark };
+}
+
+/**
  * Renames `from` (a finished temp file, or the source of a move) onto `loc`, with a sidecar for `meta`
  * when `stats` (those of `from`) are given, and the visibility marker of `visibility`, then fsyncs the
  * directory. With `ifNotExists` the file is linked instead, which fails with `EEXIST` when the key exists.
@@ -83,7 +122,7 @@ export async function commit(
   stats: BigIntStats | undefined,
   meta: StoredMeta,
   ifNotExists: boolean,
-  visibility: { key: string; value: Visibility },
+  visibility: { key: string; value: Visibility; early?: EarlyClear },
   signal?: AbortSignal,
 ): Promise<void> {
   const mark = () =>
@@ -92,7 +131,20 @@ export async function commit(
     signal?.throwIfAborted();
     // Never a moment where private content reads as public: a private marker goes in before the data,
     // a public one (or none) after it, once the old content is gone.
-    if (visibility.value === 'private') await mark();
+    const byDefault = visibility.value === defaultVisibility(visibility.key);
+    // A create-only write that finds the key taken must leave the object as it was: a marker it adds is
+    // taken back, and a stale one it would remove goes only once the link succeeded (there was no object).
+    let undo: (() => Promise<void>) | undefined;
+    let clearAfter = false;
+    if (visibility.value === 'private' && ifNotExists) {
+      if (byDefault) clearAfter = true;
+      else if (await addVisibilityMarker(loc.dir, loc.name, 'private', files.fileMode))
+        undo = () => removeVisibilityMarker(loc.dir, loc.name, 'private');
+    } else if (visibility.value === 'private') {
+      const early = visibility.early;
+      if (early) await early.done;
+      if (!early || !files.locks.undisturbedSince(early.mark)) await mark();
+    }
     if (stats) {
       await files.sidecars.write(
         loc.dir,
@@ -103,12 +155,20 @@ export async function commit(
       );
     }
     if (ifNotExists) {
-      await link(from, loc.file);
+      try {
+        await link(from, loc.file);
+      } catch (error) {
+        await undo?.().catch(() => {});
+        throw error;
+      }
       await unlink(from);
+      if (clearAfter) await mark();
     } else {
       await rename(from, loc.file);
     }
-    if (visibility.value === 'public') await mark();
+    // The directory's fsync runs beside the marker's removal (a crash between them can only leave it private).
+    if (visibility.value === 'public')
+      await Promise.all([mark(), files.fsync ? syncDir(loc.dir) : undefined]);
   });
-  if (files.fsync) await syncDir(loc.dir);
+  if (files.fsync && visibility.value !== 'public') await syncDir(loc.dir);
 }

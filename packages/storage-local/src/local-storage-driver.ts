@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   ConfigError,
   InvalidKeyError,
+  defaultVisibility,
   PermissionDeniedError,
   StorageError,
   joinPublicUrl,
@@ -24,7 +25,8 @@ import type {
   UploadOptions,
   Visibility,
 } from '@monorepo/storage-core';
-import { commit, finishTemp, writeTemp } from './atomic-write.js';
+import { clearEarly, commit, finishTemp, writeTemp } from './atomic-write.js';
+import type { EarlyClear } from './atomic-write.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { KeyLock } from './key-lock.js';
 import {
@@ -41,6 +43,7 @@ import type { LocalStorageConfig } from './local-storage-config.js';
 import { walk } from './ordered-walk.js';
 import { tempName } from './reserved-names.js';
 import { SafeRoot } from './safe-root.js';
+import type { Location } from './safe-root.js';
 import { Sidecars, fingerprint } from './sidecar.js';
 import type { StoredMeta } from './sidecar.js';
 import { sweep } from './sweeper.js';
@@ -110,22 +113,39 @@ export class LocalStorageDriver implements StorageDriver {
   ): Promise<DriverWrite> {
     let tmp: string | undefined;
     try {
-      let loc = await this.#files.root.locate(key, 'upload', true);
-      tmp = path.join(loc.dir, tempName());
-      let handle: FileHandle;
+      let created: { handle: FileHandle; loc: Location; tmp: string };
       try {
-        handle = await open(tmp, 'wx', this.#files.fileMode);
+        created = await this.#files.root.createTemp(key, 'upload', this.#files.fileMode);
       } catch (error) {
         // A concurrent delete may have pruned the directory just after we made it.
         if (errnoCode(error) !== 'ENOENT') throw error;
-        loc = await this.#files.root.locate(key, 'upload', true);
-        tmp = path.join(loc.dir, tempName());
-        handle = await open(tmp, 'wx', this.#files.fileMode);
+        created = await this.#files.root.createTemp(key, 'upload', this.#files.fileMode);
       }
+      const { handle, loc } = created;
+      tmp = created.tmp;
       const meta: StoredMeta = { contentType, metadata: options.metadata ?? {} };
       if (options.cacheControl) meta.cacheControl = options.cacheControl;
       const sidecar = needsSidecar(key, meta);
-      const { written, stats } = await writeTemp(this.#files, handle, loc, body, options);
+      // A key private by default written private: its stale public marker (if any) goes while the file is
+      // fsynced and closed, once the whole body is in.
+      let early: EarlyClear | undefined;
+      const clear =
+        options.visibility === 'private' &&
+        defaultVisibility(key) === 'private' &&
+        options.ifNotExists !== true
+          ? () => {
+              if (!options.signal?.aborted) early = clearEarly(this.#files, loc, key);
+            }
+          : undefined;
+      const { written, stats } = await writeTemp(
+        this.#files,
+        handle,
+        tmp,
+        loc,
+        body,
+        options,
+        clear,
+      );
       await commit(
         this.#files,
         loc,
@@ -133,7 +153,7 @@ export class LocalStorageDriver implements StorageDriver {
         sidecar ? stats : undefined,
         meta,
         options.ifNotExists === true,
-        { key, value: options.visibility },
+        { key, value: options.visibility, early },
         options.signal,
       );
       tmp = undefined;

@@ -1,6 +1,7 @@
 import { existsSync, watch } from 'node:fs';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { allFiles, useTempRoot } from './test-helpers.js';
 
@@ -127,5 +128,36 @@ describe('local adapter on-disk layout', () => {
     await expect(storage.upload('file/below', 'z', 'text/plain')).rejects.toMatchObject({
       code: 'EINVAL',
     });
+  });
+
+  it('a failed or refused overwrite leaves the object its visibility; a done one sets it', async () => {
+    const storage = temp.adapter();
+    const key = 'uploads/u1/made-public.txt';
+    await storage.upload(key, 'old', 'text/plain');
+    await storage.setVisibility(key, 'public');
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(storage.upload(key, failing, 'text/plain')).rejects.toThrow('client went away');
+    await expect(
+      storage.upload(key, 'other', 'text/plain', { ifNotExists: true }),
+    ).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await storage.stat(key)).toMatchObject({ visibility: 'public', size: 3 });
+    await storage.upload(key, 'new', 'text/plain');
+    expect(await storage.stat(key)).toMatchObject({ visibility: 'private', size: 3 });
+    const output = 'processed/t/u1/j1/made-private.txt';
+    await storage.upload(output, 'x', 'text/plain', { visibility: 'private' });
+    expect((await storage.stat(output)).visibility).toBe('private');
+    await storage.upload(output, 'y', 'text/plain');
+    expect((await storage.stat(output)).visibility).toBe('public');
+    await expect(
+      storage.upload(output, 'z', 'text/plain', { visibility: 'private', ifNotExists: true }),
+    ).rejects.toMatchObject({ code: 'EEXIST' });
+    expect((await storage.stat(output)).visibility).toBe('public');
+    // No marker left behind by either.
+    const markerFiles = (await allFiles(temp.root())).filter((file) => file.includes('.~vis'));
+    expect(markerFiles).toEqual([]);
   });
 });

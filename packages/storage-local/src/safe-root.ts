@@ -1,10 +1,11 @@
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readlink, realpath } from 'node:fs/promises';
+import { lstat, mkdir, open, readlink, realpath, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, PermissionDeniedError } from '@monorepo/storage-core';
 import type { StorageOperation } from '@monorepo/storage-core';
 import { errnoCode } from './fs-errors.js';
+import { tempName } from './reserved-names.js';
 
 // O_NONBLOCK and O_NOCTTY: opening a FIFO or a terminal must neither block nor grab it.
 const READ_FLAGS =
@@ -62,6 +63,36 @@ export class SafeRoot {
     const name = segments.pop()!;
     const dir = await this.directory(root, segments, key, operation, create);
     return { dir, name, file: path.join(dir, name) };
+  }
+
+  /**
+   * Creates and opens a new temporary file (mode `fileMode`) in the directory of `key`, making missing
+   * directories. The directory is checked for links while the file is created, not before: if a link turns
+   * up on its path, the (empty) file is removed and nothing is written. Whenever that fast path cannot
+   * open the file (a directory missing, a file in the way), {@link locate} resolves the path first, as before.
+   */
+  async createTemp(
+    key: string,
+    operation: StorageOperation,
+    fileMode: number,
+  ): Promise<{ handle: FileHandle; loc: Location; tmp: string }> {
+    const root = await this.root();
+    const segments = key.split('/');
+    const name = segments.pop()!;
+    const dir = path.join(root, ...segments);
+    const tmp = path.join(dir, tempName());
+    const [opened, real] = await Promise.allSettled([open(tmp, 'wx', fileMode), realpath(dir)]);
+    if (opened.status === 'fulfilled') {
+      if (real.status === 'fulfilled' && real.value === dir)
+        return { handle: opened.value, loc: { dir, name, file: path.join(dir, name) }, tmp };
+      await opened.value.close();
+      await unlink(tmp).catch(() => {});
+      if (real.status === 'rejected') throw real.reason;
+      this.#assertNoLink(dir, real.value, key, operation);
+    }
+    const loc = await this.locate(key, operation, true);
+    const slow = path.join(loc.dir, tempName());
+    return { handle: await open(slow, 'wx', fileMode), loc, tmp: slow };
   }
 
   /**

@@ -36,7 +36,11 @@ export async function readVisibility(dir: string, name: string, key: string): Pr
     : fallback;
 }
 
-/** Leaves exactly the marker that makes `<dir>/<name>` read as `visibility` (none for the default). */
+/**
+ * Leaves exactly the marker that makes `<dir>/<name>` read as `visibility` (none for the default). Only a marker
+ * of the visibility opposite to the layout's default means anything (see {@link readVisibility}), so only that
+ * one is written or removed: one syscall when the default is asked for.
+ */
 export async function writeVisibility(
   dir: string,
   name: string,
@@ -44,15 +48,39 @@ export async function writeVisibility(
   visibility: Visibility,
   fileMode: number,
 ): Promise<void> {
-  if (visibility !== defaultVisibility(key)) {
+  const fallback = defaultVisibility(key);
+  if (visibility !== fallback) {
     const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
     await mkdir(markers, { recursive: true, mode: 0o755 });
     await writeFile(path.join(markers, name), '', { mode: fileMode });
   } else {
-    await removeMarker(dir, name, visibility);
+    await removeMarker(dir, name, other(fallback));
   }
-  await removeMarker(dir, name, other(visibility));
 }
+
+/**
+ * Writes the marker that makes `<dir>/<name>` (key `key`) read as `visibility`, the opposite of its default;
+ * false when it was there already. Removing it again with {@link removeVisibilityMarker} undoes exactly this.
+ */
+export async function addVisibilityMarker(
+  dir: string,
+  name: string,
+  visibility: Visibility,
+  fileMode: number,
+): Promise<boolean> {
+  const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
+  await mkdir(markers, { recursive: true, mode: 0o755 });
+  try {
+    await writeFile(path.join(markers, name), '', { mode: fileMode, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** Removes the `visibility` marker of `<dir>/<name>`, if any. */
+export const removeVisibilityMarker = removeMarker;
 
 /** Removes any marker of `<dir>/<name>` (the object is gone). */
 export async function removeVisibility(dir: string, name: string): Promise<void> {

@@ -78,9 +78,15 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Serves the test page at the gateway's own origin (same origin as the API, like the console). */
+/**
+ * The site's public origin (the storage base URL's, where nginx serves the console and `/api`): part URLs on
+ * local storage point there, so the page is served there too, like the console, and calls the API there.
+ */
+const siteOrigin = (stack: Stack) => new URL(stack.storageEnv.STORAGE_BASE_URL!).origin;
+
+/** Serves the test page at the site's origin (same origin as the API, like the console). */
 async function openPage(stack: Stack, page: Page): Promise<void> {
-  const origin = new URL(stack.gatewayUrl).origin;
+  const origin = siteOrigin(stack);
   await page.route(`${origin}/uppy-test/**`, (route) =>
     route.fulfill({
       contentType: 'text/html',
@@ -177,7 +183,10 @@ describe.each([
       await openPage(stack, page);
       // Ends with the page (at the reload).
       page
-        .evaluate(([api, key]) => window.startUpload(api, key), [stack.gatewayUrl, KEY] as const)
+        .evaluate(([api, key]) => window.startUpload(api, key), [
+          `${siteOrigin(stack)}/api`,
+          KEY,
+        ] as const)
         .catch(() => undefined);
       // Pause at ~15 %, then resume (Uppy lists the stored parts and sends the rest).
       await waitFor(page, (s) => s.progress >= 15, 120_000);
@@ -191,7 +200,7 @@ describe.each([
       await page.reload();
       await page.setInputFiles('#file', file);
       void page.evaluate(([api, key]) => window.startUpload(api, key), [
-        stack.gatewayUrl,
+        `${siteOrigin(stack)}/api`,
         KEY,
       ] as const);
       const done = await waitFor(page, (s) => s.done !== undefined, 600_000);

@@ -415,12 +415,19 @@ export class Disk implements StorageAdapter {
         });
       this.#key(key, 'receiveUploadPart');
       const { contentLength } = options;
-      if (contentLength !== undefined && (!Number.isSafeInteger(contentLength) || contentLength < 0))
-        throw new ConfigError('receiveUploadPart: contentLength must be a whole number', ['contentLength'], {
-          key,
-          operation: 'receiveUploadPart',
-          backend: this.backend,
-        });
+      if (
+        contentLength !== undefined &&
+        (!Number.isSafeInteger(contentLength) || contentLength < 0)
+      )
+        throw new ConfigError(
+          'receiveUploadPart: contentLength must be a whole number',
+          ['contentLength'],
+          {
+            key,
+            operation: 'receiveUploadPart',
+            backend: this.backend,
+          },
+        );
       return d.receivePart(url, body, options);
     });
   }

@@ -100,7 +100,11 @@ export interface StorageDriver {
    */
   partUrlKey?(url: string): string | undefined;
   /** With `partUrlKey`: checks the URL (signature, expiry, single use) and stores the part. */
-  receivePart?(url: string, body: NodeJS.ReadableStream, options: ReceiveUploadPartOptions): Promise<UploadedPart>;
+  receivePart?(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options: ReceiveUploadPartOptions,
+  ): Promise<UploadedPart>;
   /** With `capabilities.publicReadPolicy`. */
   originUrl?(key: string): string;
 }

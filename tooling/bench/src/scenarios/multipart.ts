@@ -69,16 +69,13 @@ async function rssGrowth(pid: number, fn: () => Promise<unknown>): Promise<numbe
  * completes at the API) against `aws s3 cp` of the same file to the same bucket of the same radosgw, whole
  * command timed (process start included). Each side deletes its object when done (one request, timed).
  * The API process's RSS is sampled (/proc/<pid>/status VmRSS) during our uploads: the bytes never pass
- * through it, so it stays flat. Then the same upload on local storage, where the parts go through the gateway
- * to the API (which streams them into the staging area and assembles them at completion), against the
- * single-request path of the same stack (one PUT of the whole file through the gateway, then complete).
+ * through it, so it stays flat. The same upload on local storage is {@link localMultipartScenario}.
  */
 export async function multipartScenario(
   quick: boolean,
 ): Promise<{ comparisons: Comparison[]; measurements: Measurement[] }> {
   const comparisons: Comparison[] = [];
   const measurements: Measurement[] = [];
-  comparisons.push(await localMultipart(quick));
   const aws = which('aws');
   if (!rgwAvailable() || !aws) {
     log(
@@ -202,12 +199,15 @@ export async function multipartScenario(
 }
 
 /**
- * Local storage through nginx → API: `uploadResumable` (8 MiB parts, 8 in flight: each part streamed by the API
+ * Scenario `multipart-local` (`pnpm bench --only multipart-local`): the upload of {@link multipartScenario} on local
+ * storage, where the parts go through the gateway to the API (which streams them into the staging area and
+ * assembles them at completion), against the single-request path of the same stack. Through nginx → API:
+ * `uploadResumable` (8 MiB parts, 8 in flight: each part streamed by the API
  * into the upload's staging directory and fsynced; completion streams the parts into one temp file, fsyncs it
  * and renames it) vs `uploadDirect` (one PUT of the whole file streamed to the staging key and fsynced; completion
  * renames it). Both announce, send and complete, and delete the file afterwards.
  */
-async function localMultipart(quick: boolean): Promise<Comparison> {
+export async function localMultipartScenario(quick: boolean): Promise<Comparison> {
   const size = (quick ? 128 : 1024) * MiB;
   const label = quick ? '128 MiB' : '1 GiB';
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-multipart-local-'));
@@ -234,7 +234,7 @@ async function localMultipart(quick: boolean): Promise<Comparison> {
       await client.deleteFile(stored.key);
     };
     return await compare({
-      scenario: 'multipart',
+      scenario: 'multipart-local',
       case: `${label} file on local storage: uploadResumable (${IN_FLIGHT} parts in flight) through the gateway (vs one PUT of the file through the gateway)`,
       unit: 'MB/s',
       rounds: 3,

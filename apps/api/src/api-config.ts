@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   parseImagingKeys,
   parseImagingPresets,
@@ -163,11 +164,31 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       [`API_QUOTA_OVERRIDES: ${(error as Error).message}`],
     );
   }
+  // Local storage receives the parts of multipart uploads through this API (PUT /v1/uploads/multipart/part):
+  // its part URLs point there, signed with a secret derived from the first CDN signing key (every API process
+  // has it; a CDN key rotation only voids part URLs not yet used, which clients sign again).
+  const apiUrl = (
+    rest.API_PUBLIC_URL ??
+    `${rest.storage.baseUrl ? new URL(rest.storage.baseUrl).origin : 'http://localhost:8080'}/api`
+  ).replace(/\/+$/, '');
+  const storage: StorageConfig =
+    rest.storage.type === 'local' && !rest.storage.multipartParts
+      ? {
+          ...rest.storage,
+          multipartParts: {
+            url: `${apiUrl}/v1/uploads/multipart/part`,
+            secret: createHmac('sha256', rest.CDN_SIGNING_KEYS[0]!.secret)
+              .update('local multipart part URLs')
+              .digest('hex'),
+          },
+        }
+      : rest.storage;
   const imagingUrl =
     rest.IMAGING_PUBLIC_URL ??
     `${rest.storage.baseUrl ? new URL(rest.storage.baseUrl).origin : 'http://localhost:8080'}/img`;
   return {
     ...rest,
+    storage,
     IMAGING_PUBLIC_URL: imagingUrl,
     keys,
     quotaFor,

@@ -16,7 +16,7 @@ const key = {
   schema: { type: 'string' },
 };
 const partNumber = { name: 'partNumber', in: 'path', required: true, schema: { type: 'integer' } };
-const noMultipart = 'E_VALIDATION (also: the backend takes no multipart uploads: local storage)';
+const noMultipart = 'E_VALIDATION (also: the backend takes no multipart uploads)';
 
 /**
  * The OpenAPI paths of multipart (resumable) direct uploads: ours under `/v1/uploads`, and Uppy Companion's S3
@@ -26,7 +26,7 @@ export const MULTIPART_PATHS = {
   '/v1/uploads/multipart': {
     post: {
       summary:
-        'Announce a multipart upload (S3): its size and one object are reserved against your quota as for every intent; send parts of at least 5 MiB but the last, straight to the store, until expiresAt (API_MULTIPART_TTL_S), then complete or abort it at /v1/uploads/{id}',
+        'Announce a multipart upload (S3 and local storage): its size and one object are reserved against your quota as for every intent; send parts of at least 5 MiB but the last, straight to the store (local storage: through PUT /v1/uploads/multipart/part), until expiresAt (API_MULTIPART_TTL_S), then complete or abort it at /v1/uploads/{id}',
       security: auth,
       requestBody: jsonObjectBody(['name', 'contentType', 'size'], {
         name: { type: 'string' },
@@ -65,6 +65,31 @@ export const MULTIPART_PATHS = {
         '200': { description: '{ url, expiresAt }' },
         '400': errorResponse(`${noMultipart}: a part number past what the size needs`),
         ...common,
+      },
+    },
+  },
+  '/v1/uploads/multipart/part': {
+    put: {
+      summary:
+        'Local storage: the bytes of one part, at the URL POST /v1/uploads/{id}/parts/{partNumber} handed out (no API key: the URL is signed for one part of one upload, up to the size that part can need, until it expires, and works once; a part cut off gives it back). The ETag of the answer names the part',
+      parameters: [
+        'key',
+        'uploadId',
+        'partNumber',
+        'maxBytes',
+        'expires',
+        'nonce',
+        'signature',
+      ].map((name) => ({ name, in: 'query', required: true, schema: { type: 'string' } })),
+      requestBody: {
+        required: true,
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+      },
+      responses: {
+        '200': { description: 'Stored; the ETag header names the part' },
+        '400': errorResponse('E_VALIDATION: longer than the URL allows, or not its Content-Length'),
+        '403': errorResponse('E_FORBIDDEN: forged, expired or already used'),
+        '404': errorResponse('E_NOT_FOUND: the upload is completed, aborted or expired'),
       },
     },
   },

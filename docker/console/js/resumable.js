@@ -1,6 +1,6 @@
-// Resumable uploads (S3 backends): a file goes straight to the bucket in parts, a few at a time, with Pause, Resume
-// and Cancel. The upload's id and key and the file's identity (name, size, lastModified) are kept in localStorage
-// (never the API key), so after a reload selecting the same file again sends only the parts the bucket lacks.
+// Resumable uploads (S3 and local storage): a file goes in parts (straight to the bucket, or on local storage
+// through the API into its staging area), a few at a time, with Pause, Resume and Cancel. The upload's id and key and the file's identity (name, size, lastModified) are kept in localStorage
+// (never the API key), so after a reload selecting the same file again sends only the parts the store lacks.
 import { ApiFailure, api } from './api.js';
 import { h } from './dom.js';
 
@@ -9,7 +9,7 @@ const STORE = 'storage-console-uploads';
 export const RESUMABLE_FROM = 8 * 1024 * 1024;
 /** Parts in flight per file. */
 const AT_ONCE = 3;
-/** Set once the API said this storage takes no multipart uploads (local storage). */
+/** Set once the API said this storage takes no multipart uploads. */
 let unsupported = false;
 
 /** The unfinished uploads remembered in this browser (expired ones dropped). */
@@ -32,7 +32,7 @@ const sameFile = (record, file) =>
   record.size === file.size &&
   record.lastModified === file.lastModified;
 
-/** Gives up a remembered upload: the bucket drops its parts, the reservation is released. */
+/** Gives up a remembered upload: the store drops its parts, the reservation is released. */
 export async function cancelUpload(id) {
   try {
     await api(`/v1/uploads/${encodeURIComponent(id)}`, { method: 'DELETE' });

@@ -18,6 +18,8 @@ export const API_ROUTES = {
   createMultipartUpload: { method: 'post', path: '/v1/uploads/multipart' },
   listUploadParts: { method: 'get', path: '/v1/uploads/{id}/parts' },
   signUploadPart: { method: 'post', path: '/v1/uploads/{id}/parts/{partNumber}' },
+  // Where signed part URLs point on local storage (uploadResumable PUTs to the URL as signed).
+  uploadPartBody: { method: 'put', path: '/v1/uploads/multipart/part' },
   submitImageJob: { method: 'post', path: '/v1/images' },
   listImageJobs: { method: 'get', path: '/v1/images' },
   getImageJob: { method: 'get', path: '/v1/images/{jobId}' },

@@ -33,4 +33,18 @@ export interface CompletedPart {
 export interface SignUploadPartOptions {
   /** Lifetime of the URL in seconds (default 900, at most 604800). */
   expiresIn?: number;
+  /**
+   * The most bytes the part may hold (1 to {@link MAX_PART_BYTES}, the default). A store that receives parts
+   * itself through the application (local storage) refuses a longer part as it arrives, nothing kept; S3 cannot
+   * pin a part's size in a presigned URL, so there the total is checked at completion.
+   */
+  maxBytes?: number;
+}
+
+/** Options for {@link StorageAdapter.receiveUploadPart}. */
+export interface ReceiveUploadPartOptions {
+  /** The request's declared length: a body of any other length is refused (`EINVAL`), nothing kept. */
+  contentLength?: number;
+  /** Aborts the write (the client went away): nothing is kept and the URL may be used again. */
+  signal?: AbortSignal;
 }

@@ -2,14 +2,15 @@ import type { Body } from './body.js';
 import { bodyToBuffer, isStreamBody } from './body.js';
 import { verifyingMd5 } from './content-md5.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { MAX_PARTS } from './direct-multipart.js';
+import { MAX_PARTS, MAX_PART_BYTES } from './direct-multipart.js';
 import type {
   CompletedPart,
   MultipartUploadOptions,
+  ReceiveUploadPartOptions,
   SignUploadPartOptions,
   UploadedPart,
 } from './direct-multipart.js';
-import { ConfigError, InvalidKeyError, StorageError } from './errors.js';
+import { ConfigError, InvalidKeyError, PermissionDeniedError, StorageError } from './errors.js';
 import type { StorageOperation } from './errors.js';
 import { defaultVisibility } from './key-layout.js';
 import { validateDeletePrefix, validateKey, validatePrefix } from './keys.js';
@@ -337,11 +338,22 @@ export class Disk implements StorageAdapter {
       this.#uploadId(uploadId, key, 'signUploadPart');
       this.#partNumber(partNumber, key, 'signUploadPart');
       const expiresIn = this.#lifetime(options.expiresIn, key, 'signUploadPart');
+      const { maxBytes } = options;
+      if (
+        maxBytes !== undefined &&
+        (!Number.isSafeInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_PART_BYTES)
+      )
+        throw new ConfigError(
+          `signUploadPart: maxBytes must be an integer from 1 to ${MAX_PART_BYTES}`,
+          ['maxBytes'],
+          { key, operation: 'signUploadPart', backend: this.backend },
+        );
       return this.#multipartDriver('signUploadPart').signPart!(
         key,
         uploadId,
         partNumber,
         expiresIn,
+        maxBytes,
       );
     });
   }
@@ -392,6 +404,44 @@ export class Disk implements StorageAdapter {
       this.#key(key, 'abortMultipartUpload');
       this.#uploadId(uploadId, key, 'abortMultipartUpload');
       await this.#multipartDriver('abortMultipartUpload').abortMultipart!(key, uploadId);
+    });
+  }
+
+  receiveUploadPart(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options: ReceiveUploadPartOptions = {},
+  ): Promise<UploadedPart> {
+    const d = this.#driver;
+    const key = typeof url === 'string' ? d.partUrlKey?.(url) : undefined;
+    return this.#run('receiveUploadPart', key, async () => {
+      if (!d.partUrlKey || !d.receivePart)
+        throw new ConfigError(
+          `The ${this.backend} backend's part URLs are the store's own: nothing to receive`,
+          ['receiveUploadPart'],
+          { operation: 'receiveUploadPart', backend: this.backend },
+        );
+      if (key === undefined)
+        throw new PermissionDeniedError('Not a part URL of this storage', {
+          operation: 'receiveUploadPart',
+          backend: this.backend,
+        });
+      this.#key(key, 'receiveUploadPart');
+      const { contentLength } = options;
+      if (
+        contentLength !== undefined &&
+        (!Number.isSafeInteger(contentLength) || contentLength < 0)
+      )
+        throw new ConfigError(
+          'receiveUploadPart: contentLength must be a whole number',
+          ['contentLength'],
+          {
+            key,
+            operation: 'receiveUploadPart',
+            backend: this.backend,
+          },
+        );
+      return d.receivePart(url, body, options);
     });
   }
 

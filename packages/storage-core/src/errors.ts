@@ -42,6 +42,7 @@ export type StorageOperation =
   | 'listUploadParts'
   | 'completeMultipartUpload'
   | 'abortMultipartUpload'
+  | 'receiveUploadPart'
   | 'config';
 
 /** Context attached to every {@link StorageError}. */

@@ -76,6 +76,7 @@ export { MAX_PARTS, MAX_PART_BYTES, MIN_PART_BYTES } from './direct-multipart.js
 export type {
   CompletedPart,
   MultipartUploadOptions,
+  ReceiveUploadPartOptions,
   SignUploadPartOptions,
   UploadedPart,
 } from './direct-multipart.js';

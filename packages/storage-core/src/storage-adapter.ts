@@ -2,6 +2,7 @@ import type { Body } from './body.js';
 import type {
   CompletedPart,
   MultipartUploadOptions,
+  ReceiveUploadPartOptions,
   SignUploadPartOptions,
   UploadedPart,
 } from './direct-multipart.js';
@@ -383,7 +384,10 @@ export interface StorageAdapter {
   /**
    * Optional capability (`capabilities.directMultipart`): a time-limited URL to `PUT` the bytes of part
    * `partNumber` (1 to {@link MAX_PARTS}) of upload `uploadId` of `key`, and nothing else: the store checks the
-   * key, upload id and part number it was signed for. The response's `ETag` names the part.
+   * key, upload id and part number it was signed for. The response's `ETag` names the part. On S3 the URL
+   * is the bucket's; on local storage it is the application's route that passes the request to
+   * {@link receiveUploadPart}, and it works once (given back when the part fails to arrive) and for at most
+   * `options.maxBytes`.
    *
    * @throws {InvalidKeyError} @throws {ConfigError} part number or lifetime out of range, or no such capability.
    */
@@ -420,4 +424,21 @@ export interface StorageAdapter {
    * Idempotent: an upload that is already gone is not an error.
    */
   abortMultipartUpload?(key: string, uploadId: string): Promise<void>;
+
+  /**
+   * Optional (backends whose part URLs point at the application: local storage; elsewhere `ECONFIG`): the
+   * application's route for part URLs hands each `PUT` here, with the URL as requested (path and query) and the
+   * request body. Checks the URL (signature, expiry, key, upload id, part number, not used before) and streams
+   * the part into the upload's staging area, replacing an earlier copy of that part only once it is whole.
+   *
+   * @returns the stored part (its `etag` is the response's `ETag`).
+   * @throws {PermissionDeniedError} the URL is forged, expired or already used.
+   * @throws {StorageError} `EINVAL` a body longer than the URL allows or not its declared length (nothing kept,
+   *   the URL may be used again). @throws {NotFoundError} no such upload (completed or aborted).
+   */
+  receiveUploadPart?(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options?: ReceiveUploadPartOptions,
+  ): Promise<UploadedPart>;
 }

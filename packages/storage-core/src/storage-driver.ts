@@ -1,5 +1,10 @@
 import type { Body } from './body.js';
-import type { CompletedPart, MultipartUploadOptions, UploadedPart } from './direct-multipart.js';
+import type {
+  CompletedPart,
+  MultipartUploadOptions,
+  ReceiveUploadPartOptions,
+  UploadedPart,
+} from './direct-multipart.js';
 import type { StorageOperation } from './errors.js';
 import type { StorageCapabilities } from './storage-capabilities.js';
 import type {
@@ -78,10 +83,28 @@ export interface StorageDriver {
   uploadPost?(key: string, options: UploadPostOptions & { expiresIn: number }): Promise<UploadPost>;
   /** With `capabilities.directMultipart` (this and the four below); arguments already checked. */
   createMultipart?(key: string, options: MultipartUploadOptions): Promise<{ uploadId: string }>;
-  signPart?(key: string, uploadId: string, partNumber: number, expiresIn: number): Promise<string>;
+  /** `maxBytes` (1 to `MAX_PART_BYTES`) only when the caller named it; a store that cannot pin it ignores it. */
+  signPart?(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresIn: number,
+    maxBytes?: number,
+  ): Promise<string>;
   listParts?(key: string, uploadId: string): Promise<UploadedPart[]>;
   completeMultipart?(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
   abortMultipart?(key: string, uploadId: string): Promise<void>;
+  /**
+   * Only on backends whose part URLs point at the application (local): the key the URL was signed for, or
+   * `undefined` when the URL is not one of this backend's part URLs (then refused as `EACCES`).
+   */
+  partUrlKey?(url: string): string | undefined;
+  /** With `partUrlKey`: checks the URL (signature, expiry, single use) and stores the part. */
+  receivePart?(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options: ReceiveUploadPartOptions,
+  ): Promise<UploadedPart>;
   /** With `capabilities.publicReadPolicy`. */
   originUrl?(key: string): string;
   /**

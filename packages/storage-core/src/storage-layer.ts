@@ -68,13 +68,21 @@ const OPERATIONS: Readonly<Record<AsyncMethod, StorageOperation>> = {
   listParts: 'listUploadParts',
   completeMultipart: 'completeMultipartUpload',
   abortMultipart: 'abortMultipartUpload',
+  receivePart: 'receiveUploadPart',
 };
 
 const KEYLESS = new Set<AsyncMethod>(['checkHealth', 'sweepIncomplete', 'provision']);
 
+function keyOf(inner: StorageDriver, method: AsyncMethod, args: unknown[]): string | undefined {
+  if (KEYLESS.has(method)) return undefined;
+  // A part's key is named by its URL (the first argument).
+  if (method === 'receivePart') return inner.partUrlKey?.(args[0] as string);
+  return args[0] as string;
+}
+
 /**
  * Builds a layer's driver: every I/O method of `inner` goes through `intercept`, `listAll` through `items`;
- * `backend`, `capabilities`, `checkKey`, `publicUrl`, `originUrl` and `refused` pass straight through, and an
+ * `backend`, `capabilities`, `checkKey`, `publicUrl`, `originUrl`, `partUrlKey` and `refused` pass straight through, and an
  * optional method `inner` lacks stays absent (so `Disk` still reports it unsupported).
  */
 export function interceptDriver(
@@ -92,13 +100,14 @@ export function interceptDriver(
   };
   if (inner.checkKey) driver.checkKey = inner.checkKey.bind(inner);
   if (inner.originUrl) driver.originUrl = inner.originUrl.bind(inner);
+  if (inner.partUrlKey) driver.partUrlKey = inner.partUrlKey.bind(inner);
   for (const [method, operation] of Object.entries(OPERATIONS) as Array<
     [AsyncMethod, StorageOperation]
   >) {
     if (typeof inner[method] !== 'function') continue;
     driver[method] = (...args: unknown[]) =>
       intercept(
-        { operation, key: KEYLESS.has(method) ? undefined : (args[0] as string), args },
+        { operation, key: keyOf(inner, method, args), args },
         (next = args) =>
           (inner[method] as (...args: unknown[]) => Promise<unknown>).apply(
             inner,

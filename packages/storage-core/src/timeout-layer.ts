@@ -19,15 +19,18 @@ export interface TimeoutLayerOptions {
   ioTimeoutMs?: number;
 }
 
-/** Calls whose duration grows with the data (a whole prefix, every stale file): bounded per step, not in all. */
-const UNBOUNDED = new Set<StorageOperation>(['deletePrefix', 'sweepIncomplete']);
+/**
+ * Calls whose duration grows with the data (a whole prefix, every stale file, a part streamed from a client at
+ * the client's pace): bounded per step or by the caller's request timeout, not in all.
+ */
+const UNBOUNDED = new Set<StorageOperation>(['deletePrefix', 'sweepIncomplete', 'receiveUploadPart']);
 
 /**
  * A layer that bounds how long a call may take, so a hung backend (a dead NFS mount, a mute endpoint) turns
  * into a typed {@link StorageTimeoutError} (`ETIMEDOUT`) instead of a caller waiting for ever: every call gets
  * `timeoutMs`; an upload of a stream gets `ioTimeoutMs` between chunks and `timeoutMs` once its body has
  * ended (a slow but moving upload is never cut); `downloadStream`'s stream and `listAll` fail when the backend
- * stalls longer than `ioTimeoutMs`. `deletePrefix` and `sweepIncomplete` are not bounded as a whole. An upload
+ * stalls longer than `ioTimeoutMs`. `deletePrefix`, `sweepIncomplete` and `receiveUploadPart` are not bounded as a whole. An upload
  * that times out is aborted through its `signal` (nothing is stored); other calls are abandoned and their late
  * result ignored. It wraps each attempt when placed inside `retryLayer`.
  */

@@ -26,6 +26,14 @@ export interface LocalStorageConfig {
   fileMode?: number;
   /** Permission bits of created directories (default `0o755`). */
   dirMode?: number;
+  /**
+   * Where part URLs of multipart uploads point (capability `directMultipart`): `url`, the application's route
+   * that hands each `PUT` to `receiveUploadPart` (e.g. `https://example.com/api/v1/uploads/multipart/part`), and
+   * `secret` (at least 32 characters) that signs them, shared by every process that signs or receives parts.
+   * Without it uploads can still be created, listed, completed and aborted, but `signUploadPart` and
+   * `receiveUploadPart` answer `ECONFIG`.
+   */
+  multipartParts?: { url: string; secret: string };
   /** Temporary files older than this are removed when met during a listing or sweep (default 1 hour). */
   staleTempAfterMs?: number;
 }

@@ -15,6 +15,10 @@ import {
 import type {
   Body,
   ByteRange,
+  CompletedPart,
+  MultipartUploadOptions,
+  ReceiveUploadPartOptions,
+  UploadedPart,
   DriverPage,
   DriverWrite,
   ObjectInfo,
@@ -40,6 +44,8 @@ import {
 } from './local-files.js';
 import type { FileEntry, LocalFiles } from './local-files.js';
 import type { LocalStorageConfig } from './local-storage-config.js';
+import { LocalMultipart } from './local-multipart.js';
+import { checkPartUrlSettings, keyOfPartUrl } from './part-urls.js';
 import { walk } from './ordered-walk.js';
 import { tempName } from './reserved-names.js';
 import { SafeRoot } from './safe-root.js';
@@ -55,7 +61,7 @@ const BACKEND = 'local';
 const CAPABILITIES: StorageCapabilities = Object.freeze({
   signedUrls: false,
   directUploads: false,
-  directMultipart: false,
+  directMultipart: true,
   publicReadPolicy: false,
   atomicOverwrite: true,
   modificationTime: true,
@@ -71,6 +77,7 @@ export class LocalStorageDriver implements StorageDriver {
   readonly #files: LocalFiles;
   readonly #folders: string[] | undefined;
   readonly #requireMounts: boolean;
+  readonly #multipart: LocalMultipart;
 
   constructor(config: LocalStorageConfig) {
     if (typeof config?.localBasePath !== 'string' || config.localBasePath === '')
@@ -92,6 +99,10 @@ export class LocalStorageDriver implements StorageDriver {
       ? config.folders.map((folder) => validateKey(folder.replace(/\/+$/, ''), 'config', BACKEND))
       : undefined;
     this.#requireMounts = config.requireMountedFolders === true;
+    this.#multipart = new LocalMultipart(
+      this.#files,
+      config.multipartParts ? checkPartUrlSettings(config.multipartParts) : undefined,
+    );
   }
 
   /** With configured folders, refuses keys outside them; a prefix may also lead to one (`''`, `upl`). */
@@ -380,5 +391,43 @@ export class LocalStorageDriver implements StorageDriver {
 
   provision(options: ProvisionOptions): Promise<{ created: boolean }> {
     return provisionRoot(this.#files, this.#config, options.folders ?? []);
+  }
+
+  createMultipart(key: string, options: MultipartUploadOptions): Promise<{ uploadId: string }> {
+    return this.#multipart.create(key, options);
+  }
+
+  signPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    expiresIn: number,
+    maxBytes?: number,
+  ): Promise<string> {
+    return this.#multipart.sign(key, uploadId, partNumber, expiresIn, maxBytes);
+  }
+
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    return this.#multipart.list(key, uploadId);
+  }
+
+  completeMultipart(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void> {
+    return this.#multipart.complete(key, uploadId, parts);
+  }
+
+  abortMultipart(key: string, uploadId: string): Promise<void> {
+    return this.#multipart.abort(key, uploadId);
+  }
+
+  partUrlKey(url: string): string | undefined {
+    return keyOfPartUrl(url);
+  }
+
+  receivePart(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options: ReceiveUploadPartOptions,
+  ): Promise<UploadedPart> {
+    return this.#multipart.receive(url, body, options);
   }
 }

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 const TEMP_PREFIX = '.~tmp\\';
 const SIDECAR_PREFIX = '.~meta\\';
 const VISIBILITY_PREFIX = '.~vis\\';
+const MULTIPART_PREFIX = '.~mp\\';
 
 /**
  * Directories of visibility markers beside the objects they mark: an empty file `<dir>/.~vis\private/<name>`
@@ -19,6 +20,16 @@ export const VISIBILITY_DIRS = {
 /** True for a directory of visibility markers. */
 export function isVisibilityDir(name: string): boolean {
   return name.startsWith(VISIBILITY_PREFIX);
+}
+
+/** The directory beside a key's file where the parts of multipart upload `uploadId` to that key wait. */
+export function multipartDirName(uploadId: string): string {
+  return MULTIPART_PREFIX + uploadId;
+}
+
+/** True for the directory of an unfinished multipart upload. */
+export function isMultipartDir(name: string): boolean {
+  return name.startsWith(MULTIPART_PREFIX);
 }
 
 export function tempName(): string {
@@ -37,6 +48,7 @@ export function isReservedName(name: string): boolean {
   return (
     name.startsWith(TEMP_PREFIX) ||
     name.startsWith(SIDECAR_PREFIX) ||
-    name.startsWith(VISIBILITY_PREFIX)
+    name.startsWith(VISIBILITY_PREFIX) ||
+    name.startsWith(MULTIPART_PREFIX)
   );
 }

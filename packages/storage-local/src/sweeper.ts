@@ -1,12 +1,13 @@
-import { lstat, readFile, readdir, rmdir, unlink } from 'node:fs/promises';
+import { lstat, readFile, readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { prune } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
-import { isReservedName, isTempName, isVisibilityDir } from './reserved-names.js';
+import { isMultipartDir, isReservedName, isTempName, isVisibilityDir } from './reserved-names.js';
 
 /**
  * Removes temporary files older than `olderThanMs` (`0`: all of them) left by writers that died mid-upload,
- * and sidecars whose data file is gone, then prunes emptied directories. Returns how many files it removed.
+ * multipart uploads untouched for that long (each counts as one), and sidecars whose data file is gone, then
+ * prunes emptied directories. Returns how many leftovers it removed.
  */
 export async function sweep(files: LocalFiles, olderThanMs: number): Promise<number> {
   const root = await files.root.root();
@@ -16,7 +17,12 @@ export async function sweep(files: LocalFiles, olderThanMs: number): Promise<num
     const names = new Set(entries.map((e) => e.name));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory() && isVisibilityDir(entry.name))
+      if (entry.isDirectory() && isMultipartDir(entry.name)) {
+        if (await isStaleUpload(full, olderThanMs)) {
+          await rm(full, { recursive: true, force: true });
+          removed += 1;
+        }
+      } else if (entry.isDirectory() && isVisibilityDir(entry.name))
         removed += await removeOrphanMarkers(full, names);
       else if (entry.isDirectory()) await visit(full);
       else if (isTempName(entry.name) && (await isStale(full, olderThanMs))) {
@@ -60,6 +66,15 @@ function removed1(file: string): Promise<number> {
     () => 1,
     () => 0,
   );
+}
+
+/** An upload is stale when neither its directory nor any file in it (a part arriving) changed for that long. */
+async function isStaleUpload(dir: string, olderThanMs: number): Promise<boolean> {
+  if (olderThanMs <= 0) return true;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const file of [dir, ...names.map((name) => path.join(dir, name))])
+    if (!(await isStale(file, olderThanMs))) return false;
+  return true;
 }
 
 async function isStale(file: string, olderThanMs: number): Promise<boolean> {

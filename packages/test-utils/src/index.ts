@@ -12,6 +12,8 @@ export type {
   ContractOptions,
   ContractTarget,
 } from './contract/contract-context.js';
+export { startPartGateway } from './part-gateway.js';
+export type { PartGateway } from './part-gateway.js';
 export { MockS3Client } from './mock-s3-client.js';
 export type { MockS3Call, MockS3Fault } from './mock-s3-client.js';
 export type { MockS3ErrorSpec } from './mock-s3/mock-s3-store.js';

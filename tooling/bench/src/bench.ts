@@ -11,7 +11,7 @@ import { endToEndScenario } from './scenarios/end-to-end.js';
 import { imageScenario } from './scenarios/image.js';
 import { imagingScenario } from './scenarios/imaging.js';
 import { localFsScenario } from './scenarios/local-fs.js';
-import { multipartScenario } from './scenarios/multipart.js';
+import { localMultipartScenario, multipartScenario } from './scenarios/multipart.js';
 import { s3Scenario } from './scenarios/s3.js';
 import { s3PathsScenario } from './scenarios/s3-paths.js';
 import { servingScenario } from './scenarios/serving.js';
@@ -56,6 +56,8 @@ if (multipart) {
   comparisons.push(...multipart.comparisons);
   measurements.push(...multipart.measurements);
 }
+const multipartLocal = await step('multipart-local', () => localMultipartScenario(quick));
+if (multipartLocal) comparisons.push(multipartLocal);
 const image = await step('image', () => imageScenario(quick));
 if (image) {
   comparisons.push(...image.comparisons);
@@ -102,6 +104,7 @@ const order = [
   's3-paths',
   'sync',
   'multipart',
+  'multipart-local',
   'image',
   'imaging',
   'end-to-end',

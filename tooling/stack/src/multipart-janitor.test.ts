@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -10,37 +10,43 @@ import type { Stack } from './stack.js';
 const KEY = 'mpj-key-0123456789abcdef-0000000001';
 const MiB = 1024 * 1024;
 
-let dataDir: string;
-let stack: Stack;
+describe.each(['s3', 'local'] as const)('the janitor and multipart uploads (%s)', (storageType) => {
+  let dataDir: string;
+  let stack: Stack;
 
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'multipart-janitor-'));
-  stack = await startStack({
-    dataDir,
-    storageType: 's3',
-    apiKeys: { [KEY]: 'mpj' },
-    // Multipart intents open for 2 s; the janitor runs every second.
-    env: { LOG_LEVEL: 'warn', API_MULTIPART_TTL_S: '2', WORKER_JANITOR_INTERVAL_MS: '1000' },
-  });
-}, 180_000);
-afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-const api = (method: string, route: string, body?: unknown) =>
-  fetch(`${stack.gatewayUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${KEY}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'multipart-janitor-'));
+    stack = await startStack({
+      dataDir,
+      storageType,
+      apiKeys: { [KEY]: 'mpj' },
+      // Multipart intents open for 2 s; the janitor runs every second.
+      env: { LOG_LEVEL: 'warn', API_MULTIPART_TTL_S: '2', WORKER_JANITOR_INTERVAL_MS: '1000' },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await stack?.stop();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
-describe('the janitor and multipart uploads', () => {
-  it('aborts the store upload of an expired multipart intent and releases its reservation', async () => {
+  const api = (method: string, route: string, body?: unknown) =>
+    fetch(`${stack.gatewayUrl}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  /** The store's unfinished uploads of intent `id`: radosgw's list, or local storage's upload directories. */
+  const pendingUploads = (): ((id: string, uploadId: string) => Promise<number>) => {
     const env = stack.storageEnv;
+    if (storageType === 'local')
+      return async (_id, uploadId) =>
+        (await readdir(path.join(env.STORAGE_LOCAL_PATH!, 'incoming')).catch(() => [])).filter(
+          (name) => name === `.~mp\\${uploadId}`,
+        ).length;
     const s3 = new S3Client({
       region: env.S3_REGION!,
       endpoint: env.S3_ENDPOINT!,
@@ -50,7 +56,7 @@ describe('the janitor and multipart uploads', () => {
         secretAccessKey: env.S3_SECRET_ACCESS_KEY!,
       },
     });
-    const pending = async (id: string) =>
+    return async (id) =>
       (
         (
           await s3.send(
@@ -58,6 +64,10 @@ describe('the janitor and multipart uploads', () => {
           )
         ).Uploads ?? []
       ).length;
+  };
+
+  it('aborts the store upload of an expired multipart intent and releases its reservation', async () => {
+    const listPending = pendingUploads();
     const usage = async () =>
       ((await (await api('GET', '/v1/usage')).json()) as { storage: { reservedBytes: number } })
         .storage;
@@ -72,6 +82,8 @@ describe('the janitor and multipart uploads', () => {
     const { url } = (await (await api('POST', `/v1/uploads/${id}/parts/1`)).json()) as {
       url: string;
     };
+    const uploadId = new URL(url).searchParams.get('uploadId')!;
+    const pending = (intent: string) => listPending(intent, uploadId);
     const put = await fetch(url, { method: 'PUT', body: randomBytes(5 * MiB) });
     expect(put.status, await put.clone().text()).toBe(200); // the store's answer, should it refuse
     expect(await pending(id)).toBe(1);

@@ -11,9 +11,10 @@ import { repoRoot } from './repo-root.js';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
-// Uppy from npm (@uppy/core + @uppy/aws-s3, unchanged) in Debian's Chromium, against the API's Companion routes
-// and radosgw: a file of UPPY_TEST_MIB MiB (default 64) is paused and resumed, one part's connection is cut (Uppy
-// retries that part only), the page is reloaded at about 40 % and the upload resumes from the listed parts.
+// Uppy from npm (@uppy/core + @uppy/aws-s3, unchanged) in Debian's Chromium, against the API's Companion routes,
+// on radosgw (parts PUT to the bucket) and on local storage (parts PUT through the gateway to the API): a file of
+// UPPY_TEST_MIB MiB (default 64) is paused and resumed, one part's connection is cut (Uppy retries that part
+// only), the page is reloaded at about 40 % and the upload resumes from the listed parts.
 
 const KEY = 'uppy-key-0123456789abcdef-000001';
 const MIB = Number(process.env.UPPY_TEST_MIB ?? 64);
@@ -35,7 +36,6 @@ declare const window: {
 
 let browser: Browser;
 let dataDir: string;
-let stack: Stack;
 let bundle: string;
 let file: string;
 let fileHash: string;
@@ -72,22 +72,21 @@ beforeAll(async () => {
   bundle = built.outputFiles[0]!.text;
   file = path.join(dataDir, 'video.bin');
   fileHash = await writeRandomFile(file, MIB * 1024 * 1024);
-  stack = await startStack({
-    dataDir,
-    storageType: 's3',
-    apiKeys: { [KEY]: 'uppy-user' },
-    env: { LOG_LEVEL: 'warn', API_MULTIPART_MAX_BYTES: String(2 * 1024 ** 3) },
-  });
 }, 240_000);
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Serves the test page at the gateway's own origin (same origin as the API, like the console). */
-async function openPage(page: Page): Promise<void> {
-  const origin = new URL(stack.gatewayUrl).origin;
+/**
+ * The site's public origin (the storage base URL's, where nginx serves the console and `/api`): part URLs on
+ * local storage point there, so the page is served there too, like the console, and calls the API there.
+ */
+const siteOrigin = (stack: Stack) => new URL(stack.storageEnv.STORAGE_BASE_URL!).origin;
+
+/** Serves the test page at the site's origin (same origin as the API, like the console). */
+async function openPage(stack: Stack, page: Page): Promise<void> {
+  const origin = siteOrigin(stack);
   await page.route(`${origin}/uppy-test/**`, (route) =>
     route.fulfill({
       contentType: 'text/html',
@@ -109,104 +108,137 @@ async function waitFor(page: Page, predicate: (state: PageState) => boolean, tim
   }
 }
 
-describe(`@uppy/aws-s3 through the API's Companion routes to radosgw (${MIB} MiB)`, () => {
-  it('pauses, resumes, retries a cut part only, resumes after a reload; the object is the file, counted once', async () => {
-    const parts = Math.ceil((MIB * 1024 * 1024) / PART);
-    // The page is served by the test (no address), the bucket on loopback: Chromium asks the user for local
-    // network access there, as it would for a public site uploading to a bucket on the LAN. Granted here.
-    const context = await browser.newContext({ permissions: ['local-network-access'] });
-    const page = await context.newPage();
-    const s3Origin = new URL(stack.storageEnv.S3_ENDPOINT!).origin;
-    // Every part PUT the browser makes, and those the store answered.
-    const sent = new Map<number, number>();
-    const stored = new Map<number, number>();
-    const partOf = (url: string) => Number(new URL(url).searchParams.get('partNumber'));
-    let cut: number | undefined;
-    await context.route(`${s3Origin}/**`, async (route) => {
-      const request = route.request();
-      if (request.method() === 'PUT' && cut === undefined && partOf(request.url()) === 3) {
-        cut = 3;
-        await route.abort('connectionreset'); // the connection drops mid-part
-        return;
-      }
-      await route.continue();
-    });
-    let reloaded = false;
-    const sentAfterReload = new Set<number>();
-    context.on('request', (request) => {
-      if (request.method() !== 'PUT' || !request.url().startsWith(s3Origin)) return;
-      const n = partOf(request.url());
-      sent.set(n, (sent.get(n) ?? 0) + 1);
-      if (reloaded) sentAfterReload.add(n);
-    });
-    context.on('requestfinished', async (request) => {
-      if (request.method() !== 'PUT' || !request.url().startsWith(s3Origin)) return;
-      if ((await request.response())?.status() === 200)
-        stored.set(partOf(request.url()), (stored.get(partOf(request.url())) ?? 0) + 1);
+describe.each([
+  { backend: 'radosgw', storageType: 's3' },
+  { backend: 'local storage', storageType: 'local' },
+] as const)(
+  `@uppy/aws-s3 through the API's Companion routes to $backend (${MIB} MiB)`,
+  ({ storageType }) => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack({
+        dataDir: await mkdtemp(path.join(dataDir, `${storageType}-`)),
+        storageType,
+        apiKeys: { [KEY]: 'uppy-user' },
+        env: { LOG_LEVEL: 'warn', API_MULTIPART_MAX_BYTES: String(2 * 1024 ** 3) },
+      });
+    }, 240_000);
+    afterAll(async () => {
+      await stack?.stop();
     });
 
-    // Diagnostics for a failing run: the page's console and the API's refusals.
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warning')
-        process.stderr.write(`page ${message.type()}: ${message.text()}\n`);
-    });
-    context.on('response', async (response) => {
-      if (response.status() >= 400 && response.url().includes('/api/'))
-        process.stderr.write(
-          `${response.request().method()} ${response.url()} ${response.status()} ${await response.text().catch(() => '')}\n`,
-        );
-    });
-    await openPage(page);
-    // Ends with the page (at the reload).
-    page
-      .evaluate(([api, key]) => window.startUpload(api, key), [stack.gatewayUrl, KEY] as const)
-      .catch(() => undefined);
-    // Pause at ~15 %, then resume (Uppy lists the stored parts and sends the rest).
-    await waitFor(page, (s) => s.progress >= 15, 120_000);
-    await page.evaluate(() => window.pauseResume());
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    await page.evaluate(() => window.pauseResume());
-    // Reload at ~40 %: a new page picks the upload up from its stored id.
-    await waitFor(page, (s) => s.progress >= 40, 300_000);
-    const storedBeforeReload = new Set(stored.keys());
-    reloaded = true;
-    await page.reload();
-    await page.setInputFiles('#file', file);
-    void page.evaluate(([api, key]) => window.startUpload(api, key), [
-      stack.gatewayUrl,
-      KEY,
-    ] as const);
-    const done = await waitFor(page, (s) => s.done !== undefined, 600_000);
-    await context.close();
+    it('pauses, resumes, retries a cut part only, resumes after a reload; the object is the file, counted once', async () => {
+      const parts = Math.ceil((MIB * 1024 * 1024) / PART);
+      // The page is served by the test (no address), the bucket on loopback: Chromium asks the user for local
+      // network access there, as it would for a public site uploading to a bucket on the LAN. Granted here.
+      const context = await browser.newContext({ permissions: ['local-network-access'] });
+      const page = await context.newPage();
+      // Where part PUTs go: the bucket, or (local storage) the API's part route behind the gateway.
+      const isPart = (url: string) =>
+        storageType === 's3'
+          ? url.startsWith(new URL(stack.storageEnv.S3_ENDPOINT!).origin)
+          : new URL(url).pathname.endsWith('/v1/uploads/multipart/part');
+      // Every part PUT the browser makes, and those the store answered.
+      const sent = new Map<number, number>();
+      const stored = new Map<number, number>();
+      const partOf = (url: string) => Number(new URL(url).searchParams.get('partNumber'));
+      let cut: number | undefined;
+      await context.route(
+        (url) => isPart(url.href),
+        async (route) => {
+          const request = route.request();
+          if (request.method() === 'PUT' && cut === undefined && partOf(request.url()) === 3) {
+            cut = 3;
+            await route.abort('connectionreset'); // the connection drops mid-part
+            return;
+          }
+          await route.continue();
+        },
+      );
+      let reloaded = false;
+      const sentAfterReload = new Set<number>();
+      context.on('request', (request) => {
+        if (request.method() !== 'PUT' || !isPart(request.url())) return;
+        const n = partOf(request.url());
+        sent.set(n, (sent.get(n) ?? 0) + 1);
+        if (reloaded) sentAfterReload.add(n);
+      });
+      context.on('requestfinished', async (request) => {
+        if (request.method() !== 'PUT' || !isPart(request.url())) return;
+        if ((await request.response())?.status() === 200)
+          stored.set(partOf(request.url()), (stored.get(partOf(request.url())) ?? 0) + 1);
+      });
 
-    expect(cut).toBe(3);
-    // Every part stored exactly once; parts stored before the reload were not sent again.
-    for (let n = 1; n <= parts; n += 1)
-      expect(stored.get(n) ?? 0, `part ${n}`).toBeLessThanOrEqual(1);
-    expect(storedBeforeReload.size).toBeGreaterThan(0);
-    for (const n of storedBeforeReload)
-      expect(sentAfterReload.has(n), `part ${n} sent again after the reload`).toBe(false);
-    // Sent twice at most: the cut part, and those cut off by the pause or the reload.
-    const resent = [...sent].filter(([, count]) => count > 1).map(([n]) => n);
-    expect(resent).toContain(3);
-    process.stderr.write(
-      `uppy: ${parts} parts, ${[...sent.values()].reduce((a, b) => a + b, 0)} part PUTs, resent ${JSON.stringify(resent)}, stored before the reload ${storedBeforeReload.size}\n`,
-    );
-    expect(resent.length).toBeLessThanOrEqual(1 + 2 * 4);
+      // Diagnostics for a failing run: the page's console and the API's refusals.
+      page.on('console', (message) => {
+        if (message.type() === 'error' || message.type() === 'warning')
+          process.stderr.write(`page ${message.type()}: ${message.text()}\n`);
+      });
+      context.on('response', async (response) => {
+        if (response.status() >= 400 && response.url().includes('/api/'))
+          process.stderr.write(
+            `${response.request().method()} ${response.url()} ${response.status()} ${await response.text().catch(() => '')}\n`,
+          );
+      });
+      await openPage(stack, page);
+      // Ends with the page (at the reload).
+      page
+        .evaluate(([api, key]) => window.startUpload(api, key), [
+          `${siteOrigin(stack)}/api`,
+          KEY,
+        ] as const)
+        .catch(() => undefined);
+      // Pause at ~15 %, then resume (Uppy lists the stored parts and sends the rest).
+      await waitFor(page, (s) => s.progress >= 15, 120_000);
+      await page.evaluate(() => window.pauseResume());
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await page.evaluate(() => window.pauseResume());
+      // Reload at ~40 %: a new page picks the upload up from its stored id.
+      await waitFor(page, (s) => s.progress >= 40, 300_000);
+      const storedBeforeReload = new Set(stored.keys());
+      reloaded = true;
+      await page.reload();
+      await page.setInputFiles('#file', file);
+      void page.evaluate(([api, key]) => window.startUpload(api, key), [
+        `${siteOrigin(stack)}/api`,
+        KEY,
+      ] as const);
+      const done = await waitFor(page, (s) => s.done !== undefined, 600_000);
+      await context.close();
 
-    // The stored object is byte for byte the file, and counted once.
-    expect(done.done?.key).toMatch(/^uploads\/uppy-user\/[0-9a-f-]{36}\/video\.bin$/);
-    const response = await fetch(`${stack.gatewayUrl}/v1/files/${done.done!.key}`, {
-      headers: { authorization: `Bearer ${KEY}` },
-    });
-    expect(response.status).toBe(200);
-    const hash = createHash('sha256');
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
-      hash.update(chunk);
-    expect(hash.digest('hex')).toBe(fileHash);
-    const usage = (await (
-      await fetch(`${stack.gatewayUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })
-    ).json()) as { storage: { bytes: number; objects: number; reservedBytes: number } };
-    expect(usage.storage).toMatchObject({ bytes: MIB * 1024 * 1024, objects: 1, reservedBytes: 0 });
-  }, 900_000);
-});
+      expect(cut).toBe(3);
+      // Every part stored exactly once; parts stored before the reload were not sent again.
+      for (let n = 1; n <= parts; n += 1)
+        expect(stored.get(n) ?? 0, `part ${n}`).toBeLessThanOrEqual(1);
+      expect(storedBeforeReload.size).toBeGreaterThan(0);
+      for (const n of storedBeforeReload)
+        expect(sentAfterReload.has(n), `part ${n} sent again after the reload`).toBe(false);
+      // Sent twice at most: the cut part, and those cut off by the pause or the reload.
+      const resent = [...sent].filter(([, count]) => count > 1).map(([n]) => n);
+      expect(resent).toContain(3);
+      process.stderr.write(
+        `uppy (${storageType}): ${parts} parts, ${[...sent.values()].reduce((a, b) => a + b, 0)} part PUTs, resent ${JSON.stringify(resent)}, stored before the reload ${storedBeforeReload.size}\n`,
+      );
+      expect(resent.length).toBeLessThanOrEqual(1 + 2 * 4);
+
+      // The stored object is byte for byte the file, and counted once.
+      expect(done.done?.key).toMatch(/^uploads\/uppy-user\/[0-9a-f-]{36}\/video\.bin$/);
+      const response = await fetch(`${stack.gatewayUrl}/v1/files/${done.done!.key}`, {
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      expect(response.status).toBe(200);
+      const hash = createHash('sha256');
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+        hash.update(chunk);
+      expect(hash.digest('hex')).toBe(fileHash);
+      const usage = (await (
+        await fetch(`${stack.gatewayUrl}/v1/usage`, { headers: { authorization: `Bearer ${KEY}` } })
+      ).json()) as { storage: { bytes: number; objects: number; reservedBytes: number } };
+      expect(usage.storage).toMatchObject({
+        bytes: MIB * 1024 * 1024,
+        objects: 1,
+        reservedBytes: 0,
+      });
+    }, 900_000);
+  },
+);

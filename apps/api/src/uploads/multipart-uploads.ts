@@ -7,7 +7,7 @@ import {
   uploadPrefix,
 } from '@monorepo/storage';
 import type { CompletedPart, ObjectInfo, StorageAdapter, UploadedPart } from '@monorepo/storage';
-import { LimitExceededError, stagingKey } from '@monorepo/tenant-limits';
+import { LimitExceededError, intentIdOfStagingKey, stagingKey } from '@monorepo/tenant-limits';
 import type { UploadIntent } from '@monorepo/tenant-limits';
 import type { ApiConfig } from '../api-config.js';
 import { sanitizeFilename } from '../files/ownership.js';
@@ -34,7 +34,8 @@ export function maxPartsFor(size: number): number {
 /**
  * Multipart direct uploads (resumable): an intent like the single-request ones (its announced size and one
  * object reserved against the quota, the open-intent cap, the same expiry and janitor), whose bytes go part by
- * part straight to the store's multipart upload at the intent's staging key. Part URLs are signed for one part
+ * part straight to the store's multipart upload at the intent's staging key (S3), or through this API's part
+ * route into the local backend's staging area (local storage: see {@link receivePart}). Part URLs are signed for one part
  * number of that upload only, and only up to the number of parts the announced size can need; the parts are no
  * object (nothing can read, list, sign or process them). Completion takes the intent into `completing` (one
  * winner), checks the store's own list of parts — against the client's list when it sends one, and their total
@@ -58,7 +59,10 @@ export class MultipartUploads {
     );
   }
 
-  /** Whether the store takes parts directly (S3); elsewhere every multipart call answers `E_VALIDATION`. */
+  /**
+   * Whether the store takes multipart uploads (S3: parts go to the bucket; local storage: to this API's
+   * `PUT /v1/uploads/multipart/part`); elsewhere every multipart call answers `E_VALIDATION`.
+   */
   get available(): boolean {
     return Boolean(this.storage.capabilities.directMultipart && this.storage.createMultipartUpload);
   }
@@ -126,11 +130,14 @@ export class MultipartUploads {
       1,
       Math.min(3600, Math.floor((intent.expiresAt - Date.now()) / 1000)),
     );
+    // Every part before this one holds at least MIN_PART_BYTES: this one cannot need more than what is left
+    // (local storage refuses a longer part as it arrives; S3 cannot pin it, the completion checks the total).
+    const maxBytes = Math.min(MAX_PART_BYTES, intent.size - (partNumber - 1) * MIN_PART_BYTES);
     const url = await this.storage.signUploadPart!(
       stagingKey(id),
       intent.multipartUploadId!,
       partNumber,
-      { expiresIn },
+      { expiresIn, maxBytes },
     );
     return { url, expiresAt: new Date(Date.now() + expiresIn * 1000) };
   }
@@ -165,6 +172,31 @@ export class MultipartUploads {
         stored.map(({ partNumber, etag }) => ({ partNumber, etag })),
       );
     });
+  }
+
+  /**
+   * The bytes of one part on backends whose part URLs point at this API (local storage): only for an intent
+   * still open (not expired, aborted or being completed); the URL itself is checked by the store (signature,
+   * expiry, part, size, single use). Streamed; a part cut off keeps nothing and its URL may be used again.
+   */
+  async receivePart(
+    url: string,
+    body: NodeJS.ReadableStream,
+    options: { contentLength?: number; signal?: AbortSignal },
+  ): Promise<UploadedPart> {
+    const id = intentIdOfStagingKey(
+      new URL(url, 'http://api.invalid').searchParams.get('key') ?? '',
+    );
+    const user = id ? await this.limits.intents.ownerOf(id) : undefined;
+    const intent = user && id ? await this.limits.intents.get(user, id) : undefined;
+    if (!intent?.multipartUploadId || intent.state !== 'open' || intent.expiresAt <= Date.now())
+      throw gone();
+    if (!this.storage.receiveUploadPart)
+      throw new ApiError(
+        'E_VALIDATION',
+        `The ${this.storage.backend} backend receives its parts itself`,
+      );
+    return this.storage.receiveUploadPart(url, body, options);
   }
 
   /** Gives the upload up: the store drops its parts, and the reservation is released. */

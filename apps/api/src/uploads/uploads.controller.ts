@@ -9,8 +9,10 @@ import {
   Post,
   Put,
   Req,
+  Res,
   UseGuards,
 } from '@nestjs/common';
+import type { Response } from 'express';
 import { isStorageError, uploadPrefix } from '@monorepo/storage';
 import type { StorageAdapter } from '@monorepo/storage';
 import { LimitExceededError, stagingKey } from '@monorepo/tenant-limits';
@@ -218,6 +220,35 @@ export class UploadsController {
       throw error;
     } finally {
       clearTimeout(expiry);
+      req.off('close', onClose);
+    }
+  }
+
+  /**
+   * One part of a multipart upload on local storage: the part URLs `POST /v1/uploads/:id/parts/:n` hands out
+   * point here. No API key: the URL is the credential (signed for one part of one upload, up to a size, until
+   * it expires, once). Streamed into the store's staging area; answers the part's `ETag`.
+   */
+  @Put('multipart/part')
+  @HttpCode(200)
+  async part(@Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const declared = req.headers['content-length'];
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!req.readableEnded)
+        controller.abort(new ApiError('E_CLIENT_GONE', 'The client went away'));
+    };
+    req.once('close', onClose);
+    try {
+      const part = await this.#multipart.receivePart(req.originalUrl ?? req.url, req, {
+        ...(declared === undefined ? {} : { contentLength: Number(declared) }),
+        signal: controller.signal,
+      });
+      res.setHeader('etag', part.etag);
+    } catch (error) {
+      if (isStorageError(error, 'EINVAL')) throw new ApiError('E_VALIDATION', error.message);
+      throw error;
+    } finally {
       req.off('close', onClose);
     }
   }

@@ -39,11 +39,14 @@ export interface StackOptions {
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
   /**
-   * Without `redisUrl`: which Redis to start: one server (default), a Sentinel group (1 master, 1 replica,
-   * 3 sentinels) or a Cluster (3 masters + 3 replicas).
+   * Without `redisUrl`: which Redis to start: one server (default), a Sentinel group (1 master, `redisReplicas`
+   * replicas, 3 sentinels) or a Cluster (3 masters + 3 replicas).
    */
   redisMode?: 'single' | 'sentinel' | 'cluster';
-  /** Under Sentinel: replicas of the master (default 1). */
+  /**
+   * Under Sentinel: replicas of the master (default 2: with one, the promoted master has no replica and refuses
+   * writes under `min-replicas-to-write 1` until the old master rejoins, a 13–15 s outage instead of 2–3 s).
+   */
   redisReplicas?: number;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
@@ -231,7 +234,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let redisUrl = options.redisUrl ?? '';
     let redisEnv: NodeJS.ProcessEnv = { REDIS_URL: redisUrl };
     if (!redisUrl && options.redisMode === 'sentinel') {
-      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 1 });
+      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 2 });
       started.push({ stop: () => redisSentinel!.dispose() });
       redisEnv = {
         REDIS_SENTINELS: redisSentinel.sentinels,

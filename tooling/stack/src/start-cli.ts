@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     ...(env.REDIS_MODE === 'sentinel' || env.REDIS_MODE === 'cluster'
       ? { redisMode: env.REDIS_MODE }
       : {}),
-    redisReplicas: num('REDIS_REPLICAS', 1),
+    redisReplicas: num('REDIS_REPLICAS', 2),
     apis: num('APIS', 1),
     // RGW_GATEWAYS=2: two radosgw processes over one Ceph cluster, behind one nginx S3 endpoint.
     rgwGateways: num('RGW_GATEWAYS', 1),

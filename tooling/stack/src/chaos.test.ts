@@ -339,6 +339,7 @@ describe.skipIf(!rgwAvailable())(
         if (!stored?.equals(body)) lostUploads += 1;
       }
       // Every acknowledged job completes or fails; none vanishes or stays unfinished.
+      const failureReasons: string[] = [];
       const finals = await Promise.all(
         [...acked.jobs].map(async ([jobId, { apiKey }]) => {
           const deadline = Date.now() + 240_000;
@@ -348,8 +349,9 @@ describe.skipIf(!rgwAvailable())(
               signal: AbortSignal.timeout(HANG_MS),
             }).catch(() => undefined);
             if (res?.status === 200) {
-              const { status } = (await res.json()) as { status: string };
-              if (status === 'completed' || status === 'failed') return status;
+              const job = (await res.json()) as { status: string; error?: unknown };
+              if (job.status === 'failed') failureReasons.push(JSON.stringify(job.error ?? null));
+              if (job.status === 'completed' || job.status === 'failed') return job.status;
             } else if (res?.status === 404) return 'vanished';
             else await res?.body?.cancel();
             if (Date.now() > deadline) return 'unfinished';
@@ -496,6 +498,7 @@ describe.skipIf(!rgwAvailable())(
         lostUploads,
         jobsNeverFinished,
         jobsFailed: finals.filter((f) => f === 'failed').length,
+        jobFailureReasons: [...new Set(failureReasons)],
         duplicateVariantSets,
         unacknowledgedJobOutputs,
         readMismatches,

@@ -450,11 +450,11 @@ describe.skipIf(!rgwAvailable())(
       const usageMismatches = await usageVsListing();
 
       // Failures by status and by window (from each kill to the next), and the longest run of 5xx answers.
-      const sorted = [...outcomes].sort((a, b) => a.at - b.at);
+      const sorted = [...outcomes].sort((a, b) => a.end - b.end);
       const ok = (o: Outcome) => o.status > 0 && o.status < 400;
       const windows = events.map((event, i) => {
         const end = events[i + 1]?.at ?? loadEndedAt;
-        const inWindow = sorted.filter((o) => o.at >= event.at && o.at < end);
+        const inWindow = sorted.filter((o) => o.end >= event.at && o.end < end);
         const failed = inWindow.filter((o) => !ok(o));
         const byStatus: Record<string, number> = {};
         for (const o of failed)
@@ -463,14 +463,14 @@ describe.skipIf(!rgwAvailable())(
         let longest5xx = 0;
         let start: number | undefined;
         for (const o of inWindow) {
-          if (o.status >= 500 || o.status <= 0) start ??= o.at;
+          if (o.status >= 500 || o.status <= 0) start ??= o.end;
           else if (ok(o) && start !== undefined) {
-            longest5xx = Math.max(longest5xx, o.at - start);
+            longest5xx = Math.max(longest5xx, o.end - start);
             start = undefined;
           }
         }
         if (start !== undefined) longest5xx = Math.max(longest5xx, end - start);
-        const lastFailure = failed.filter((o) => o.status >= 500 || o.status <= 0).at(-1)?.at;
+        const lastFailure = failed.filter((o) => o.status >= 500 || o.status <= 0).at(-1)?.end;
         return {
           kill: event.name,
           atMs: event.at,

@@ -510,6 +510,7 @@ describe.skipIf(!rgwAvailable())(
         usageBeforeJanitor,
         // Ledger writes the failovers lost (replication is asynchronous; only job ids wait for a replica):
         // the janitor's reconciliation from the listing puts them right.
+        janitorUsageCorrected: janitor.usageCorrected,
         janitorUsageCorrections: corrections,
         usageMismatches,
         failedBeforeFirstKill: before,

@@ -47,11 +47,11 @@ test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostil
 	cd tooling/stack && pnpm exec vitest run src/reliability.test.ts src/hostile-input.test.ts src/abuse.test.ts src/fairness.test.ts src/abuse-s3.test.ts src/tenancy.test.ts src/tenancy-s3.test.ts src/gateway-routes.test.ts
 
 .PHONY: test-chaos
-test-chaos: setup ## Redis HA: the end-to-end suite on Redis Cluster, and kill -9 of the Sentinel master and of one of two APIs under load
+test-chaos: setup ## Lose any one process: Redis Cluster end to end; kill -9 of Redis masters, an API, a worker and a radosgw gateway under load (full form)
 	$(TURBO) run build
-	cd tooling/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts
+	cd tooling/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts src/rgw-gateways.test.ts
 	cd packages/redis-connection && pnpm exec vitest run
-	cd tooling/stack && pnpm exec vitest run src/redis-ha.test.ts
+	cd tooling/stack && CHAOS_FULL=1 pnpm exec vitest run src/redis-ha.test.ts src/chaos.test.ts
 
 .PHONY: test-release
 test-release: setup ## The release flow for real: changesets version + publish to a private registry, npm/pnpm consumers

@@ -14,6 +14,7 @@ import { localFsScenario } from './scenarios/local-fs.js';
 import { localMultipartScenario, multipartScenario } from './scenarios/multipart.js';
 import { s3Scenario } from './scenarios/s3.js';
 import { s3PathsScenario } from './scenarios/s3-paths.js';
+import { scaledScenario } from './scenarios/scaled.js';
 import { servingScenario } from './scenarios/serving.js';
 import { streamingMemoryScenario } from './scenarios/streaming-memory.js';
 import { syncScenario } from './scenarios/sync.js';
@@ -85,6 +86,8 @@ const e2e = await step('end-to-end', async () => endToEndScenario(quick, await d
 if (e2e) measurements.push(...e2e);
 const serving = await step('serving', () => servingScenario(quick));
 if (serving) measurements.push(...serving);
+const scaled = await step('scaled', () => scaledScenario(quick));
+if (scaled) measurements.push(...scaled);
 
 const root = repoRoot();
 // With --only, keep the other scenarios of the previous run of the same kind (quick or full).
@@ -109,6 +112,7 @@ const order = [
   'imaging',
   'end-to-end',
   'serving',
+  'scaled',
 ];
 const byScenario = <T extends { scenario: string }>(a: T, b: T) =>
   order.indexOf(a.scenario) - order.indexOf(b.scenario);

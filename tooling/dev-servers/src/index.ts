@@ -6,7 +6,7 @@ export type { RedisTestServer } from './redis-test-server.js';
 export { privateHosts, privateHostsAvailable } from './private-hosts.js';
 export type { PrivateHosts } from './private-hosts.js';
 export { rgwAvailable, startRgw } from './rgw-test-server.js';
-export type { RgwOptions } from './rgw-test-server.js';
+export type { RgwGateway, RgwOptions, RgwServer } from './rgw-test-server.js';
 export { s3ConfigFor, s3TestTarget, startS3Server, startS3rver } from './s3-test-server.js';
 export type { S3TestServer } from './s3-test-server-handle.js';
 export { startUnansweredPort } from './unanswered-port.js';

@@ -37,6 +37,32 @@ export interface RgwOptions {
   buckets?: string[];
   /** RAM the object store may fill, in bytes (default 1.5 GiB; only what is stored is used). */
   storeBytes?: number;
+  /**
+   * radosgw processes over the one cluster (default 1): each its own `[client.rgw.<name>]` section and beast
+   * port, all serving the same user and buckets, as several gateways behind a load balancer do in production.
+   */
+  gateways?: number;
+}
+
+/** One radosgw process of {@link startRgw}, which a test may kill and start again. */
+export interface RgwGateway {
+  /** `client.rgw.<name>` in ceph.conf: `a`, `b`, … */
+  readonly name: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** True while its process runs. */
+  readonly running: boolean;
+  /** Sends `signal` (default SIGKILL, a crash) and resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port (after {@link kill}); resolves once it answers S3 requests. */
+  start(): Promise<void>;
+}
+
+/** A radosgw started by {@link startRgw}: `endpoint` is the first gateway's. */
+export interface RgwServer extends S3TestServer {
+  kind: 'rgw';
+  gateways: RgwGateway[];
 }
 
 /** Every daemon started, so a crashed test process still takes them down. */
@@ -45,7 +71,19 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-function config(dir: string, fsid: string, monPort: number, rgwPort: number, bytes: number) {
+const GATEWAY_NAMES = 'abcdefghijklmnopqrstuvwxyz';
+
+function gatewaySection(dir: string, name: string, port: number): string {
+  return `[client.rgw.${name}]
+rgw frontends = beast endpoint=127.0.0.1:${port} tcp_nodelay=1
+rgw data = ${dir}/rgw/${name}
+# Deleted data is otherwise kept for two hours, filling the memstore across suites.
+rgw gc obj min wait = 5
+rgw gc processor period = 5
+`;
+}
+
+function config(dir: string, fsid: string, monPort: number, rgwPorts: number[], bytes: number) {
   return `[global]
 fsid = ${fsid}
 mon host = v2:127.0.0.1:${monPort}
@@ -78,13 +116,7 @@ osd objectstore = memstore
 memstore device bytes = ${bytes}
 keyring = ${dir}/keyring
 
-[client.rgw.test]
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
-rgw data = ${dir}/rgw
-# Deleted data is otherwise kept for two hours, filling the memstore across suites.
-rgw gc obj min wait = 5
-rgw gc processor period = 5
-`;
+${rgwPorts.map((port, i) => gatewaySection(dir, GATEWAY_NAMES[i]!, port)).join('\n')}`;
 }
 
 function daemon(name: string, args: string[]): ChildProcess {
@@ -105,10 +137,14 @@ async function stopDaemon(child: ChildProcess, graceMs = 5_000): Promise<void> {
   clearTimeout(timer);
 }
 
-async function waitForHttp(url: string, timeoutMs: number, daemons: ChildProcess[]): Promise<void> {
+async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  daemons: () => ChildProcess[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const dead = daemons.find((child) => child.exitCode !== null);
+    const dead = daemons().find((child) => child.exitCode !== null);
     if (dead) throw new Error(`a Ceph daemon exited during start (code ${dead.exitCode})`);
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
       (res) => res.status < 500,
@@ -125,10 +161,11 @@ async function waitForHttp(url: string, timeoutMs: number, daemons: ChildProcess
  * Starts a single-node Ceph cluster with the RADOS gateway (a production S3 implementation that verifies
  * signatures and presigned URLs) on free loopback ports, everything in one temporary directory: a monitor, one
  * OSD on an in-memory object store, and radosgw. Creates an S3 user with random keys and the given buckets.
- * `stop()` stops exactly these processes (radosgw, then the OSD, then the monitor: in another order radosgw
- * hangs in shutdown) and removes the directory. Takes about 2–3 s.
+ * With `gateways: n`, n radosgw processes serve the same cluster on their own ports (`gateways`, each of which
+ * can be killed and started again). `stop()` stops exactly these processes (radosgw, then the OSD, then the
+ * monitor: in another order radosgw hangs in shutdown) and removes the directory. Takes about 2–3 s.
  */
-export async function startRgw(options: RgwOptions = {}): Promise<S3TestServer> {
+export async function startRgw(options: RgwOptions = {}): Promise<RgwServer> {
   if (!rgwAvailable())
     throw new Error(
       'radosgw is not installed (Debian: apt-get install ceph-mon ceph-osd radosgw ceph-common)',
@@ -145,21 +182,62 @@ export async function startRgw(options: RgwOptions = {}): Promise<S3TestServer> 
   }
 }
 
-async function startRgwOnce(options: RgwOptions): Promise<S3TestServer> {
+async function startRgwOnce(options: RgwOptions): Promise<RgwServer> {
   const buckets = options.buckets ?? ['test-bucket'];
+  const count = options.gateways ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > GATEWAY_NAMES.length)
+    throw new Error(`gateways must be 1..${GATEWAY_NAMES.length}, not ${count}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'rgw-'));
   for (const sub of ['run', 'crash', 'log', 'mon', 'osd', 'rgw']) await mkdir(path.join(dir, sub));
-  const [monPort, rgwPort] = [await freePort(), await freePort()];
+  const monPort = await freePort();
+  const rgwPorts: number[] = [];
+  for (let i = 0; i < count; i++) {
+    rgwPorts.push(await freePort());
+    await mkdir(path.join(dir, 'rgw', GATEWAY_NAMES[i]!));
+  }
   const fsid = randomUUID();
   const conf = path.join(dir, 'ceph.conf');
-  await writeFile(conf, config(dir, fsid, monPort, rgwPort, options.storeBytes ?? 1.5 * 1024 ** 3));
+  await writeFile(
+    conf,
+    config(dir, fsid, monPort, rgwPorts, options.storeBytes ?? 1.5 * 1024 ** 3),
+  );
   const ceph = (name: string, args: string[]) =>
     run(which(name)!, args, { env: { ...process.env, CEPH_CONF: conf } });
+  // The monitor and the OSD; the gateways keep their current process in `processes`.
   const daemons: ChildProcess[] = [];
+  const processes: Array<ChildProcess | undefined> = rgwPorts.map(() => undefined);
+  const alive = () => [...daemons, ...processes.filter((p): p is ChildProcess => p !== undefined)];
   const stop = async () => {
+    for (const child of processes) if (child) await stopDaemon(child);
     for (const child of [...daemons].reverse()) await stopDaemon(child);
     await rm(dir, { recursive: true, force: true });
   };
+  const gateways: RgwGateway[] = rgwPorts.map((port, index) => {
+    const name = GATEWAY_NAMES[index]!;
+    const endpoint = `http://127.0.0.1:${port}`;
+    return {
+      name,
+      endpoint,
+      port,
+      get running() {
+        const child = processes[index];
+        return child !== undefined && child.exitCode === null && child.signalCode === null;
+      },
+      kill: async (signal: NodeJS.Signals = 'SIGKILL') => {
+        const child = processes[index];
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill(signal);
+        await exited;
+      },
+      start: async () => {
+        const child = processes[index];
+        if (child && child.exitCode === null && child.signalCode === null) return;
+        processes[index] = daemon('radosgw', ['-c', conf, '-n', `client.rgw.${name}`, '-f']);
+        await waitForHttp(endpoint, 30_000, () => [processes[index]!]);
+      },
+    };
+  });
   try {
     await ceph('ceph-authtool', [
       '--create-keyring',
@@ -188,7 +266,7 @@ async function startRgwOnce(options: RgwOptions): Promise<S3TestServer> {
     await mkdir(path.join(dir, 'osd', `ceph-${osdId}`), { recursive: true });
     await ceph('ceph-osd', ['-i', osdId, '--mkfs', '--osd-uuid', osdUuid, '-c', conf]);
     daemons.push(daemon('ceph-osd', ['-i', osdId, '-c', conf, '-f']));
-    daemons.push(daemon('radosgw', ['-c', conf, '-n', 'client.rgw.test', '-f']));
+    processes[0] = daemon('radosgw', ['-c', conf, '-n', 'client.rgw.a', '-f']);
     const accessKeyId = `RGW${randomBytes(8).toString('hex').toUpperCase()}`;
     const secretAccessKey = randomBytes(24).toString('base64url');
     await ceph('radosgw-admin', [
@@ -205,8 +283,10 @@ async function startRgwOnce(options: RgwOptions): Promise<S3TestServer> {
       '--secret-key',
       secretAccessKey,
     ]);
-    const endpoint = `http://127.0.0.1:${rgwPort}`;
-    await waitForHttp(endpoint, 30_000, daemons);
+    const endpoint = gateways[0]!.endpoint;
+    await waitForHttp(endpoint, 30_000, alive);
+    // The others once the first has created the zone's pools (two creating them at once can fail).
+    await Promise.all(gateways.slice(1).map((gateway) => gateway.start()));
     const client = new S3Client({
       endpoint,
       region: 'us-east-1',
@@ -226,12 +306,11 @@ async function startRgwOnce(options: RgwOptions): Promise<S3TestServer> {
       secretAccessKey,
       standIn: false,
       kind: 'rgw',
+      gateways,
       stop,
     };
   } catch (error) {
-    const logs = await readFile(path.join(dir, 'log', 'client.rgw.test.log'), 'utf8').catch(
-      () => '',
-    );
+    const logs = await readFile(path.join(dir, 'log', 'client.rgw.a.log'), 'utf8').catch(() => '');
     await stop();
     throw new Error(`could not start radosgw: ${(error as Error).message}\n${logs.slice(-2000)}`, {
       cause: error,

@@ -122,7 +122,11 @@ interface Outcome {
   retryAfter: boolean;
 }
 
-describe.each([1, 2])(
+// One replica is the slow case (the promoted master refuses writes until the old one rejoins): `make test-chaos`
+// only (CHAOS_FULL=1). Two replicas, the recommended shape, run in `make test` too (and in chaos.test.ts).
+const FULL = ['1', 'true'].includes((process.env.CHAOS_FULL ?? '').toLowerCase());
+
+describe.each(FULL ? [1, 2] : [2])(
   'on Redis Sentinel (%i replica(s)), two APIs and two workers: failover under load',
   (replicas) => {
     const ctx = useHaStack('sentinel', { apis: 2, workers: 2, redisReplicas: replicas });

@@ -8,15 +8,18 @@ import { S3StorageAdapter, parseCdnSigningKeys } from '@monorepo/storage';
 import { initStorage } from '@monorepo/storage-cli';
 import {
   freePort,
+  rgwAvailable,
   startRedis,
   startRedisCluster,
   startRedisSentinel,
+  startRgw,
   startS3Server,
 } from '@monorepo/dev-servers';
 import type {
   RedisClusterGroup,
   RedisSentinelGroup,
   RedisTestServer,
+  RgwServer,
   S3TestServer,
 } from '@monorepo/dev-servers';
 import { ManagedProcess, waitForHttp } from './managed-process.js';
@@ -25,6 +28,7 @@ import {
   renderNginxConfig,
   renderSigningInclude,
 } from './render-nginx-config.js';
+import { renderS3BalancerConfig } from './render-s3-balancer-config.js';
 import { repoRoot } from './repo-root.js';
 
 /** How to run the system. Every field has the `make start` default. */
@@ -35,11 +39,14 @@ export interface StackOptions {
   /** Use this Redis instead of starting one. */
   redisUrl?: string;
   /**
-   * Without `redisUrl`: which Redis to start: one server (default), a Sentinel group (1 master, 1 replica,
-   * 3 sentinels) or a Cluster (3 masters + 3 replicas).
+   * Without `redisUrl`: which Redis to start: one server (default), a Sentinel group (1 master, `redisReplicas`
+   * replicas, 3 sentinels) or a Cluster (3 masters + 3 replicas).
    */
   redisMode?: 'single' | 'sentinel' | 'cluster';
-  /** Under Sentinel: replicas of the master (default 1). */
+  /**
+   * Under Sentinel: replicas of the master (default 2: with one, the promoted master has no replica and refuses
+   * writes under `min-replicas-to-write 1` until the old master rejoins, a 13–15 s outage instead of 2–3 s).
+   */
   redisReplicas?: number;
   /**
    * For `s3`: an existing endpoint and bucket. Else a radosgw is started (in memory: its data is gone when the
@@ -53,6 +60,14 @@ export interface StackOptions {
     accessKeyId?: string;
     secretAccessKey?: string;
   };
+  /**
+   * For `s3` without `s3`: radosgw processes over the one Ceph cluster (default 1). With more than one, an nginx
+   * in front of them (`s3BalancerPort`) is the one S3 endpoint every service uses, as a load balancer would be
+   * in production; it survives the loss of one gateway.
+   */
+  rgwGateways?: number;
+  /** Port of that balancer (default: a free one). */
+  s3BalancerPort?: number;
   apiPort?: number;
   cdnPort?: number;
   workerHttpPort?: number;
@@ -92,6 +107,10 @@ export interface Stack {
   redisSentinel?: RedisSentinelGroup;
   /** The Cluster started by the stack (`redisMode: 'cluster'`). */
   redisCluster?: RedisClusterGroup;
+  /** The radosgw started by the stack (S3 mode without `s3`, Ceph installed), with each of its gateways. */
+  rgw?: RgwServer;
+  /** The nginx in front of the gateways (`rgwGateways` > 1): `S3_ENDPOINT` points at it. */
+  s3Balancer?: ManagedProcess;
   storageEnv: NodeJS.ProcessEnv;
   dataDir: string;
   workers: ManagedProcess[];
@@ -109,8 +128,8 @@ export interface Stack {
   imagingKeys: string;
   /** Starts one more worker process. */
   startWorker(): Promise<ManagedProcess>;
-  /** Kills the API (SIGKILL) and starts it again on the same port. */
-  restartApi(): Promise<ManagedProcess>;
+  /** Kills API process `index` (default 0; SIGKILL, unless it is dead already) and starts it again on its port. */
+  restartApi(index?: number): Promise<ManagedProcess>;
   /** The Redis started by the stack (absent when `redisUrl` was given). */
   redis?: RedisTestServer;
   stop(): Promise<void>;
@@ -153,6 +172,45 @@ async function portOr(value: number | undefined): Promise<number> {
   return value && value > 0 ? value : freePort();
 }
 
+/** nginx as the one S3 endpoint in front of `gateways` ({@link renderS3BalancerConfig}). */
+async function startS3Balancer(options: {
+  port: number;
+  gateways: string[];
+  runtimeDir: string;
+  logDir: string;
+}): Promise<ManagedProcess> {
+  const nginxBin = NGINX.find((candidate) => existsSync(candidate));
+  if (!nginxBin) throw new Error('nginx is not installed (apt-get install nginx-light)');
+  const conf = path.join(options.runtimeDir, 's3-balancer.conf');
+  await writeFile(
+    conf,
+    renderS3BalancerConfig({
+      listen: `127.0.0.1:${options.port}`,
+      gateways: options.gateways,
+      runtimeDir: options.runtimeDir,
+      errorLog: path.join(options.logDir, 's3-balancer-error.log'),
+      accessLog: path.join(options.logDir, 's3-balancer-access.log'),
+    }),
+  );
+  const balancer = new ManagedProcess(
+    's3-balancer',
+    nginxBin,
+    [
+      '-c',
+      conf,
+      '-p',
+      options.runtimeDir,
+      '-e',
+      path.join(options.logDir, 's3-balancer-error.log'),
+      '-g',
+      'daemon off;',
+    ],
+    { env: { PATH: process.env.PATH }, logFile: path.join(options.logDir, 's3-balancer.log') },
+  );
+  await waitForHttp(`http://127.0.0.1:${options.port}/s3-balancer-health`, 15_000, balancer);
+  return balancer;
+}
+
 /** Starts Redis (unless given), s3rver (for `s3` without an endpoint), the API, the workers and nginx. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = repoRoot();
@@ -176,7 +234,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     let redisUrl = options.redisUrl ?? '';
     let redisEnv: NodeJS.ProcessEnv = { REDIS_URL: redisUrl };
     if (!redisUrl && options.redisMode === 'sentinel') {
-      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 1 });
+      redisSentinel = await startRedisSentinel({ replicas: options.redisReplicas ?? 2 });
       started.push({ stop: () => redisSentinel!.dispose() });
       redisEnv = {
         REDIS_SENTINELS: redisSentinel.sentinels,
@@ -198,16 +256,37 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const storageBaseUrl = options.storageBaseUrl ?? `http://localhost:${cdnPort}/static`;
     let storageEnv: NodeJS.ProcessEnv;
     let origin: Parameters<typeof renderNginxConfig>[0]['origin'];
+    let rgw: RgwServer | undefined;
+    let s3Balancer: ManagedProcess | undefined;
     if ((options.storageType ?? 'local') === 's3') {
       let s3 = options.s3;
+      const gatewayCount = options.rgwGateways ?? 1;
       if (!s3) {
-        const server: S3TestServer = await startS3Server({
-          buckets: ['storage'],
-          directory: path.join(dataDir, 's3'),
-        });
+        if (gatewayCount > 1 && !rgwAvailable())
+          throw new Error(
+            `${gatewayCount} S3 gateways need Ceph's radosgw (make setup; Debian: ceph-mon ceph-osd radosgw ceph-common)`,
+          );
+        const server: S3TestServer =
+          gatewayCount > 1
+            ? (rgw = await startRgw({ buckets: ['storage'], gateways: gatewayCount }))
+            : await startS3Server({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
         started.push(server);
+        if (server.kind === 'rgw' && !rgw) rgw = server as RgwServer;
+        let endpoint = server.endpoint;
+        if (rgw && rgw.gateways.length > 1) {
+          const port = await portOr(options.s3BalancerPort);
+          s3Balancer = await startS3Balancer({
+            port,
+            gateways: rgw.gateways.map((gateway) => new URL(gateway.endpoint).host),
+            runtimeDir,
+            logDir,
+          });
+          started.push(s3Balancer);
+          // Presigned URLs are signed for the host the client uses: the balancer's.
+          endpoint = `http://127.0.0.1:${port}`;
+        }
         s3 = {
-          endpoint: server.endpoint,
+          endpoint,
           bucket: 'storage',
           accessKeyId: server.accessKeyId,
           secretAccessKey: server.secretAccessKey,
@@ -415,6 +494,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redisEnv,
       ...(redisSentinel ? { redisSentinel } : {}),
       ...(redisCluster ? { redisCluster } : {}),
+      ...(rgw ? { rgw } : {}),
+      ...(s3Balancer ? { s3Balancer } : {}),
       storageEnv,
       dataDir,
       workers,
@@ -429,12 +510,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startWorker,
       apis,
       apiUrls: apiPorts.map((port) => `http://127.0.0.1:${port}`),
-      restartApi: async () => {
-        api.kill('SIGKILL');
-        await api.exited();
-        api = await startApi(0);
-        apis[0] = api;
-        return api;
+      restartApi: async (index = 0) => {
+        const old = apis[index]!;
+        old.kill('SIGKILL');
+        await old.exited();
+        const fresh = await startApi(index);
+        apis[index] = fresh;
+        if (index === 0) api = fresh;
+        return fresh;
       },
       ...(redis ? { redis } : {}),
       stop: stopAll,

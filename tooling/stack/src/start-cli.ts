@@ -43,8 +43,10 @@ async function main(): Promise<void> {
     ...(env.REDIS_MODE === 'sentinel' || env.REDIS_MODE === 'cluster'
       ? { redisMode: env.REDIS_MODE }
       : {}),
-    redisReplicas: num('REDIS_REPLICAS', 1),
+    redisReplicas: num('REDIS_REPLICAS', 2),
     apis: num('APIS', 1),
+    // RGW_GATEWAYS=2: two radosgw processes over one Ceph cluster, behind one nginx S3 endpoint.
+    rgwGateways: num('RGW_GATEWAYS', 1),
     ...(storageType === 's3' && env.S3_ENDPOINT
       ? {
           s3: {
@@ -98,7 +100,11 @@ async function main(): Promise<void> {
   );
   const storageLines =
     storageType === 's3'
-      ? `   S3                endpoint ${stack.storageEnv.S3_ENDPOINT}, bucket ${stack.storageEnv.S3_BUCKET}
+      ? `   S3                endpoint ${stack.storageEnv.S3_ENDPOINT}, bucket ${stack.storageEnv.S3_BUCKET}${
+          stack.rgw && stack.rgw.gateways.length > 1
+            ? `\n                     (nginx in front of radosgw ${stack.rgw.gateways.map((g) => g.endpoint).join(', ')})`
+            : ''
+        }
                      credentials (S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY) in ${storageEnvFile}`
       : `   Storage           ${stack.storageEnv.STORAGE_LOCAL_PATH}`;
   const line = '─'.repeat(72);

@@ -49,7 +49,7 @@ test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostil
 .PHONY: test-chaos
 test-chaos: setup ## Redis HA: the end-to-end suite on Redis Cluster, and kill -9 of the Sentinel master and of one of two APIs under load
 	$(TURBO) run build
-	cd tooling/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts
+	cd packages/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts
 	cd packages/redis-connection && pnpm exec vitest run
 	cd tooling/stack && pnpm exec vitest run src/redis-ha.test.ts
 

@@ -56,6 +56,11 @@ describe("the API's shapes, from one source", () => {
     });
     expect(stored.size).toBe(3);
     expect(() => storedFileSchema.parse({ ...stored, size: -1 })).toThrow();
+    expect(() => storedFileSchema.parse({ ...stored, extra: 1 })).toThrow(); // closed
+    expect(() => storedFileSchema.parse({ ...stored, expiresAt: 'tomorrow' })).toThrow();
+    expect(
+      storedFileSchema.parse({ ...stored, expiresAt: new Date(0).toISOString() }).expiresAt,
+    ).toBe('1970-01-01T00:00:00.000Z');
   });
 
   it('the client types, the zod schemas and the server types are one', () => {

@@ -18,7 +18,18 @@ function named<T extends z.ZodType>(id: string, schema: T): T {
 
 /** Answers are closed objects (`z.strictObject`): a field an answer carries that its schema lacks fails the tests that parse it. */
 const count = () => z.number().int().nonnegative();
-const dateTime = () => z.string().describe('ISO 8601 date-time');
+/** An ISO 8601 date-time (`format: date-time`; what `Date#toISOString` writes). */
+const dateTime = () =>
+  z
+    .string()
+    .refine((value) => !Number.isNaN(Date.parse(value)), 'an ISO 8601 date-time')
+    .meta({ format: 'date-time' })
+    .describe('ISO 8601 date-time');
+/** An absolute URL (`format: uri`). */
+const url = (description?: string) => {
+  const schema = z.string().meta({ format: 'uri' });
+  return description ? schema.describe(description) : schema;
+};
 
 export const errorSchema = named(
   'Error',
@@ -40,7 +51,7 @@ export const visibilitySchema = named(
 );
 
 const issuedUrlShape = {
-  url: z.string().describe('Works now: public, or signed'),
+  url: url('Works now: public, or signed'),
   expiresAt: dateTime()
     .optional()
     .describe('When a signed URL stops working (ISO 8601); absent for public URLs'),
@@ -142,13 +153,13 @@ export const uploadTargetSchema = named(
     .discriminatedUnion('method', [
       z.strictObject({
         method: z.literal('POST'),
-        url: z.string(),
+        url: url(),
         fields: z.record(z.string(), z.string()),
         fileField: z.string(),
       }),
       z.strictObject({
         method: z.literal('PUT'),
-        url: z.string(),
+        url: url(),
         headers: z.record(z.string(), z.string()),
       }),
     ])
@@ -195,7 +206,7 @@ export const webhookEventTypeSchema = named(
 
 const webhookEndpointShape = {
   id: z.string(),
-  url: z.string(),
+  url: url(),
   events: z.array(webhookEventTypeSchema),
   description: z.string().optional(),
   createdAt: dateTime(),

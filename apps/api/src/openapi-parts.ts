@@ -1,4 +1,4 @@
-/** Pieces the OpenAPI document repeats: error answers, auth, the key parameter, the visibility body. */
+// Pieces the OpenAPI document repeats: schema references, JSON answers, errors, auth, the key, the visibility body.
 
 /** A reference to one of the document's `components.schemas` (generated from `api-schemas.ts`). */
 export const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });

@@ -9,13 +9,17 @@ export interface components {
   schemas: {
     /** @description A new endpoint and its secret */
     CreatedWebhook: {
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       createdAt: string;
       description?: string;
       events: components['schemas']['WebhookEventType'][];
       id: string;
       /** @description whsec_…, shown this once */
       secret: string;
+      /** Format: uri */
       url: string;
     };
     Error: {
@@ -33,13 +37,22 @@ export interface components {
     /** @description One entry of a listing; its url is signed, so it works whatever its visibility */
     FileListItem: {
       contentType: string;
-      /** @description When a signed URL stops working (ISO 8601); absent for public URLs */
+      /**
+       * Format: date-time
+       * @description When a signed URL stops working (ISO 8601); absent for public URLs
+       */
       expiresAt?: string;
       key: string;
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       lastModified: string;
       size: number;
-      /** @description Works now: public, or signed */
+      /**
+       * Format: uri
+       * @description Works now: public, or signed
+       */
       url: string;
       /** @description With include=visibility: whether it is public or private */
       visibility?: components['schemas']['Visibility'];
@@ -57,7 +70,10 @@ export interface components {
       /** @description The upload it was made from, for a job on one of your uploads */
       sourceKey?: string;
       status: components['schemas']['ImageJobState'];
-      /** @description When it was submitted (ISO 8601) */
+      /**
+       * Format: date-time
+       * @description When it was submitted (ISO 8601)
+       */
       submittedAt?: string;
       /** @description The tool it was submitted for */
       tool?: string;
@@ -180,13 +196,22 @@ export interface components {
     ImageTool: 'dall-e' | 'sora' | 'stable-diffusion';
     /** @description A URL that works now: a public one, or a signed one */
     IssuedUrl: {
-      /** @description When a signed URL stops working (ISO 8601); absent for public URLs */
+      /**
+       * Format: date-time
+       * @description When a signed URL stops working (ISO 8601); absent for public URLs
+       */
       expiresAt?: string;
-      /** @description Works now: public, or signed */
+      /**
+       * Format: uri
+       * @description Works now: public, or signed
+       */
       url: string;
     };
     MultipartUpload: {
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       expiresAt: string;
       id: string;
       key: string;
@@ -199,11 +224,17 @@ export interface components {
     StoredFile: {
       contentType: string;
       etag: string;
-      /** @description When a signed URL stops working (ISO 8601); absent for public URLs */
+      /**
+       * Format: date-time
+       * @description When a signed URL stops working (ISO 8601); absent for public URLs
+       */
       expiresAt?: string;
       key: string;
       size: number;
-      /** @description Works now: public, or signed */
+      /**
+       * Format: uri
+       * @description Works now: public, or signed
+       */
       url: string;
       visibility: components['schemas']['Visibility'];
     };
@@ -235,7 +266,10 @@ export interface components {
       };
     };
     UploadIntent: {
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       expiresAt: string;
       id: string;
       /** @description The key the file will have once completed */
@@ -259,6 +293,7 @@ export interface components {
           fileField: string;
           /** @constant */
           method: 'POST';
+          /** Format: uri */
           url: string;
         }
       | {
@@ -267,6 +302,7 @@ export interface components {
           };
           /** @constant */
           method: 'PUT';
+          /** Format: uri */
           url: string;
         };
     /**
@@ -275,7 +311,10 @@ export interface components {
      */
     Visibility: 'public' | 'private';
     WebhookDelivery: {
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       at: string;
       /** @description 1 for the first attempt; a redelivery starts again at 1 */
       attempt: number;
@@ -297,11 +336,15 @@ export interface components {
     };
     /** @description A webhook endpoint of your team (no secret) */
     WebhookEndpoint: {
-      /** @description ISO 8601 date-time */
+      /**
+       * Format: date-time
+       * @description ISO 8601 date-time
+       */
       createdAt: string;
       description?: string;
       events: components['schemas']['WebhookEventType'][];
       id: string;
+      /** Format: uri */
       url: string;
     };
     WebhookEndpointList: {

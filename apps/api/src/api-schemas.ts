@@ -65,7 +65,7 @@ export const issuedUrlSchema = named(
 export const storedFileSchema = named(
   'StoredFile',
   z
-    .object({
+    .strictObject({
       ...issuedUrlShape,
       key: z.string(),
       size: count(),
@@ -79,7 +79,7 @@ export const storedFileSchema = named(
 export const fileListItemSchema = named(
   'FileListItem',
   z
-    .object({
+    .strictObject({
       ...issuedUrlShape,
       key: z.string(),
       size: count(),
@@ -128,7 +128,7 @@ export const imageJobSchema = named(
     progress: z.number().optional(),
     result: imageJobResultSchema.optional().describe("With status 'completed'"),
     error: z
-      .object({ code: z.string(), message: z.string() })
+      .strictObject({ code: z.string(), message: z.string() })
       .optional()
       .describe("With status 'failed': a stable code and a generic message"),
     tool: z.string().optional().describe('The tool it was submitted for'),
@@ -143,7 +143,7 @@ export const imageJobSchema = named(
 export const imageJobListSchema = named(
   'ImageJobList',
   z
-    .object({ items: z.array(imageJobSchema) })
+    .strictObject({ items: z.array(imageJobSchema) })
     .describe('Your latest jobs, newest first (jobs the queue has removed are left out)'),
 );
 
@@ -220,7 +220,10 @@ export const webhookEndpointSchema = named(
 export const createdWebhookSchema = named(
   'CreatedWebhook',
   z
-    .object({ ...webhookEndpointShape, secret: z.string().describe('whsec_…, shown this once') })
+    .strictObject({
+      ...webhookEndpointShape,
+      secret: z.string().describe('whsec_…, shown this once'),
+    })
     .describe('A new endpoint and its secret'),
 );
 

@@ -49,7 +49,7 @@ test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostil
 .PHONY: test-chaos
 test-chaos: setup ## Lose any one process: Redis Cluster end to end; kill -9 of Redis masters, an API, a worker and a radosgw gateway under load (full form)
 	$(TURBO) run build
-	cd tooling/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts src/rgw-gateways.test.ts
+	cd packages/dev-servers && pnpm exec vitest run src/redis-ha-servers.test.ts src/rgw-gateways.test.ts
 	cd packages/redis-connection && pnpm exec vitest run
 	cd tooling/stack && CHAOS_FULL=1 pnpm exec vitest run src/redis-ha.test.ts src/chaos.test.ts
 

@@ -1,4 +1,4 @@
-import { auth, common, errorResponse, jsonObjectBody } from './openapi-parts.js';
+import { auth, common, errorResponse, jsonAnswer, jsonObjectBody } from './openapi-parts.js';
 
 const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const uploadId = {
@@ -35,7 +35,7 @@ export const MULTIPART_PATHS = {
         visibility: { $ref: '#/components/schemas/Visibility' },
       }),
       responses: {
-        '201': { description: '{ id, key, expiresAt, minPartSize, maxParts }' },
+        '201': jsonAnswer('The upload, until expiresAt', 'MultipartUpload'),
         '400': errorResponse(noMultipart),
         '413': errorResponse('E_TOO_LARGE (API_MULTIPART_MAX_BYTES), or E_QUOTA_EXCEEDED'),
         ...common,
@@ -49,7 +49,7 @@ export const MULTIPART_PATHS = {
       security: auth,
       parameters: [id],
       responses: {
-        '200': { description: '{ parts: [{ partNumber, etag, size }] }' },
+        '200': jsonAnswer('The parts stored so far', 'UploadPartList'),
         '400': errorResponse(noMultipart),
         ...common,
       },
@@ -62,7 +62,7 @@ export const MULTIPART_PATHS = {
       security: auth,
       parameters: [id, partNumber],
       responses: {
-        '200': { description: '{ url, expiresAt }' },
+        '200': jsonAnswer('The presigned part URL and when it expires', 'IssuedUrl'),
         '400': errorResponse(`${noMultipart}: a part number past what the size needs`),
         ...common,
       },

@@ -1,5 +1,13 @@
-/** Pieces the OpenAPI document repeats: error answers, auth, the key parameter, the visibility body. */
-const error = { $ref: '#/components/schemas/Error' };
+// Pieces the OpenAPI document repeats: schema references, JSON answers, errors, auth, the key, the visibility body.
+
+/** A reference to one of the document's `components.schemas` (generated from `api-schemas.ts`). */
+export const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+/** A JSON answer whose body is the component schema `id`. */
+export const jsonAnswer = (description: string, id: string) => ({
+  description,
+  content: { 'application/json': { schema: schemaRef(id) } },
+});
+const error = schemaRef('Error');
 export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: error } },

@@ -1,4 +1,11 @@
-import { auth, common, errorResponse, jsonObjectBody, keyParam } from './openapi-parts.js';
+import {
+  auth,
+  common,
+  errorResponse,
+  jsonAnswer,
+  jsonObjectBody,
+  keyParam,
+} from './openapi-parts.js';
 
 /** The OpenAPI paths of direct uploads and signed URLs. */
 export const UPLOAD_PATHS = {
@@ -14,10 +21,7 @@ export const UPLOAD_PATHS = {
         visibility: { $ref: '#/components/schemas/Visibility' },
       }),
       responses: {
-        '201': {
-          description:
-            '{ id, key, expiresAt, upload: { method: "POST", url, fields, fileField } | { method: "PUT", url, headers } }',
-        },
+        '201': jsonAnswer('Where and how to send the bytes, until expiresAt', 'UploadIntent'),
         '400': errorResponse('E_VALIDATION'),
         '413': errorResponse(
           'E_TOO_LARGE, or E_QUOTA_EXCEEDED: it does not fit beside what is stored and reserved',
@@ -53,12 +57,7 @@ export const UPLOAD_PATHS = {
       security: auth,
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       responses: {
-        '201': {
-          description: 'The file',
-          content: {
-            'application/json': { schema: { $ref: '#/components/schemas/StoredFile' } },
-          },
-        },
+        '201': jsonAnswer('The file', 'StoredFile'),
         '400': errorResponse(
           'E_VALIDATION: nothing uploaded yet, still being sent, wrong size or type (then removed)',
         ),
@@ -92,10 +91,10 @@ export const UPLOAD_PATHS = {
         },
       ],
       responses: {
-        '200': {
-          description: 'The URL and when it expires; the CDN checks it without calling the API',
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/IssuedUrl' } } },
-        },
+        '200': jsonAnswer(
+          'The URL and when it expires; the CDN checks it without calling the API',
+          'IssuedUrl',
+        ),
         '400': errorResponse('E_VALIDATION: expiresIn out of range'),
         ...common,
       },

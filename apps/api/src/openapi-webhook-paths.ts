@@ -1,23 +1,12 @@
-import { auth, common, errorResponse, jsonObjectBody } from './openapi-parts.js';
+import {
+  auth,
+  common,
+  errorResponse,
+  jsonAnswer,
+  jsonObjectBody,
+  schemaRef,
+} from './openapi-parts.js';
 
-const EVENTS = [
-  'upload.completed',
-  'job.completed',
-  'job.failed',
-  'file.deleted',
-  'file.visibility_changed',
-];
-const endpoint = {
-  type: 'object',
-  required: ['id', 'url', 'events', 'createdAt'],
-  properties: {
-    id: { type: 'string' },
-    url: { type: 'string', format: 'uri' },
-    events: { type: 'array', items: { type: 'string', enum: EVENTS } },
-    description: { type: 'string' },
-    createdAt: { type: 'string', format: 'date-time' },
-  },
-};
 const json = (description: string, schema: object) => ({
   description,
   content: { 'application/json': { schema } },
@@ -33,15 +22,11 @@ export const WEBHOOK_PATHS = {
       security: auth,
       requestBody: jsonObjectBody(['url', 'events'], {
         url: { type: 'string', format: 'uri' },
-        events: { type: 'array', minItems: 1, items: { type: 'string', enum: EVENTS } },
+        events: { type: 'array', minItems: 1, items: schemaRef('WebhookEventType') },
         description: { type: 'string', maxLength: 200 },
       }),
       responses: {
-        '201': json('The endpoint and its secret', {
-          ...endpoint,
-          required: [...endpoint.required, 'secret'],
-          properties: { ...endpoint.properties, secret: { type: 'string' } },
-        }),
+        '201': jsonAnswer('The endpoint and its secret', 'CreatedWebhook'),
         '400': errorResponse(
           'E_VALIDATION: malformed body; E_FORBIDDEN_TARGET: the URL breaks the address rules',
         ),
@@ -53,10 +38,7 @@ export const WEBHOOK_PATHS = {
       summary: "Your team's webhook endpoints (no secrets)",
       security: auth,
       responses: {
-        '200': json('The endpoints', {
-          type: 'object',
-          properties: { items: { type: 'array', items: endpoint } },
-        }),
+        '200': jsonAnswer('The endpoints', 'WebhookEndpointList'),
         ...common,
       },
     },
@@ -66,7 +48,7 @@ export const WEBHOOK_PATHS = {
       summary: 'One endpoint (no secret)',
       security: auth,
       parameters: [idParam],
-      responses: { '200': json('The endpoint', endpoint), ...common },
+      responses: { '200': jsonAnswer('The endpoint', 'WebhookEndpoint'), ...common },
     },
     delete: {
       summary: 'Remove an endpoint: nothing more is sent to it, pending retries included',
@@ -100,29 +82,7 @@ export const WEBHOOK_PATHS = {
       security: auth,
       parameters: [idParam],
       responses: {
-        '200': json('The attempts', {
-          type: 'object',
-          properties: {
-            items: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['eventId', 'type', 'attempt', 'at', 'ms', 'outcome'],
-                properties: {
-                  eventId: { type: 'string' },
-                  type: { type: 'string', enum: EVENTS },
-                  attempt: { type: 'integer' },
-                  redelivery: { type: 'boolean' },
-                  at: { type: 'string', format: 'date-time' },
-                  status: { type: 'integer' },
-                  error: { type: 'string' },
-                  ms: { type: 'integer' },
-                  outcome: { type: 'string', enum: ['delivered', 'retrying', 'dead'] },
-                },
-              },
-            },
-          },
-        }),
+        '200': jsonAnswer('The attempts, newest first', 'WebhookDeliveryList'),
         ...common,
       },
     },
@@ -159,42 +119,7 @@ export const WEBHOOK_PATHS = {
         },
       ],
       responses: {
-        '200': json('The figures', {
-          type: 'object',
-          required: ['team', 'storage', 'uploads', 'jobs', 'webhooks'],
-          properties: {
-            team: { type: 'string' },
-            storage: {
-              type: 'object',
-              properties: {
-                bytes: { type: 'integer' },
-                objects: { type: 'integer' },
-                reservedBytes: { type: 'integer' },
-                quota: {
-                  type: 'object',
-                  properties: { bytes: { type: 'integer' }, objects: { type: 'integer' } },
-                },
-              },
-            },
-            uploads: {
-              type: 'object',
-              properties: { inFlight: { type: 'integer' }, openIntents: { type: 'integer' } },
-            },
-            jobs: {
-              type: 'object',
-              properties: {
-                pending: { type: 'integer' },
-                completed: { type: 'integer' },
-                failed: { type: 'integer' },
-                windowHours: { type: 'integer' },
-              },
-            },
-            webhooks: {
-              type: 'object',
-              properties: { pendingDeliveries: { type: 'integer' } },
-            },
-          },
-        }),
+        '200': jsonAnswer('The figures', 'TeamUsage'),
         '400': errorResponse('E_VALIDATION: hours out of range'),
         ...common,
       },

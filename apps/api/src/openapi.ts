@@ -1,5 +1,12 @@
-import { processResultJsonSchema } from '@monorepo/image-processor/contract';
-import { auth, common, errorResponse, keyParam, visibilityBody } from './openapi-parts.js';
+import {
+  auth,
+  common,
+  errorResponse,
+  jsonAnswer,
+  keyParam,
+  visibilityBody,
+} from './openapi-parts.js';
+import { openApiSchemas } from './openapi-schemas.js';
 import { TRANSFORM_PATHS } from './openapi-transform-paths.js';
 import { WEBHOOK_PATHS } from './openapi-webhook-paths.js';
 import { MULTIPART_PATHS } from './openapi-multipart-paths.js';
@@ -16,77 +23,14 @@ export const OPENAPI_DOCUMENT = {
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     schemas: {
-      Error: {
-        type: 'object',
-        required: ['error'],
-        properties: {
-          error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string' } },
-          },
-        },
-      },
-      Visibility: {
-        type: 'string',
-        enum: ['public', 'private'],
-        description:
-          'public: anyone may read it through the CDN; private: only with a signed URL (checked by the CDN, or by the bucket on S3)',
-      },
-      IssuedUrl: {
-        type: 'object',
-        required: ['url'],
-        properties: {
-          url: { type: 'string', format: 'uri', description: 'Works now: public, or signed' },
-          expiresAt: {
-            type: 'string',
-            format: 'date-time',
-            description: 'When a signed URL stops working; absent for public URLs',
-          },
-        },
-      },
-      StoredFile: {
-        type: 'object',
-        required: ['key', 'url', 'size', 'contentType', 'etag', 'visibility'],
-        properties: {
-          key: { type: 'string' },
-          url: { type: 'string', format: 'uri' },
-          expiresAt: { type: 'string', format: 'date-time' },
-          size: { type: 'integer' },
-          contentType: { type: 'string' },
-          etag: { type: 'string' },
-          visibility: { $ref: '#/components/schemas/Visibility' },
-        },
-      },
-      FileList: {
-        type: 'object',
-        required: ['items'],
-        properties: {
-          items: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: {
-                key: { type: 'string' },
-                size: { type: 'integer' },
-                contentType: { type: 'string' },
-                lastModified: { type: 'string', format: 'date-time' },
-                url: { type: 'string', format: 'uri' },
-              },
-            },
-          },
-          cursor: {
-            type: 'string',
-            description: 'Pass back to get the next page; absent on the last page',
-          },
-        },
-      },
+      // Every answer's shape, generated from the zod schemas of api-schemas.ts.
+      ...openApiSchemas(),
       ImageJobRequest: {
         type: 'object',
         additionalProperties: false,
         required: ['tool'],
         properties: {
-          tool: { type: 'string', enum: ['dall-e', 'sora', 'stable-diffusion'] },
+          tool: { $ref: '#/components/schemas/ImageTool' },
           sourceUrl: {
             type: 'string',
             format: 'uri',
@@ -110,25 +54,6 @@ export const OPENAPI_DOCUMENT = {
           },
         },
         oneOf: [{ required: ['sourceUrl'] }, { required: ['sourceKey'] }],
-      },
-      ImageJobResult: {
-        ...processResultJsonSchema(),
-        description:
-          'With status completed: what the job produced (generated from the job contract)',
-      },
-      ImageJob: {
-        type: 'object',
-        required: ['jobId', 'status'],
-        properties: {
-          jobId: { type: 'string' },
-          status: { type: 'string', enum: ['queued', 'active', 'completed', 'failed'] },
-          progress: { type: 'number' },
-          result: { $ref: '#/components/schemas/ImageJobResult' },
-          error: {
-            type: 'object',
-            properties: { code: { type: 'string' }, message: { type: 'string' } },
-          },
-        },
       },
     },
   },
@@ -270,9 +195,7 @@ export const OPENAPI_DOCUMENT = {
           },
         ],
         responses: {
-          '200': {
-            description: '{ items: ImageJobStatus[] } (jobs the queue has removed are left out)',
-          },
+          '200': jsonAnswer('Your latest jobs', 'ImageJobList'),
           '400': errorResponse('E_VALIDATION: limit out of range'),
           '401': common['401'],
           '429': common['429'],

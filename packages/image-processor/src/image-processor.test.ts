@@ -19,7 +19,7 @@ import {
   pixelBombPng,
   png16WithAlpha,
   truncatedJpeg,
-} from './test-images.js';
+} from '../test/test-images.js';
 
 let root: string;
 let storage: LocalStorageAdapter;

@@ -2,7 +2,7 @@ import { decode, isBlurhashValid } from 'blurhash';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ImageProcessor } from './image-processor.js';
-import { useLocalStorage } from './test-storage.js';
+import { useLocalStorage } from '../test/test-storage.js';
 
 const local = useLocalStorage('placeholders');
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { presetEnvShape } from './contract/preset-env.js';
 import { RESPONSIVE_WIDTHS, presetConfig, validatePresetSet } from './contract/variant-presets.js';
 import { ImageProcessor } from './image-processor.js';
-import { photoJpeg } from './test-images.js';
-import { useLocalStorage } from './test-storage.js';
+import { photoJpeg } from '../test/test-images.js';
+import { useLocalStorage } from '../test/test-storage.js';
 import { shrinkOnLoad } from './variant-plan.js';
 
 const local = useLocalStorage('presets');

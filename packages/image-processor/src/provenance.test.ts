@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { AI_DIGITAL_SOURCE_TYPE } from './contract/provenance.js';
 import { ImageProcessor } from './image-processor.js';
-import { useLocalStorage } from './test-storage.js';
+import { useLocalStorage } from '../test/test-storage.js';
 
 const local = useLocalStorage('provenance');
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPublicAddress } from './contract/address-policy.js';
 import { ImageProcessor } from './image-processor.js';
 import { ImageTool } from './contract/image-tool.js';
-import { SVG, photoJpeg } from './test-images.js';
-import { startSourceServer } from './test-source-server.js';
+import { SVG, photoJpeg } from '../test/test-images.js';
+import { startSourceServer } from '../test/test-source-server.js';
 
 let server: Awaited<ReturnType<typeof startSourceServer>>;
 let root: string;

@@ -8,8 +8,8 @@ import type { StorageConfig } from '@monorepo/storage';
 import { noopMonitoring } from '@monorepo/storage-core';
 import { afterAll, expect, it } from 'vitest';
 import { ImageProcessor, ImageTool } from './index.js';
-import { photoJpeg } from './test-images.js';
-import { startSourceServer } from './test-source-server.js';
+import { photoJpeg } from '../test/test-images.js';
+import { startSourceServer } from '../test/test-source-server.js';
 
 const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-image-'));
 afterAll(() => fs.rmSync(tmpDir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseTransformOptions } from './contract/imaging-options.js';
 import { provenanceXmp, AI_DIGITAL_SOURCE_TYPE } from './contract/provenance.js';
-import { orientedJpeg, photoJpeg, pixelBombPng } from './test-images.js';
+import { orientedJpeg, photoJpeg, pixelBombPng } from '../test/test-images.js';
 import { renderTransform } from './transform.js';
 import { planTransform } from './transform-plan.js';
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processResultSchema } from './contract/image-job.js';
 import { ImageProcessor } from './image-processor.js';
 import type { ImageProcessorOptions } from './image-processor-options.js';
-import { startSourceServer } from './test-source-server.js';
-import { useLocalStorage } from './test-storage.js';
+import { startSourceServer } from '../test/test-source-server.js';
+import { useLocalStorage } from '../test/test-storage.js';
 
 const local = useLocalStorage('video');
 let tempDir: string;

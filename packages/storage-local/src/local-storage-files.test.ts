@@ -3,7 +3,7 @@ import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { allFiles, useTempRoot } from './test-helpers.js';
+import { allFiles, useTempRoot } from '../test/test-helpers.js';
 
 /** Resolves when `file` is gone, woken by its directory's change events; rejects if that takes over 5 s. */
 function removal(file: string): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
-import { useTempRoot } from './test-helpers.js';
+import { useTempRoot } from '../test/test-helpers.js';
 
 describe('the local adapter never leaves its root', () => {
   const temp = useTempRoot();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStorageAdapter } from './local-storage-adapter.js';
 import { needs } from '@monorepo/test-utils';
-import { ROOT_HINT, allFiles, canMountTmpfs, mountTmpfs, unmount } from './test-helpers.js';
+import { ROOT_HINT, allFiles, canMountTmpfs, mountTmpfs, unmount } from '../test/test-helpers.js';
 
 const FOLDERS = ['uploads', 'generated', 'processed'];
 

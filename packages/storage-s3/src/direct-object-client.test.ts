@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DirectObjectClient } from './direct-object-client.js';
 import { bucketUrl } from './s3-client-factory.js';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
-import { useS3Target } from './test-target.js';
+import { useS3Target } from '../test/test-target.js';
 
 const target = useS3Target();
 

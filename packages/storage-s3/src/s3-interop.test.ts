@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import * as Minio from 'minio';
 import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useS3Target } from './test-target.js';
+import { useS3Target } from '../test/test-target.js';
 
 const target = useS3Target();
 

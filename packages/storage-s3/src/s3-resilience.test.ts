@@ -2,7 +2,7 @@ import { pseudoRandomBytes, sha256 } from '@monorepo/test-utils';
 import { FaultProxy, startUnansweredPort } from '@monorepo/dev-servers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
-import { S3_REQUEST_PATHS, useS3Target } from './test-target.js';
+import { S3_REQUEST_PATHS, useS3Target } from '../test/test-target.js';
 
 const target = useS3Target();
 

@@ -15,7 +15,7 @@ import {
   leftovers,
   removeAll,
   useS3Target,
-} from './test-target.js';
+} from '../test/test-target.js';
 
 // Runs against S3_ENDPOINT when set (e.g. `make test-s3 S3_ENDPOINT=http://localhost:9000`), else a fresh radosgw
 // (or the s3rver stand-in where Ceph is not installed).

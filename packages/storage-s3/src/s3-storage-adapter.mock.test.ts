@@ -7,7 +7,7 @@ import {
 } from '@monorepo/test-utils';
 import { describe, expect, it } from 'vitest';
 import { S3StorageAdapter } from './s3-storage-adapter.js';
-import { leaveMultipart } from './test-target.js';
+import { leaveMultipart } from '../test/test-target.js';
 
 const config = (
   extra: Partial<S3StorageAdapter extends never ? never : Record<string, unknown>> = {},

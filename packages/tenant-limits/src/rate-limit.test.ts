@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseQuotas, parseSize } from './quota.js';
 import { RequestRateLimiter, rateLimitHeaders } from './rate-limit.js';
-import { useRedis } from './test-redis.js';
+import { useRedis } from '../test/test-redis.js';
 
 const redis = useRedis();
 

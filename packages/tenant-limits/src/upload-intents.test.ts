@@ -1,6 +1,6 @@
 import { scanKeys } from '@monorepo/redis-connection';
 import { describe, expect, it } from 'vitest';
-import { useRedis } from './test-redis.js';
+import { useRedis } from '../test/test-redis.js';
 import { checkedKey, intentIdOfStagingKey, stagingKey } from './staging-keys.js';
 import { UploadIntents } from './upload-intents.js';
 import { UsageLedger } from './usage-ledger.js';

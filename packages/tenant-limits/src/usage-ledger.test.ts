@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LimitExceededError } from './limit-exceeded-error.js';
 import { parseQuotas } from './quota.js';
 import { tenantKeys } from './tenant-keys.js';
-import { useRedis } from './test-redis.js';
+import { useRedis } from '../test/test-redis.js';
 import { UsageLedger } from './usage-ledger.js';
 
 const redis = useRedis();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { useRedis } from './test-redis.js';
+import { useRedis } from '../test/test-redis.js';
 import { UserJobs } from './user-jobs.js';
 
 const redis = useRedis();

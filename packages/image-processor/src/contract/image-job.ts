@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The job result's shapes, once: the types below are inferred from these schemas, the API's OpenAPI document
- * describes `result` with their JSON Schema ({@link processResultJsonSchema}), and the end-to-end tests parse
- * real results with them (closed objects: a field the worker adds without a schema fails those tests).
+ * The job result's shapes, once: the types below are inferred from these schemas, the API's answer schemas take
+ * {@link processResultSchema} as a job's `result` (from which its OpenAPI document and the typed client's
+ * `ImageJobResult` are generated), and the end-to-end tests parse real results with them (closed objects: a field
+ * the worker adds without a schema fails those tests).
  */
 /** In API answers about private outputs, when the signed `url` stops working (ISO 8601). */
 const expiresAt = () =>

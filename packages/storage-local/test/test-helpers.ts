@@ -3,8 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { LocalStorageAdapter } from './local-storage-adapter.js';
-import type { LocalStorageConfig } from './local-storage-config.js';
+import { LocalStorageAdapter } from '../src/local-storage-adapter.js';
+import type { LocalStorageConfig } from '../src/local-storage-config.js';
 
 /** A fresh temporary root per test, removed afterwards. */
 export function useTempRoot(): {

@@ -7,9 +7,9 @@ import {
 import { s3ConfigFor, s3TestTarget } from '@monorepo/dev-servers';
 import type { S3TestServer } from '@monorepo/dev-servers';
 import { afterAll, beforeAll } from 'vitest';
-import { S3StorageAdapter } from './s3-storage-adapter.js';
-import type { S3ClientLike } from './s3-client-like.js';
-import type { S3StorageConfig } from './s3-storage-config.js';
+import { S3StorageAdapter } from '../src/s3-storage-adapter.js';
+import type { S3ClientLike } from '../src/s3-client-like.js';
+import type { S3StorageConfig } from '../src/s3-storage-config.js';
 
 /** The two ways puts and gets reach an S3-compatible server, each run through the same suites. */
 export const S3_REQUEST_PATHS = [

@@ -106,13 +106,8 @@ export function interceptDriver(
   >) {
     if (typeof inner[method] !== 'function') continue;
     driver[method] = (...args: unknown[]) =>
-      intercept(
-        { operation, key: keyOf(inner, method, args), args },
-        (next = args) =>
-          (inner[method] as (...args: unknown[]) => Promise<unknown>).apply(
-            inner,
-            next as unknown[],
-          ),
+      intercept({ operation, key: keyOf(inner, method, args), args }, (next = args) =>
+        (inner[method] as (...args: unknown[]) => Promise<unknown>).apply(inner, next as unknown[]),
       );
   }
   return driver as unknown as StorageDriver;

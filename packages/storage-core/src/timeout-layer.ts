@@ -23,7 +23,11 @@ export interface TimeoutLayerOptions {
  * Calls whose duration grows with the data (a whole prefix, every stale file, a part streamed from a client at
  * the client's pace): bounded per step or by the caller's request timeout, not in all.
  */
-const UNBOUNDED = new Set<StorageOperation>(['deletePrefix', 'sweepIncomplete', 'receiveUploadPart']);
+const UNBOUNDED = new Set<StorageOperation>([
+  'deletePrefix',
+  'sweepIncomplete',
+  'receiveUploadPart',
+]);
 
 /**
  * A layer that bounds how long a call may take, so a hung backend (a dead NFS mount, a mute endpoint) turns

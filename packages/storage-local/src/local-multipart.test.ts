@@ -7,7 +7,7 @@ import { startPartGateway } from '@monorepo/test-utils';
 import type { PartGateway } from '@monorepo/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LocalStorageAdapter } from './local-storage-adapter.js';
-import { allFiles, useTempRoot } from './test-helpers.js';
+import { allFiles, useTempRoot } from '../test/test-helpers.js';
 
 const MiB = 1024 * 1024;
 const SECRET = 'a-secret-of-at-least-32-characters-0123';

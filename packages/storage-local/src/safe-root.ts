@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readlinkSync } from 'node:fs';
 import { lstat, mkdir, open, readlink, realpath, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -67,9 +67,11 @@ export class SafeRoot {
 
   /**
    * Creates and opens a new temporary file (mode `fileMode`) in the directory of `key`, making missing
-   * directories. The directory is checked for links while the file is created, not before: if a link turns
-   * up on its path, the (empty) file is removed and nothing is written. Whenever that fast path cannot
-   * open the file (a directory missing, a file in the way), {@link locate} resolves the path first, as before.
+   * directories. The path is checked for links once the file is created, not before: on Linux by the
+   * descriptor itself (`/proc/self/fd`, read synchronously: it is kernel memory, never disk or network), elsewhere
+   * with `realpath` of the directory alongside the create. If a link turns up, the (empty) file is removed and
+   * nothing is written. Whenever that fast path cannot create the file (a directory missing, a file in the way),
+   * {@link locate} resolves the path first, as before.
    */
   async createTemp(
     key: string,
@@ -81,14 +83,31 @@ export class SafeRoot {
     const name = segments.pop()!;
     const dir = path.join(root, ...segments);
     const tmp = path.join(dir, tempName());
-    const [opened, real] = await Promise.allSettled([open(tmp, 'wx', fileMode), realpath(dir)]);
+    const [opened, real] = await Promise.allSettled([
+      open(tmp, 'wx', fileMode),
+      this.#procFd ? undefined : realpath(dir),
+    ]);
     if (opened.status === 'fulfilled') {
-      if (real.status === 'fulfilled' && real.value === dir)
-        return { handle: opened.value, loc: { dir, name, file: path.join(dir, name) }, tmp };
-      await opened.value.close();
+      const handle = opened.value;
+      let actual: string | undefined;
+      if (this.#procFd !== false) {
+        try {
+          actual = readlinkSync(`/proc/self/fd/${handle.fd}`);
+          this.#procFd = true;
+        } catch {
+          this.#procFd = false;
+        }
+      }
+      const fine =
+        actual !== undefined
+          ? actual === tmp
+          : real.status === 'fulfilled' && real.value !== undefined && real.value === dir;
+      if (fine) return { handle, loc: { dir, name, file: path.join(dir, name) }, tmp };
+      await handle.close();
       await unlink(tmp).catch(() => {});
+      if (actual !== undefined) this.#assertNoLink(tmp, actual, key, operation);
       if (real.status === 'rejected') throw real.reason;
-      this.#assertNoLink(dir, real.value, key, operation);
+      if (real.value !== undefined) this.#assertNoLink(dir, real.value, key, operation);
     }
     const loc = await this.locate(key, operation, true);
     const slow = path.join(loc.dir, tempName());

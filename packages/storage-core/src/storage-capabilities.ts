@@ -17,10 +17,11 @@ export interface StorageCapabilities {
    */
   readonly directUploads: boolean;
   /**
-   * Multipart uploads sent straight to the store, part by part, resumable: `createMultipartUpload`,
-   * `signUploadPart` (a presigned URL for one part number of one upload), `listUploadParts`,
-   * `completeMultipartUpload` and `abortMultipartUpload` (S3). Parts are not an object: nothing can read the
-   * key until the upload is completed. The local backend lacks it (uploads go through the API there).
+   * Multipart uploads sent part by part, resumable: `createMultipartUpload`, `signUploadPart` (a signed URL for
+   * one part number of one upload), `listUploadParts`, `completeMultipartUpload` and `abortMultipartUpload`.
+   * On S3 the URLs are the bucket's (presigned `UploadPart`); on local storage they point at the application,
+   * which hands each part to `receiveUploadPart`. Parts are not an object: nothing can read the key until the
+   * upload is completed.
    */
   readonly directMultipart: boolean;
   /** An overwrite replaces the object atomically: readers never see a mix of old and new content. */

@@ -96,7 +96,8 @@ export class LocalMultipart {
         uploadId,
         partNumber,
         maxBytes,
-        expires: Math.floor(Date.now() / 1000) + expiresIn,
+        // Whole seconds, rounded up: the URL lives at least expiresIn seconds.
+        expires: Math.ceil(Date.now() / 1000) + expiresIn,
       }),
     );
   }

@@ -20,8 +20,9 @@ describe.each(['s3', 'local'] as const)('the janitor and multipart uploads (%s)'
       dataDir,
       storageType,
       apiKeys: { [KEY]: 'mpj' },
-      // Multipart intents open for 2 s; the janitor runs every second.
-      env: { LOG_LEVEL: 'warn', API_MULTIPART_TTL_S: '2', WORKER_JANITOR_INTERVAL_MS: '1000' },
+      // Multipart intents open for 5 s (part URLs live as long: enough for one 5 MiB PUT on a busy machine); the
+      // janitor runs every second.
+      env: { LOG_LEVEL: 'warn', API_MULTIPART_TTL_S: '5', WORKER_JANITOR_INTERVAL_MS: '1000' },
     });
   }, 180_000);
   afterAll(async () => {

@@ -97,3 +97,11 @@ export interface Measurement {
 export function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
+
+/** Stack settings for a benchmark of one key: its per-key limits (quota, rate, slots, pending jobs) are lifted. */
+export const ONE_KEY_BENCH_ENV: Readonly<Record<string, string>> = {
+  LOG_LEVEL: 'warn',
+  API_RATE_LIMIT: '100000000',
+  API_MAX_CONCURRENT_UPLOADS: '4096',
+  API_MAX_PENDING_JOBS: '100000',
+};

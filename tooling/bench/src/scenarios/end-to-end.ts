@@ -4,6 +4,7 @@ import path from 'node:path';
 import { StorageApiClient } from '@monorepo/api-client';
 import { startStack } from '@monorepo/stack';
 import type { Measurement } from '../harness.js';
+import { ONE_KEY_BENCH_ENV } from '../harness.js';
 import { photoJpeg } from '@monorepo/test-utils/images';
 
 const KEY = 'bench-key-0123456789abcdefghijklmn';
@@ -17,13 +18,7 @@ export async function endToEndScenario(
   const stack = await startStack({
     dataDir,
     apiKeys: { [KEY]: 'bench' },
-    // A benchmark of one key: its per-key limits (quota, rate, slots) are lifted.
-    env: {
-      LOG_LEVEL: 'warn',
-      API_RATE_LIMIT: '100000000',
-      API_MAX_CONCURRENT_UPLOADS: '4096',
-      API_MAX_PENDING_JOBS: '100000',
-    },
+    env: { ...ONE_KEY_BENCH_ENV },
   });
   const client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
   const measurements: Measurement[] = [];

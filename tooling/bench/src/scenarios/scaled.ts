@@ -8,7 +8,7 @@ import type { Stack, StackOptions } from '@monorepo/stack';
 import { LocalStorageAdapter } from '@monorepo/storage';
 import { photoJpeg } from '@monorepo/test-utils/images';
 import type { Measurement } from '../harness.js';
-import { log } from '../harness.js';
+import { log, ONE_KEY_BENCH_ENV } from '../harness.js';
 
 const KEY = 'bench-scaled-key-0123456789abcdefghij';
 /** The small image set every job round uses, the same for 1, 2 and 3 workers and for the direct rate. */
@@ -40,12 +40,7 @@ async function start(images: Buffer[], options: StackOptions): Promise<Running> 
     dataDir,
     apiKeys: { [KEY]: 'bench' },
     ...options,
-    env: {
-      LOG_LEVEL: 'warn',
-      API_RATE_LIMIT: '100000000',
-      API_MAX_CONCURRENT_UPLOADS: '4096',
-      API_MAX_PENDING_JOBS: '100000',
-    },
+    env: { ...ONE_KEY_BENCH_ENV },
   });
   const client = new StorageApiClient({ baseUrl: stack.gatewayUrl, apiKey: KEY });
   const sources: string[] = [];

@@ -9,6 +9,7 @@ import { startStack } from '@monorepo/stack';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import type { Measurement } from '../harness.js';
+import { ONE_KEY_BENCH_ENV } from '../harness.js';
 
 const run = promisify(execFile);
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
@@ -85,13 +86,7 @@ export async function servingScenario(quick: boolean): Promise<Measurement[]> {
     dataDir,
     apiKeys: { [KEY]: 'bench' },
     workers: 0,
-    // A benchmark of one key: its per-key limits (quota, rate, slots) are lifted.
-    env: {
-      LOG_LEVEL: 'warn',
-      API_RATE_LIMIT: '100000000',
-      API_MAX_CONCURRENT_UPLOADS: '4096',
-      API_MAX_PENDING_JOBS: '100000',
-    },
+    env: { ...ONE_KEY_BENCH_ENV },
   });
   const measurements: Measurement[] = [];
   try {

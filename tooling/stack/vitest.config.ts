@@ -1,1 +1,17 @@
-export { default } from '@monorepo/vitest-config';
+import { withFilesAlone } from '@monorepo/vitest-config';
+
+// Suites that measure latency, fairness or recovery under load they make, or drive a browser, run one at a
+// time after the others.
+export default withFilesAlone([
+  'src/abuse.test.ts',
+  'src/abuse-s3.test.ts',
+  'src/console.test.ts',
+  'src/fairness.test.ts',
+  'src/hostile-input.test.ts',
+  'src/media.test.ts',
+  'src/redis-ha.test.ts',
+  'src/reliability.test.ts',
+  'src/tenancy.test.ts',
+  'src/tenancy-s3.test.ts',
+  'src/uppy.test.ts',
+]);

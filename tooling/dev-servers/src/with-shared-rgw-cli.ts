@@ -13,7 +13,7 @@ if (!command) {
   process.exit(2);
 }
 
-// Several suites fill it at once (the largest put 300 MB): room for all of them, only what is stored is used.
+// Several suites fill it at once (the largest put is 200 MB): room for all of them, only what is stored is used.
 const server =
   rgwAvailable() && !process.env[SHARED_RGW_ENV]
     ? await startRgw({ buckets: [], storeBytes: 6 * 1024 ** 3 })

@@ -7,7 +7,8 @@
 #   side lane     lint and typecheck, the release test (its own verdaccio, npm/pnpm consumers in temp dirs), and
 #                 the published packages' unit tests on Node 22 (test-oldest-node.sh): no shared server, no
 #                 timing-sensitive assertions.
-# Each lane stops at its first failure; the script fails when either lane failed. The side lane's lines are
+# The servers lane runs every package even after a failure (--continue: the summary then names every failing
+# file); the side lane stops at its first failure. The script fails when either lane failed. The side lane's lines are
 # prefixed with "side|". Run after `turbo run build` (both lanes use the built dist/).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +26,7 @@ started=$(date +%s)
 side_pid=$!
 
 node tooling/dev-servers/dist/with-shared-rgw-cli.js \
-  "${turbo[@]}" run test --filter='!@monorepo/release' --concurrency=1
+  "${turbo[@]}" run test --filter='!@monorepo/release' --concurrency=1 --continue
 servers=$?
 echo "servers lane: exit $servers after $(($(date +%s) - started)) s"
 

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 turbo=(pnpm exec turbo)
 
 side_lane() {
-  "${turbo[@]}" run lint typecheck --concurrency=1 --output-logs=errors-only &&
+  "${turbo[@]}" run lint typecheck --concurrency=2 --output-logs=errors-only &&
     "${turbo[@]}" run test --filter=@monorepo/release --concurrency=1 &&
     bash tooling/scripts/test-oldest-node.sh
 }

@@ -41,15 +41,19 @@ async function slowSource(image: Buffer) {
   };
 }
 
-function describeEndToEnd(storageType: 'local' | 's3'): void {
-  describe(`end to end with ${storageType} storage (real Redis, nginx, API, worker)`, () => {
+function describeEndToEnd(
+  storageType: 'local' | 's3',
+  redisMode: 'single' | 'cluster' = 'single',
+): void {
+  const redis = redisMode === 'cluster' ? 'Redis Cluster, 3 masters + 3 replicas' : 'real Redis';
+  describe(`end to end with ${storageType} storage (${redis}, nginx, API, worker)`, () => {
     let stack: Stack;
     let dataDir: string;
     let storage: StorageAdapter;
     let photo: Buffer;
 
     beforeAll(async () => {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), `e2e-${storageType}-`));
+      dataDir = await mkdtemp(path.join(os.tmpdir(), `e2e-${storageType}-${redisMode}-`));
       photo = await sharp({
         create: { width: 2400, height: 1800, channels: 3, background: '#2a6' },
       })
@@ -67,6 +71,7 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
       stack = await startStack({
         dataDir,
         storageType,
+        redisMode,
         apiKeys: { [KEY_A]: 'user-a', [KEY_B]: 'user-b' },
         maxUploadBytes: MAX_UPLOAD,
         env: {
@@ -351,3 +356,5 @@ function describeEndToEnd(storageType: 'local' | 's3'): void {
 
 describeEndToEnd('local');
 describeEndToEnd('s3');
+// The same suite once on Redis Cluster: queues, limits, intents and job waiters under hash tags (#24).
+describeEndToEnd('local', 'cluster');

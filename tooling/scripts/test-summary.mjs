@@ -24,8 +24,13 @@ for (const group of ['packages', 'apps', 'tooling']) {
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
     for (const result of report.testResults ?? []) {
       const where = path.relative(root, result.name);
-      if (result.status === 'failed' && result.message)
-        brokenFiles.push(`${where}: ${result.message}`);
+      // A file can fail with no failed test: at collection (message set) or in a hook, where vitest reports the
+      // suite's tests as skipped.
+      const testFailed = (result.assertionResults ?? []).some((test) => test.status === 'failed');
+      if (result.status === 'failed' && (result.message || !testFailed))
+        brokenFiles.push(
+          `${where}: ${result.message || 'a hook (beforeAll/afterAll) failed; the tests it guards did not run'}`,
+        );
       for (const test of result.assertionResults ?? []) {
         if (!['skipped', 'pending', 'todo'].includes(test.status)) continue;
         const { kind, reason } = test.meta?.skip ?? {

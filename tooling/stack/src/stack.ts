@@ -288,8 +288,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
         s3 = {
           endpoint,
-          // 'storage', or 'storage-<suffix>' on the test run's shared radosgw (a bucket of this stack's own).
-          bucket: server.bucket,
+          bucket: 'storage',
           accessKeyId: server.accessKeyId,
           secretAccessKey: server.secretAccessKey,
         };

@@ -95,11 +95,12 @@ describe('UsageLedger (real Redis)', () => {
   });
 
   it('releases the slot and reservation of a crashed upload when its lease lapses', async () => {
-    const l = ledger({ leaseMs: 200, maxConcurrentUploads: 1 });
+    // A lease long enough that it cannot lapse between the next two calls on a loaded machine (200 ms could).
+    const l = ledger({ leaseMs: 1_000, maxConcurrentUploads: 1 });
     await l.begin('z', 400); // never settled: a crashed API process
     await expect(l.begin('z', 1)).rejects.toMatchObject({ code: 'E_TOO_MANY_UPLOADS' });
     expect(await l.usage('z')).toMatchObject({ reservedBytes: 400, uploads: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     expect(await l.usage('z')).toEqual(counted(0, 0));
     await (await l.begin('z', 1)).commit('k', 1);
   });

@@ -7,7 +7,7 @@ import { isMultipartDir, isReservedName, isTempName, isVisibilityDir } from './r
 /**
  * Removes temporary files older than `olderThanMs` (`0`: all of them) left by writers that died mid-upload,
  * multipart uploads untouched for that long (each counts as one), and sidecars whose data file is gone, then
- * prunes emptied directories. Returns how many leftovers it removed.
+ * prunes empty directories unchanged for that long. Returns how many leftovers it removed.
  */
 export async function sweep(files: LocalFiles, olderThanMs: number): Promise<number> {
   const root = await files.root.root();
@@ -31,7 +31,9 @@ export async function sweep(files: LocalFiles, olderThanMs: number): Promise<num
         removed += await removeOrphanSidecar(full, names);
       }
     }
-    if (dir !== root) await prune(files, dir);
+    // A directory a writer has just made (mkdir, then its rename into it) is empty for a moment: only an empty
+    // directory as old as the stale age is a leftover.
+    if (dir !== root && (await isStale(dir, olderThanMs))) await prune(files, dir);
   };
   await visit(root);
   return removed;

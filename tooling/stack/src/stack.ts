@@ -287,7 +287,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
         s3 = {
           endpoint,
-          bucket: 'storage',
+          // 'storage', or 'storage-<suffix>' on the test run's shared radosgw (a bucket of this stack's own).
+          bucket: server.bucket,
           accessKeyId: server.accessKeyId,
           secretAccessKey: server.secretAccessKey,
         };

@@ -9,6 +9,7 @@ export default withFilesAlone([
   'src/console.test.ts',
   'src/fairness.test.ts',
   'src/hostile-input.test.ts',
+  'src/imaging.test.ts',
   'src/media.test.ts',
   'src/multipart-janitor.test.ts',
   'src/redis-ha.test.ts',

@@ -271,7 +271,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             ? (rgw = await startRgw({ buckets: ['storage'], gateways: gatewayCount }))
             : await startS3Server({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
         started.push(server);
-        if (server.kind === 'rgw' && !rgw) rgw = server as RgwServer;
+        // A radosgw of this stack's own (not the test run's shared one, whose gateways are not the stack's to kill).
+        if (!rgw && server.kind === 'rgw' && 'gateways' in server) rgw = server as RgwServer;
         let endpoint = server.endpoint;
         if (rgw && rgw.gateways.length > 1) {
           const port = await portOr(options.s3BalancerPort);

@@ -4,7 +4,7 @@
 #   servers lane  every package's tests but the release test, one package at a time (turbo --concurrency=1),
 #                 against ONE radosgw for the whole run (packages/dev-servers/src/with-shared-rgw-cli.ts: each
 #                 suite gets buckets of its own there instead of starting a radosgw of its own);
-#   side lane     lint and typecheck, the release test (its own verdaccio, npm/pnpm consumers in temp dirs), and
+#   side lane     lint and typecheck (tooling/scripts/check.sh: each tool once for the workspace), the release test (its own verdaccio, npm/pnpm consumers in temp dirs), and
 #                 the published packages' unit tests on Node 22 (test-oldest-node.sh): no shared server, no
 #                 timing-sensitive assertions.
 # The servers lane runs every package even after a failure (--continue: the summary then names every failing
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 turbo=(pnpm exec turbo)
 
 side_lane() {
-  "${turbo[@]}" run lint typecheck --concurrency=2 --output-logs=errors-only &&
+  bash tooling/scripts/check.sh &&
     "${turbo[@]}" run test --filter=@monorepo/release --concurrency=1 &&
     bash tooling/scripts/test-oldest-node.sh
 }

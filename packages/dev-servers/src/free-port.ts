@@ -8,7 +8,9 @@ import net from 'node:net';
  */
 function ephemeralFloor(): number {
   try {
-    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/);
     const value = Number(low);
     if (value > 12_000) return value;
   } catch {

@@ -34,7 +34,7 @@ build: setup ## Build every package
 # one radosgw shared by the run, and beside them lint, typecheck, the release test and the Node 22 unit tests.
 test: setup ## Install, build, lint, typecheck and run every test (starts the services tests need)
 	$(TURBO) run build
-	rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
+	rm -f {packages,apps,tooling}/*/test-results.json {packages,apps,tooling}/*/test-timings.json
 	bash tooling/scripts/test-lanes.sh || { node tooling/scripts/test-summary.mjs; exit 1; }
 	node tooling/scripts/test-summary.mjs
 

@@ -2,6 +2,7 @@
 // package that tooling/scripts/test-summary.mjs adds up (each test's `meta.skip`, set by @monorepo/test-utils'
 // skipForCapability and needs, tells it why a test was skipped).
 import { defineConfig } from 'vitest/config';
+import { TimingsReporter } from './timings-reporter.js';
 
 /**
  * Test files run at once in a package. Vitest's own default is one less than the cores (so 1 on a 2-core
@@ -16,7 +17,7 @@ export const config = defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: workers,
-    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }], new TimingsReporter()],
     // Never reach for EC2 instance metadata by accident (a test without credentials fails at once, clearly);
     // AWS_EC2_METADATA_DISABLED=false in the environment opts in to the SDK's default chain.
     env: { AWS_EC2_METADATA_DISABLED: process.env.AWS_EC2_METADATA_DISABLED ?? 'true' },

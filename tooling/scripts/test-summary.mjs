@@ -74,7 +74,9 @@ for (const group of ['packages', 'apps', 'tooling'])
 if (timings.length > 0) {
   timings.sort((a, b) => b.ms - a.ms);
   const total = timings.reduce((sum, entry) => sum + entry.ms, 0);
-  console.log(`Slowest test files (with their hooks; ${timings.length} files, ${Math.round(total / 1000)} s in all):`);
+  console.log(
+    `Slowest test files (with their hooks; ${timings.length} files, ${Math.round(total / 1000)} s in all):`,
+  );
   for (const entry of timings.slice(0, 15))
     console.log(`  ${(entry.ms / 1000).toFixed(1).padStart(6)} s  ${entry.file}`);
 }

@@ -24,7 +24,11 @@ export class TimingsReporter {
   onTestRunEnd() {
     writeFileSync(
       path.join(this.#root, 'test-timings.json'),
-      `${JSON.stringify(this.#files.sort((a, b) => b.ms - a.ms), null, 2)}\n`,
+      `${JSON.stringify(
+        this.#files.sort((a, b) => b.ms - a.ms),
+        null,
+        2,
+      )}\n`,
     );
   }
 }

@@ -66,7 +66,11 @@ export class ManagedProcess {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.#child.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      // Worth knowing: a service that ignores SIGTERM is a bug, and every stop of it costs graceMs.
+      process.stderr.write(`${this.name} did not stop within ${graceMs} ms of SIGTERM: killed\n`);
+      this.#child.kill('SIGKILL');
+    }, graceMs);
     await this.#exited;
     clearTimeout(timer);
   }

@@ -80,16 +80,18 @@ function describeConsole(storageType: 'local' | 's3'): void {
     }
 
     /**
-     * Scans the page with axe, in the light and the dark look; with `CONSOLE_SCREENSHOTS=1` (local storage)
-     * also screenshots it at both widths for the console's README.
+     * Scans the page with axe, in the light and the dark look; with `CONSOLE_SCREENSHOTS=1` also screenshots it
+     * at both widths for the console's README. Local storage only: the pages are the same over S3 (only where
+     * the bytes go differs), and the scans are most of this file's time.
      */
     async function check(name: string): Promise<void> {
+      if (storageType !== 'local') return;
       for (const scheme of ['light', 'dark'] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         axe[`${name}/${scheme}`] = await seriousViolations(page);
       }
       await page.emulateMedia({ colorScheme: 'light' });
-      if (!SHOTS_FOR_README || storageType !== 'local') return;
+      if (!SHOTS_FOR_README) return;
       for (const [width, size] of Object.entries(VIEWPORTS)) {
         await page.setViewportSize(size);
         await page.screenshot({
@@ -600,9 +602,9 @@ function describeConsole(storageType: 'local' | 's3'): void {
       });
     }, 180_000);
 
-    it('had no serious accessibility violation on any page, logged no unexpected error, never showed the key', async () => {
+    it(`${storageType === 'local' ? 'had no serious accessibility violation on any page, ' : ''}logged no unexpected error, never showed the key`, async () => {
       // Every page scanned had no serious or critical accessibility violation, light or dark.
-      expect(axe).not.toEqual({});
+      if (storageType === 'local') expect(Object.keys(axe)).toHaveLength(16);
       for (const found of Object.values(axe)) expect(found).toEqual([]);
       // The refused unsigned fetches are the only kind of error the page may log.
       expect(problems.filter((text) => !/\b40[34]\b/.test(text))).toEqual([]);

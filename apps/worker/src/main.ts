@@ -173,10 +173,12 @@ async function main(): Promise<void> {
       // A forced close cannot cut short the close already waiting for those jobs (BullMQ hands back that same
       // promise), so the process ends after a short grace whatever it is doing.
       const forced = Promise.all([worker.close(true), webhookWorker.close(true)]);
-      void Promise.race([forced, new Promise((resolve) => setTimeout(resolve, 1000))]).finally(() => {
-        logger.info('worker stopped');
-        process.exit(0);
-      });
+      void Promise.race([forced, new Promise((resolve) => setTimeout(resolve, 1000))]).finally(
+        () => {
+          logger.info('worker stopped');
+          process.exit(0);
+        },
+      );
     }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {

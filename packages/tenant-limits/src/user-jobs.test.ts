@@ -51,6 +51,16 @@ describe('UserJobs (real Redis)', () => {
     const producer = new UserJobs(redis.client(), { prefix: 'j4', maxPending: 5 });
     const janitor = new UserJobs(redis.client(), { prefix: 'j4', maxPending: 5 });
     const user = 'hostile';
+    // Both clients connected first (a new Cluster client has its node connections only once it has the slot map).
+    await producer.pending(user);
+    await expect
+      .poll(() =>
+        janitor.reconcile(new Map(), 0).then(
+          () => true,
+          () => false,
+        ),
+      )
+      .toBe(true);
     // The janitor's snapshot predates every admission: it saw none of them. It reconciles over and over on a
     // connection of its own while the user submits, one request after another.
     const snapshotAt = Date.now();

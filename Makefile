@@ -30,13 +30,13 @@ build: setup ## Build every package
 	$(TURBO) run build
 
 .PHONY: test
+# After the build, two lanes at once (tooling/scripts/test-lanes.sh): the server suites package by package against
+# one radosgw shared by the run, and beside them lint, typecheck, the release test and the Node 22 unit tests.
 test: setup ## Install, build, lint, typecheck and run every test (starts the services tests need)
 	$(TURBO) run build
-	$(TURBO) run lint typecheck --concurrency=2
-	rm -f packages/*/test-results.json apps/*/test-results.json tooling/*/test-results.json
-	$(TURBO) run test --concurrency=1
+	rm -f {packages,apps,tooling}/*/test-results.json {packages,apps,tooling}/*/test-timings.json
+	bash tooling/scripts/test-lanes.sh || { node tooling/scripts/test-summary.mjs; exit 1; }
 	node tooling/scripts/test-summary.mjs
-	bash tooling/scripts/test-oldest-node.sh
 
 .PHONY: test-reliability
 test-reliability: setup ## Only the fault, load, hostile-input, abuse and hostile-tenant suites (also part of make test)

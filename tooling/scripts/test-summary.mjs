@@ -62,6 +62,24 @@ if (skips.size > 0) {
     }
   }
 }
+// Where the time went: the slowest files, hooks included (test-timings.json, @monorepo/vitest-config).
+const timings = [];
+for (const group of ['packages', 'apps', 'tooling'])
+  for (const name of readdirSync(path.join(root, group))) {
+    const file = path.join(root, group, name, 'test-timings.json');
+    if (existsSync(file))
+      for (const entry of JSON.parse(readFileSync(file, 'utf8')))
+        timings.push({ ...entry, file: path.join(group, name, entry.file) });
+  }
+if (timings.length > 0) {
+  timings.sort((a, b) => b.ms - a.ms);
+  const total = timings.reduce((sum, entry) => sum + entry.ms, 0);
+  console.log(
+    `Slowest test files (with their hooks; ${timings.length} files, ${Math.round(total / 1000)} s in all):`,
+  );
+  for (const entry of timings.slice(0, 15))
+    console.log(`  ${(entry.ms / 1000).toFixed(1).padStart(6)} s  ${entry.file}`);
+}
 for (const broken of brokenFiles) console.log(`Failed outside its tests: ${broken}`);
 const missing = [...(skips.get('prerequisite')?.values() ?? [])].flat().length;
 if (ci && missing > 0)

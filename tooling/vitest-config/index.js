@@ -2,17 +2,55 @@
 // package that tooling/scripts/test-summary.mjs adds up (each test's `meta.skip`, set by @monorepo/test-utils'
 // skipForCapability and needs, tells it why a test was skipped).
 import { defineConfig } from 'vitest/config';
+import { TimingsReporter } from './timings-reporter.js';
+
+/**
+ * Test files run at once in a package. Vitest's own default is one less than the cores (so 1 on a 2-core
+ * machine: every file in turn), but most files here wait on servers, child processes and the network rather
+ * than on the CPU, so two overlap well even there. TEST_WORKERS overrides it (1 = one file at a time).
+ */
+export const workers = Number(process.env.TEST_WORKERS) || 2;
 
 export const config = defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
+    maxWorkers: workers,
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }], new TimingsReporter()],
     // Never reach for EC2 instance metadata by accident (a test without credentials fails at once, clearly);
     // AWS_EC2_METADATA_DISABLED=false in the environment opts in to the SDK's default chain.
     env: { AWS_EC2_METADATA_DISABLED: process.env.AWS_EC2_METADATA_DISABLED ?? 'true' },
   },
 });
+
+/**
+ * The shared settings for a package with files that must not share the machine with another of its files:
+ * those that measure time, memory or fairness under load they create themselves (`alone`, globs such as
+ * `src/fairness.test.ts`) run one at a time after the others, which run {@link workers} at a time.
+ */
+export function withFilesAlone(alone) {
+  // Whole project settings, not `extends: true`: that would append `include` to the shared one.
+  const { reporters: _reporters, ...shared } = config.test;
+  return defineConfig({
+    test: {
+      ...config.test,
+      projects: [
+        {
+          test: { ...shared, name: 'together', exclude: alone, sequence: { groupOrder: 0 } },
+        },
+        {
+          test: {
+            ...shared,
+            name: 'alone',
+            include: alone,
+            maxWorkers: 1,
+            sequence: { groupOrder: 1 },
+          },
+        },
+      ],
+    },
+  });
+}
 
 export default config;

@@ -147,12 +147,14 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
     logger.warn({ user, before, after }, 'usage corrected from a listing');
   monitoring.increment('janitor_usage_corrected_total', {}, corrected.length);
 
-  const pending = new Map<string, number>();
+  const pending = new Map<string, string[]>();
+  const snapshotAt = Date.now();
   for (const job of await imageQueue.getJobs([...PENDING_STATES], 0, -1)) {
     const user = (job?.data as { userId?: unknown } | undefined)?.userId;
-    if (typeof user === 'string') pending.set(user, (pending.get(user) ?? 0) + 1);
+    if (typeof user === 'string' && job.id)
+      pending.set(user, [...(pending.get(user) ?? []), job.id]);
   }
-  await userJobs.reconcile(pending);
+  await userJobs.reconcile(pending, snapshotAt);
 
   const derived = deps.derived ? await trimDerived({ storage, ...deps.derived }) : undefined;
   if (derived)

@@ -170,10 +170,15 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => {
       // Jobs still running keep their lock until it expires; another worker then picks them up as stalled.
       logger.warn('shutdown timeout: releasing active jobs');
-      void Promise.all([worker.close(true), webhookWorker.close(true)]).finally(() => {
-        logger.info('worker stopped');
-        process.exit(0);
-      });
+      // A forced close cannot cut short the close already waiting for those jobs (BullMQ hands back that same
+      // promise), so the process ends after a short grace whatever it is doing.
+      const forced = Promise.all([worker.close(true), webhookWorker.close(true)]);
+      void Promise.race([forced, new Promise((resolve) => setTimeout(resolve, 1000))]).finally(
+        () => {
+          logger.info('worker stopped');
+          process.exit(0);
+        },
+      );
     }, config.WORKER_SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     try {

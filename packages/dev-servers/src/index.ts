@@ -9,6 +9,8 @@ export { rgwAvailable, startRgw } from './rgw-test-server.js';
 export type { RgwGateway, RgwOptions, RgwServer } from './rgw-test-server.js';
 export { s3ConfigFor, s3TestTarget, startS3Server, startS3rver } from './s3-test-server.js';
 export type { S3TestServer } from './s3-test-server-handle.js';
+export { SHARED_RGW_ENV, bucketsOnSharedRgw, sharedRgw } from './shared-rgw.js';
+export type { SharedRgw } from './shared-rgw.js';
 export { startUnansweredPort } from './unanswered-port.js';
 export type { UnansweredPort } from './unanswered-port.js';
 export { redisCli, startRedisNode } from './redis-node.js';

@@ -47,6 +47,8 @@ export async function startRedisCluster(
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
+      // The bus port too (by default port + 10000: a port nobody chose, which another server may hold).
+      const busPort = await freePort();
       nodes.push(
         await startRedisNode({
           port,
@@ -54,6 +56,7 @@ export async function startRedisCluster(
           bin: options.bin,
           config: [
             'cluster-enabled yes',
+            `cluster-port ${busPort}`,
             'cluster-config-file nodes.conf',
             `cluster-node-timeout ${options.nodeTimeoutMs ?? 2000}`,
             'save ""',

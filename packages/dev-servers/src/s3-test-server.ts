@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { rgwAvailable, startRgw } from './rgw-test-server.js';
 import type { S3TestServer } from './s3-test-server-handle.js';
+import { bucketsOnSharedRgw, sharedRgw } from './shared-rgw.js';
 
 function s3rverEntry(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,8 +65,10 @@ export async function startS3rver(
 }
 
 /**
- * A fresh radosgw ({@link startRgw}) where Ceph is installed, else the s3rver stand-in ({@link startS3rver};
- * `directory` applies only to it). Under CI (`CI=true`) there is no stand-in: a machine set up by `make setup`
+ * Fresh buckets of their own on the run's shared radosgw when `TEST_SHARED_RGW` names one (`make test`
+ * starts it: see `with-shared-rgw-cli.ts`), else a fresh radosgw ({@link startRgw}) where Ceph is installed,
+ * else the s3rver stand-in ({@link startS3rver}; `directory` applies only to it). Use `server.bucket`: on the
+ * shared server, bucket names get a random suffix. Under CI (`CI=true`) there is no stand-in: a machine set up by `make setup`
  * has radosgw, so its absence is an error, not a quiet fallback to a server that checks less.
  *
  * @throws {Error} under CI when radosgw is not installed.
@@ -74,6 +77,8 @@ export async function startS3Server(
   options: { buckets?: string[]; directory?: string } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<S3TestServer> {
+  const shared = sharedRgw(env);
+  if (shared) return bucketsOnSharedRgw(shared, options.buckets);
   if (rgwAvailable()) return startRgw({ buckets: options.buckets });
   if (['true', '1'].includes((env.CI ?? '').toLowerCase()))
     throw new Error(

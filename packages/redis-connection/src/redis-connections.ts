@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisConfig } from './redis-config.js';
 import { ReplicationTimeoutError } from './redis-unavailable.js';
+import { SwitchMasterWatch } from './switch-master-watch.js';
 
 /** A client of whichever Redis is configured: one server or a Sentinel master (`Redis`), or a `Cluster`. */
 export type RedisClient = Redis | Cluster;
@@ -29,6 +30,7 @@ export async function scanKeys(client: RedisClient, match: string, count = 500):
 export class RedisConnections {
   readonly config: RedisConfig;
   readonly #clients = new Set<RedisClient>();
+  #switchMasterWatch: SwitchMasterWatch | undefined;
 
   constructor(config: RedisConfig) {
     this.config = config;
@@ -68,11 +70,16 @@ export class RedisConnections {
           ...(config.sentinelUsername ? { sentinelUsername: config.sentinelUsername } : {}),
           ...(config.sentinelPassword ? { sentinelPassword: config.sentinelPassword } : {}),
           ...(config.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-          // Reconnect as soon as the sentinels announce a new master, instead of at the next failed command.
-          failoverDetector: true,
           reconnectOnError: reconnectOnReadonly,
           ...options,
         });
+        // Reconnect as soon as the sentinels announce a new master, instead of at the next failed command.
+        this.#switchMasterWatch ??= new SwitchMasterWatch(config.sentinels, config.name, {
+          ...(config.sentinelUsername ? { username: config.sentinelUsername } : {}),
+          ...(config.sentinelPassword ? { password: config.sentinelPassword } : {}),
+          tls: config.tls,
+        });
+        this.#switchMasterWatch.watch(client);
       } else {
         const { enableOfflineQueue, ...redisOptions } = options;
         const clusterOptions: ClusterOptions = {
@@ -113,6 +120,8 @@ export class RedisConnections {
 
   /** Disconnects every client made here that is still open. */
   async close(): Promise<void> {
+    this.#switchMasterWatch?.close();
+    this.#switchMasterWatch = undefined;
     const open = [...this.#clients];
     this.#clients.clear();
     await Promise.all(

@@ -1,22 +1,36 @@
 import { scanKeys } from '@monorepo/redis-connection';
 import type { RedisClient } from '@monorepo/redis-connection';
 
-// KEYS: counter. ARGV: max. Returns the new count, or -1 when the user is at the cap.
+// KEYS: the user's pending set. ARGV: max, job id, now (ms). Returns the job's rank among the user's pending jobs
+// (an id admitted already keeps its place: a repeated request is one job), or -1 when the user is at the cap.
 const ADMIT = `
-local n = redis.call('INCR', KEYS[1])
-if n > tonumber(ARGV[1]) then
-  redis.call('DECR', KEYS[1])
-  return -1
-end
-return n
+local rank = redis.call('ZRANK', KEYS[1], ARGV[2])
+if rank then return rank + 1 end
+local n = redis.call('ZCARD', KEYS[1])
+if n >= tonumber(ARGV[1]) then return -1 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+return n + 1
 `;
 
-// KEYS: counter. Never below zero.
-const FINISH = `
-local n = redis.call('DECR', KEYS[1])
-if n < 0 then redis.call('SET', KEYS[1], 0) end
-return n
+// KEYS: the user's pending set. ARGV: cutoff (ms), snapshot time (ms), then the ids the queue holds for the user.
+// Drops ids admitted before the cutoff that the queue no longer holds (a producer or worker that died between
+// admitting and queueing, or before accounting a finished job); ids admitted since may still be on their way to
+// the queue and stay. Adds queued ids it did not know. Returns the count.
+const RECONCILE = `
+local queued = {}
+for i = 3, #ARGV do queued[ARGV[i]] = true end
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])) do
+  if not queued[id] then redis.call('ZREM', KEYS[1], id) end
+end
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[i]) end
+return redis.call('ZCARD', KEYS[1])
 `;
+
+/**
+ * How long an admitted job may take to reach the queue before the janitor may take it for one that never will
+ * (a producer that died in between).
+ */
+export const ADMIT_GRACE_MS = 60_000;
 
 const HOUR_MS = 3_600_000;
 /** Hours of job outcomes kept per user (a week). */
@@ -57,17 +71,20 @@ export class UserJobs {
   }
 
   /**
-   * Admits one more pending job of `user`. Returns its fair priority (1 = most urgent), or `undefined` when
-   * the user is at the cap. Pair every admitted job with one {@link finished} (or {@link withdraw}).
+   * Admits job `jobId` of `user`. Returns its fair priority (its rank among the user's pending jobs, 1 = most
+   * urgent), or `undefined` when the user is at the cap. Admitting the same id again changes nothing (returns its
+   * rank). Pair every admitted job with one {@link finished} (or {@link withdraw}).
    */
-  async admit(user: string): Promise<number | undefined> {
-    const n = Number(await this.#redis.eval(ADMIT, 1, this.#pendingKey(user), this.maxPending));
+  async admit(user: string, jobId: string): Promise<number | undefined> {
+    const n = Number(
+      await this.#redis.eval(ADMIT, 1, this.#pendingKey(user), this.maxPending, jobId, Date.now()),
+    );
     return n < 0 ? undefined : n;
   }
 
   /** An admitted job was never queued after all. */
-  async withdraw(user: string): Promise<void> {
-    await this.#redis.eval(FINISH, 1, this.#pendingKey(user));
+  async withdraw(user: string, jobId: string): Promise<void> {
+    await this.#redis.zrem(this.#pendingKey(user), jobId);
   }
 
   /**
@@ -79,7 +96,7 @@ export class UserJobs {
     const list = this.#finishedKey(user);
     const multi = this.#redis
       .multi()
-      .eval(FINISH, 1, this.#pendingKey(user))
+      .zrem(this.#pendingKey(user), jobId)
       .lpush(list, jobId)
       .lrange(list, this.keepFinished, -1)
       .ltrim(list, 0, this.keepFinished - 1);
@@ -108,27 +125,40 @@ export class UserJobs {
 
   /** Jobs of `user` queued or running, as counted. */
   async pending(user: string): Promise<number> {
-    return Number((await this.#redis.get(this.#pendingKey(user))) ?? 0);
+    return this.#redis.zcard(this.#pendingKey(user));
   }
 
-  /** Sets the pending counts from the queue itself (the janitor), repairing counts a crash left wrong. */
-  async reconcile(counts: Map<string, number>): Promise<void> {
-    const known = new Set(counts.keys());
-    // One command per key: each user's keys live in their own hash slot (on a Cluster, on any master).
-    const writes: Array<Promise<unknown>> = [];
-    for (const [user, n] of counts) writes.push(this.#redis.set(this.#pendingKey(user), n));
+  /**
+   * Repairs the pending sets from the queue itself (the janitor): `queued` holds each user's job ids in a pending
+   * state, read from the queue at `snapshotAt`. Only ids admitted more than {@link ADMIT_GRACE_MS} before the
+   * snapshot and no longer queued are dropped, one user at a time in one atomic step, so an admission racing the
+   * janitor is never forgotten (a count set from a snapshot would let a user past the cap meanwhile).
+   */
+  async reconcile(queued: Map<string, string[]>, snapshotAt: number): Promise<void> {
+    const cutoff = snapshotAt - ADMIT_GRACE_MS;
+    const users = new Set(queued.keys());
     const [head, tail] = this.#pendingKey('\n').split('\n') as [string, string];
-    for (const key of await scanKeys(this.#redis, this.#pendingKey('*'))) {
-      const user = key.slice(head.length, key.length - tail.length);
-      if (!known.has(user)) writes.push(this.#redis.set(key, 0));
-    }
-    await Promise.all(writes);
+    for (const key of await scanKeys(this.#redis, this.#pendingKey('*')))
+      users.add(key.slice(head.length, key.length - tail.length));
+    // One script per user: each user's keys live in their own hash slot (on a Cluster, on any master).
+    await Promise.all(
+      [...users].map((user) =>
+        this.#redis.eval(
+          RECONCILE,
+          1,
+          this.#pendingKey(user),
+          cutoff,
+          snapshotAt,
+          ...(queued.get(user) ?? []),
+        ),
+      ),
+    );
   }
 
   // Every key of one user carries the hash tag `{<user>}`: the MULTI of `finished` touches three of them, which a
   // Redis Cluster allows only within one hash slot.
   #pendingKey(user: string): string {
-    return `${this.#prefix}:{${user}}:jobs`;
+    return `${this.#prefix}:{${user}}:pending-jobs`;
   }
 
   #tallyKey(user: string, hour: number): string {

@@ -73,7 +73,7 @@ export function webhookProcessor(deps: WebhookProcessorDeps) {
     for (const endpoint of await deps.endpoints.subscribers(event.team, event.type)) {
       const jobId = deliveryJobId(event.id, endpoint.id);
       if (await deps.queue.getJob(jobId)) continue; // added by an earlier run of this fan-out
-      const priority = await deps.teamJobs.admit(event.team);
+      const priority = await deps.teamJobs.admit(event.team, jobId);
       // The team has its maximum of deliveries pending: the event waits in the outbox.
       if (priority === undefined) return later(job, token);
       const data: DeliveryJobData = {

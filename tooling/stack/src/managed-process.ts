@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 /** A child process whose output goes to a log file, stopped with SIGTERM then SIGKILL. */
 export class ManagedProcess {
   readonly name: string;
   readonly logFile: string;
+  readonly errorLogs: string[];
   readonly #child: ChildProcess;
   readonly #exited: Promise<number | null>;
 
@@ -13,10 +15,18 @@ export class ManagedProcess {
     name: string,
     command: string,
     args: string[],
-    options: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string; echo?: boolean },
+    options: {
+      env: NodeJS.ProcessEnv;
+      cwd?: string;
+      logFile: string;
+      echo?: boolean;
+      /** Other files it writes its errors to (nginx's error log), shown when it fails to start. */
+      errorLogs?: string[];
+    },
   ) {
     this.name = name;
     this.logFile = options.logFile;
+    this.errorLogs = options.errorLogs ?? [];
     const log = createWriteStream(options.logFile, { flags: 'a' });
     this.#child = spawn(command, args, {
       env: options.env,
@@ -56,7 +66,11 @@ export class ManagedProcess {
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.running) return;
     this.#child.kill('SIGTERM');
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    const timer = setTimeout(() => {
+      // Worth knowing: a service that ignores SIGTERM is a bug, and every stop of it costs graceMs.
+      process.stderr.write(`${this.name} did not stop within ${graceMs} ms of SIGTERM: killed\n`);
+      this.#child.kill('SIGKILL');
+    }, graceMs);
     await this.#exited;
     clearTimeout(timer);
   }
@@ -77,11 +91,22 @@ export async function waitForHttp(
       // not up yet
     }
     if (process && !process.running)
-      throw new Error(`${process.name} exited during start-up; see ${process.logFile}`);
+      throw new Error(`${process.name} exited during start-up${await logTail(process)}`);
     if (Date.now() > deadline)
       throw new Error(
-        `${url} not ready after ${timeoutMs} ms${process ? `; see ${process.logFile}` : ''}`,
+        `${url} not ready after ${timeoutMs} ms${process ? await logTail(process) : ''}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The last lines of a process's logs, for an error message (test directories are removed with the logs). */
+async function logTail(process: ManagedProcess, lines = 12): Promise<string> {
+  let text = '';
+  for (const file of [process.logFile, ...process.errorLogs]) {
+    const content = await readFile(file, 'utf8').catch(() => '');
+    const tail = content.trimEnd().split('\n').slice(-lines).join('\n');
+    text += `\n--- ${file}${tail ? `\n${tail}` : ' (empty)'}`;
+  }
+  return text;
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,6 +222,20 @@ function describeMedia(storageType: 'local' | 's3'): void {
       expect(whole.bytes.equals(video)).toBe(true);
       const poster = await get(result.variants[0]!.url);
       expect(await sharp(poster.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 480 });
+    });
+
+    it('stops a worker stuck on a source that never answers within its shutdown timeout', async () => {
+      const hung = await client.submitImageJob({ tool: 'sora', sourceUrl: `${sourceOrigin}/hang` });
+      await expect
+        .poll(async () => (await client.getImageJob(hung.jobId)).status, { timeout: 10_000 })
+        .toBe('active');
+      const worker = stack.workers[0]!;
+      const started = Date.now();
+      worker.kill('SIGTERM');
+      await worker.exited();
+      // WORKER_SHUTDOWN_TIMEOUT_MS is 2000 here; the forced close gets one more second.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(await readFile(worker.logFile, 'utf8')).toContain('shutdown timeout');
     });
   });
 }

@@ -214,7 +214,7 @@ describe.each(FULL ? [1, 2] : [2])(
       };
       const load = Object.keys(TENANTS).map((key, i) => tenant(key, i));
 
-      await sleep(3000);
+      await sleep(1500);
       const master = await group.master();
       const killedAt = Date.now() - t0;
       await master.stop('SIGKILL');
@@ -224,15 +224,15 @@ describe.each(FULL ? [1, 2] : [2])(
       await master.start();
       await group.waitForReplicas(replicas);
       const replicaBackAt = Date.now() - t0;
-      await sleep(2000);
+      await sleep(1000);
       // One of the two APIs dies: nginx sends new requests to the other.
       const apiKilledAt = Date.now() - t0;
       stack.apis[1]!.kill('SIGKILL');
-      await sleep(2000);
+      await sleep(1000);
       // Then one of the two workers: its active jobs go to the other once their locks expire (stalled jobs).
       const workerKilledAt = Date.now() - t0;
       stack.workers[1]!.kill('SIGKILL');
-      await sleep(4000);
+      await sleep(2000);
       // A supervisor starts a worker in its place (the backlog needs two).
       await stack.startWorker();
       running = false;

@@ -271,7 +271,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             ? (rgw = await startRgw({ buckets: ['storage'], gateways: gatewayCount }))
             : await startS3Server({ buckets: ['storage'], directory: path.join(dataDir, 's3') });
         started.push(server);
-        if (server.kind === 'rgw' && !rgw) rgw = server as RgwServer;
+        // A radosgw of this stack's own (not the test run's shared one, whose gateways are not the stack's to kill).
+        if (!rgw && server.kind === 'rgw' && 'gateways' in server) rgw = server as RgwServer;
         let endpoint = server.endpoint;
         if (rgw && rgw.gateways.length > 1) {
           const port = await portOr(options.s3BalancerPort);
@@ -287,7 +288,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
         s3 = {
           endpoint,
-          bucket: 'storage',
+          // 'storage', or 'storage-<suffix>' on the test run's shared radosgw (a bucket of this stack's own).
+          bucket: server.bucket,
           accessKeyId: server.accessKeyId,
           secretAccessKey: server.secretAccessKey,
         };
@@ -381,9 +383,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, process_);
       return process_;
     };
+    // The services start at once (each waits only for Redis and storage, ready above); the stack is up when
+    // every one answers ready.
+    const starting: Promise<unknown>[] = [];
     const apis: ManagedProcess[] = [];
-    for (let i = 0; i < apiPorts.length; i++) apis.push(await startApi(i));
-    let api = apis[0]!;
+    for (let i = 0; i < apiPorts.length; i++)
+      starting.push(startApi(i).then((process_) => (apis[i] = process_)));
 
     const workers: ManagedProcess[] = [];
     const workerUrls: string[] = [];
@@ -403,12 +408,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         echo: options.echo,
       });
       started.push(worker);
-      workers.push(worker);
-      workerUrls.push(`http://127.0.0.1:${port}`);
+      workers[index] = worker;
+      workerUrls[index] = `http://127.0.0.1:${port}`;
       await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, worker);
       return worker;
     };
-    for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+    for (let i = 0; i < (options.workers ?? 1); i++) starting.push(startWorker());
 
     const imaging: ManagedProcess[] = [];
     const imagingPorts: number[] = [];
@@ -433,7 +438,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       started.push(process_);
       imaging.push(process_);
       imagingPorts.push(port);
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, process_);
+      starting.push(waitForHttp(`http://127.0.0.1:${port}/readyz`, 30_000, process_));
     }
 
     const nginxBin = NGINX.find((candidate) => existsSync(candidate));
@@ -480,10 +485,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       {
         env: serviceEnv,
         logFile: path.join(logDir, 'nginx.log'),
+        errorLogs: [path.join(logDir, 'nginx-error.log')],
       },
     );
     started.push({ stop: () => nginx.stop() });
-    await waitForHttp(`http://127.0.0.1:${cdnPort}/nginx-health`, 15_000, nginx);
+    starting.push(waitForHttp(`http://127.0.0.1:${cdnPort}/nginx-health`, 15_000, nginx));
+    // All of them, even after a failure (the first one's error is thrown once every start has settled).
+    const failure = (await Promise.allSettled(starting)).find(
+      (result) => result.status === 'rejected',
+    );
+    if (failure) throw failure.reason;
+    let api = apis[0]!;
 
     return {
       cdnUrl: `http://127.0.0.1:${cdnPort}`,

@@ -151,7 +151,7 @@ export class ImagesController {
     }
     // One user's backlog is capped, and ranks each new job among that user's pending ones: a user with one
     // job is served right after the front of every other user's backlog, however long those are.
-    const priority = await this.limits.jobs.admit(req.userId);
+    const priority = await this.limits.jobs.admit(req.userId, jobId);
     if (priority === undefined)
       throw new ApiError(
         'E_TOO_MANY_JOBS',
@@ -173,7 +173,7 @@ export class ImagesController {
         },
       );
     } catch (error) {
-      await this.limits.jobs.withdraw(req.userId).catch(() => {});
+      await this.limits.jobs.withdraw(req.userId, jobId).catch(() => {});
       throw error;
     }
     if (

@@ -136,7 +136,8 @@ export class WebhooksController {
       : undefined;
     if (!sent || !(await this.webhooks.deliveries.message(eventId)))
       throw notFound('No such message for this endpoint (or it is past its retention)');
-    const priority = await this.webhooks.teamJobs.admit(req.userId);
+    const jobId = deliveryJobId(eventId, id, Date.now());
+    const priority = await this.webhooks.teamJobs.admit(req.userId, jobId);
     if (priority === undefined)
       throw new ApiError(
         'E_TOO_MANY_JOBS',
@@ -150,7 +151,6 @@ export class WebhooksController {
       endpointId: id,
       redelivery: true,
     };
-    const jobId = deliveryJobId(eventId, id, Date.now());
     await this.webhooks.queue.add(DELIVER_JOB, data, {
       ...deliveryJobOptions(
         this.config.WEBHOOK_RETRY_SCHEDULE,

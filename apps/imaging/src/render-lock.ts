@@ -110,8 +110,8 @@ export class RenderLock {
             .catch(() => 0);
         let result: { value: T; stored?: Promise<void> };
         try {
-          // Someone may have finished between our miss and our claim.
-          const found = coalesced ? await find() : undefined;
+          // Someone may have finished between our miss (the caller's, or the last wait's) and our claim.
+          const found = await find();
           result = found !== undefined ? { value: found } : await render();
         } catch (error) {
           await release(this.#options.failureTtlMs > 0 ? rememberable(error) : '');

@@ -151,8 +151,10 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
   const snapshotAt = Date.now();
   for (const job of await imageQueue.getJobs([...PENDING_STATES], 0, -1)) {
     const user = (job?.data as { userId?: unknown } | undefined)?.userId;
-    if (typeof user === 'string' && job.id)
-      pending.set(user, [...(pending.get(user) ?? []), job.id]);
+    if (typeof user !== 'string' || !job.id) continue;
+    const ids = pending.get(user) ?? [];
+    ids.push(job.id);
+    pending.set(user, ids);
   }
   await userJobs.reconcile(pending, snapshotAt);
 

@@ -1,5 +1,5 @@
 import { constants, readlinkSync } from 'node:fs';
-import { lstat, mkdir, open, readlink, realpath, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, PermissionDeniedError } from '@monorepo/storage-core';
@@ -137,7 +137,8 @@ export class SafeRoot {
     const handle = await open(file, READ_FLAGS);
     let opened: string;
     try {
-      opened = await readlink(`/proc/self/fd/${handle.fd}`);
+      // Synchronously, as in createTemp: /proc is kernel memory, a thread-pool hop would cost more than the call.
+      opened = readlinkSync(`/proc/self/fd/${handle.fd}`);
       this.#procFd = true;
     } catch (error) {
       await handle.close();

@@ -30,8 +30,8 @@ build: setup ## Build every package
 	$(TURBO) run build
 
 .PHONY: test
-# After the build, two lanes at once (tooling/scripts/test-lanes.sh): the server suites package by package against
-# one radosgw shared by the run, and beside them lint, typecheck, the release test and the Node 22 unit tests.
+# After the build, two lanes at once against one radosgw shared by the run (tooling/scripts/test-lanes.sh): the stack's
+# suites, and beside them lint, typecheck, the release test, the Node 22 unit tests, then every other package's suites.
 test: setup ## Install, build, lint, typecheck and run every test (starts the services tests need)
 	$(TURBO) run build
 	rm -f {packages,apps,tooling}/*/test-results.json {packages,apps,tooling}/*/test-timings.json

@@ -83,18 +83,21 @@ export async function waitForHttp(
   process?: ManagedProcess,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
   for (;;) {
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      // A slow answer on a loaded machine is still an answer: each try may take up to 5 s.
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (res.ok) return;
-    } catch {
-      // not up yet
+      last = `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`;
+    } catch (error) {
+      last = String((error as Error).cause ?? error); // not up yet (refused), or too slow
     }
     if (process && !process.running)
       throw new Error(`${process.name} exited during start-up${await logTail(process)}`);
     if (Date.now() > deadline)
       throw new Error(
-        `${url} not ready after ${timeoutMs} ms${process ? await logTail(process) : ''}`,
+        `${url} not ready after ${timeoutMs} ms (last try: ${last})${process ? await logTail(process) : ''}`,
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -4,11 +4,11 @@
 # there instead of starting a radosgw of its own). Figures: docs/ARCHITECTURE.md, "Running the tests".
 #   stack lane     the stack package's suites (tooling/stack: whole systems of processes, ~half the run's CPU): its
 #                  other files two at a time, then the ones that measure time or load, or kill processes, alone;
-#   packages lane  first lint and typecheck (tooling/scripts/check.sh: each tool once for the workspace), then the
-#                  release test (its own verdaccio, npm/pnpm consumers in temp dirs) with the published packages' unit
-#                  tests on Node 22 beside it (test-oldest-node.sh, lines prefixed "node 22|"), which need CPU but measure
-#                  nothing, beside the stack's busy first half; then every other package's tests, one package at a time, which mostly wait on servers
-#                  (their CPU is a third of their time), beside the stack's suites that run alone.
+#   packages lane  first lint and typecheck (tooling/scripts/check.sh: each tool once for the workspace), the release
+#                  test (its own verdaccio, npm/pnpm consumers in temp dirs) and the published packages' unit tests on
+#                  Node 22 (test-oldest-node.sh), which need CPU but measure nothing, beside the stack's busy first
+#                  half; then every other package's tests, one package at a time, which mostly wait on servers (their
+#                  CPU is a third of their time), beside the stack's suites that run alone.
 # Both lanes run every package even after a failure (--continue: the summary then names every failing file), but the
 # static checks stop the packages lane's first part. The script fails when either lane failed. The packages lane's
 # lines are prefixed with "packages|". Run after `turbo run build` (both lanes use the built dist/).
@@ -21,15 +21,9 @@ turbo=(pnpm exec turbo)
 
 packages_lane() {
   local status=0
-  # The release test waits on npm, pnpm and its registry much of the time: the Node 22 unit tests run beside it.
-  if bash tooling/scripts/check.sh; then
-    (bash tooling/scripts/test-oldest-node.sh 2>&1 | sed -u 's/^/node 22| /'; exit "${PIPESTATUS[0]}") &
-    local oldest=$!
-    "${turbo[@]}" run test --filter=@monorepo/release --concurrency=1 || status=1
-    wait "$oldest" || status=1
-  else
-    status=1
-  fi
+  { bash tooling/scripts/check.sh &&
+    "${turbo[@]}" run test --filter=@monorepo/release --concurrency=1 &&
+    bash tooling/scripts/test-oldest-node.sh; } || status=1
   "${turbo[@]}" run test --filter='!@monorepo/release' --filter='!@monorepo/stack' --concurrency=1 --continue ||
     status=1
   return "$status"

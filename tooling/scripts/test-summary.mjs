@@ -14,34 +14,38 @@ const brokenFiles = [];
 /** kind → reason → test names */
 const skips = new Map();
 
-for (const group of ['packages', 'apps', 'tooling']) {
-  for (const name of readdirSync(path.join(root, group))) {
-    const file = path.join(root, group, name, 'test-results.json');
-    if (!existsSync(file)) continue;
-    const report = JSON.parse(readFileSync(file, 'utf8'));
-    passed += report.numPassedTests ?? 0;
-    failed += report.numFailedTests ?? 0;
-    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    for (const result of report.testResults ?? []) {
-      const where = path.relative(root, result.name);
-      // A file can fail with no failed test: at collection (message set) or in a hook, where vitest reports the
-      // suite's tests as skipped.
-      const testFailed = (result.assertionResults ?? []).some((test) => test.status === 'failed');
-      if (result.status === 'failed' && (result.message || !testFailed))
-        brokenFiles.push(
-          `${where}: ${result.message || 'a hook (beforeAll/afterAll) failed; the tests it guards did not run'}`,
-        );
-      for (const test of result.assertionResults ?? []) {
-        if (!['skipped', 'pending', 'todo'].includes(test.status)) continue;
-        const { kind, reason } = test.meta?.skip ?? {
-          kind: test.status === 'todo' ? 'todo' : 'unlabelled',
-          reason: where,
-        };
-        if (!skips.has(kind)) skips.set(kind, new Map());
-        const reasons = skips.get(kind);
-        if (!reasons.has(reason)) reasons.set(reason, []);
-        reasons.get(reason).push(`${where} › ${test.fullName}`);
-      }
+/** Each package's `name` report (JSON), with the package's directory relative to the root. */
+function* reports(name) {
+  for (const group of ['packages', 'apps', 'tooling'])
+    for (const pkg of readdirSync(path.join(root, group))) {
+      const file = path.join(root, group, pkg, name);
+      if (existsSync(file)) yield [path.join(group, pkg), JSON.parse(readFileSync(file, 'utf8'))];
+    }
+}
+
+for (const [, report] of reports('test-results.json')) {
+  passed += report.numPassedTests ?? 0;
+  failed += report.numFailedTests ?? 0;
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  for (const result of report.testResults ?? []) {
+    const where = path.relative(root, result.name);
+    // A file can fail with no failed test: at collection (message set) or in a hook, where vitest reports the
+    // suite's tests as skipped.
+    const testFailed = (result.assertionResults ?? []).some((test) => test.status === 'failed');
+    if (result.status === 'failed' && (result.message || !testFailed))
+      brokenFiles.push(
+        `${where}: ${result.message || 'a hook (beforeAll/afterAll) failed; the tests it guards did not run'}`,
+      );
+    for (const test of result.assertionResults ?? []) {
+      if (!['skipped', 'pending', 'todo'].includes(test.status)) continue;
+      const { kind, reason } = test.meta?.skip ?? {
+        kind: test.status === 'todo' ? 'todo' : 'unlabelled',
+        reason: where,
+      };
+      if (!skips.has(kind)) skips.set(kind, new Map());
+      const reasons = skips.get(kind);
+      if (!reasons.has(reason)) reasons.set(reason, []);
+      reasons.get(reason).push(`${where} › ${test.fullName}`);
     }
   }
 }
@@ -64,13 +68,8 @@ if (skips.size > 0) {
 }
 // Where the time went: the slowest files, hooks included (test-timings.json, @monorepo/vitest-config).
 const timings = [];
-for (const group of ['packages', 'apps', 'tooling'])
-  for (const name of readdirSync(path.join(root, group))) {
-    const file = path.join(root, group, name, 'test-timings.json');
-    if (existsSync(file))
-      for (const entry of JSON.parse(readFileSync(file, 'utf8')))
-        timings.push({ ...entry, file: path.join(group, name, entry.file) });
-  }
+for (const [dir, entries] of reports('test-timings.json'))
+  for (const entry of entries) timings.push({ ...entry, file: path.join(dir, entry.file) });
 if (timings.length > 0) {
   timings.sort((a, b) => b.ms - a.ms);
   const total = timings.reduce((sum, entry) => sum + entry.ms, 0);

@@ -10,11 +10,13 @@ import {
 } from '@monorepo/tenant-limits';
 import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
-import type { ConnectionOptions } from 'bullmq';
+import type { ConnectionOptions, Job } from 'bullmq';
 import type { RedisClient } from '@monorepo/redis-connection';
+import { DELIVER_JOB } from '@monorepo/webhooks';
 import type { Logger } from 'pino';
 import { trimDerived } from './derived-janitor.js';
 import type { DerivedTrimReport } from './derived-janitor.js';
+import { reconcilePending } from './reconcile-pending.js';
 
 /** What one janitor run did. */
 export interface JanitorReport {
@@ -32,6 +34,8 @@ export interface JanitorReport {
   usageCorrected: number;
   /** Users with pending image jobs. */
   usersWithPendingJobs: number;
+  /** Teams with webhook deliveries pending (0 without {@link JanitorDeps.webhooks}). */
+  teamsWithPendingDeliveries: number;
   /** The imaging service's `derived/` cache, trimmed (when configured). */
   derived?: DerivedTrimReport;
 }
@@ -50,16 +54,16 @@ export interface JanitorDeps {
   logger: Logger;
   /** Trims `derived/` (renders on request) to `maxBytes`, with the imaging service's bookkeeping in `redis`. */
   derived?: { redis: RedisClient; maxBytes: number };
+  /** The webhook delivery queue and each team's pending deliveries, repaired from it like the image jobs. */
+  webhooks?: { queue: Queue; teamJobs: UserJobs };
 }
 
-const PENDING_STATES = [
-  'waiting',
-  'prioritized',
-  'active',
-  'delayed',
-  'paused',
-  'waiting-children',
-] as const;
+/** A job's owner as its data names it (`userId` for image jobs, `team` for deliveries). */
+function ownerField(job: Job, field: string): string | undefined {
+  const owner = (job.data as Record<string, unknown> | undefined)?.[field];
+  return typeof owner === 'string' ? owner : undefined;
+}
+
 const LIVE_INTENT = new Set(['open', 'sending', 'sent', 'completing']);
 
 async function removeAll(storage: StorageAdapter, keys: readonly string[]): Promise<void> {
@@ -147,16 +151,14 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
     logger.warn({ user, before, after }, 'usage corrected from a listing');
   monitoring.increment('janitor_usage_corrected_total', {}, corrected.length);
 
-  const pending = new Map<string, string[]>();
-  const snapshotAt = Date.now();
-  for (const job of await imageQueue.getJobs([...PENDING_STATES], 0, -1)) {
-    const user = (job?.data as { userId?: unknown } | undefined)?.userId;
-    if (typeof user !== 'string' || !job.id) continue;
-    const ids = pending.get(user) ?? [];
-    ids.push(job.id);
-    pending.set(user, ids);
-  }
-  await userJobs.reconcile(pending, snapshotAt);
+  const usersWithPendingJobs = await reconcilePending(imageQueue, userJobs, (job) =>
+    ownerField(job, 'userId'),
+  );
+  const teamsWithPendingDeliveries = deps.webhooks
+    ? await reconcilePending(deps.webhooks.queue, deps.webhooks.teamJobs, (job) =>
+        job.name === DELIVER_JOB ? ownerField(job, 'team') : undefined,
+      )
+    : 0;
 
   const derived = deps.derived ? await trimDerived({ storage, ...deps.derived }) : undefined;
   if (derived)
@@ -173,7 +175,8 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
     legacyRemoved: legacy.length,
     usageReconciled: reconciled.length,
     usageCorrected: corrected.length,
-    usersWithPendingJobs: pending.size,
+    usersWithPendingJobs,
+    teamsWithPendingDeliveries,
     ...(derived ? { derived } : {}),
   };
   monitoring.increment('janitor_runs_total');

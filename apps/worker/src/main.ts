@@ -74,6 +74,10 @@ async function main(): Promise<void> {
       traceparent: currentTraceparent,
     },
   );
+  const teamDeliveries = new UserJobs(limitsRedis, {
+    prefix: webhookPrefix(config.WEBHOOK_QUEUE_NAME),
+    maxPending: config.WEBHOOK_MAX_PENDING,
+  });
   const webhookWorker = createWebhookWorker({
     connection,
     prefix,
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
     queue: webhookQueue,
     imageQueue: queue,
     redis: limitsRedis,
+    teamJobs: teamDeliveries,
     storage,
     monitoring,
     logger,
@@ -116,6 +121,7 @@ async function main(): Promise<void> {
     monitoring,
     logger,
     derived: { redis: limitsRedis, maxBytes: config.IMAGING_CACHE_MAX_BYTES },
+    webhooks: { queue: webhookQueue, teamJobs: teamDeliveries },
   });
   const depth = new Gauge({
     name: 'worker_queue_jobs',

@@ -3,7 +3,7 @@ import { withSpan } from '@monorepo/observability';
 import type { PrometheusMonitoring } from '@monorepo/observability';
 import { SpanKind } from '@opentelemetry/api';
 import type { StorageAdapter } from '@monorepo/storage';
-import { UserJobs } from '@monorepo/tenant-limits';
+import type { UserJobs } from '@monorepo/tenant-limits';
 import {
   TeamSlots,
   WebhookDeliveries,
@@ -30,6 +30,8 @@ export interface WebhookWorkerDeps {
   queue: Queue;
   imageQueue: Queue;
   redis: RedisClient;
+  /** Each team's pending deliveries (`webhookPrefix`, `WEBHOOK_MAX_PENDING`), which the janitor also repairs. */
+  teamJobs: UserJobs;
   storage: StorageAdapter;
   monitoring: PrometheusMonitoring;
   logger: Logger;
@@ -44,12 +46,11 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker {
   const { settings, monitoring, logger } = deps;
   const prefix = webhookPrefix(settings.WEBHOOK_QUEUE_NAME);
   const policy = webhookTargetPolicy(settings);
-  const teamJobs = new UserJobs(deps.redis, { prefix, maxPending: settings.WEBHOOK_MAX_PENDING });
   const processor = webhookProcessor({
     queue: deps.queue,
     endpoints: new WebhookEndpoints(deps.redis, prefix),
     deliveries: new WebhookDeliveries(deps.redis, prefix, settings.WEBHOOK_RETENTION_S),
-    teamJobs,
+    teamJobs: deps.teamJobs,
     inFlight: new TeamSlots(deps.redis, prefix, settings.WEBHOOK_MAX_IN_FLIGHT),
     checkFact: webhookFacts(deps.storage, deps.imageQueue),
     post: (url, body, headers) => postSafely(url, policy, body, headers),
@@ -88,7 +89,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): Worker {
   // A delivery in its final state (delivered, dead, skipped) leaves its team's pending count.
   const finished = (job: Job<DeliveryJobData> | undefined) => {
     if (job?.name !== 'deliver' || !job.id) return;
-    void teamJobs
+    void deps.teamJobs
       .finished(job.data.team, job.id)
       .catch((error: unknown) => logger.warn({ err: error }, 'webhook accounting failed'));
   };

@@ -9,7 +9,7 @@ export { UploadReservation } from './upload-reservation.js';
 export type { ReconcileResult } from './reconciliation.js';
 export { Reconciliation } from './reconciliation.js';
 export type { JobOutcome, UserJobsOptions } from './user-jobs.js';
-export { UserJobs } from './user-jobs.js';
+export { ADMIT_GRACE_MS, UserJobs } from './user-jobs.js';
 export { UploadIntents } from './upload-intents.js';
 export { STAGING_PREFIX, checkedKey, intentIdOfStagingKey, stagingKey } from './staging-keys.js';
 export type {

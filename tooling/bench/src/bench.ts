@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--only a,b]`: every scenario, a table, docs/performance.json and docs/performance.md.
+// `pnpm bench [--quick] [--only a,b] [--help]`: every scenario, a table, docs/performance.json and docs/performance.md.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,24 +19,63 @@ import { servingScenario } from './scenarios/serving.js';
 import { streamingMemoryScenario } from './scenarios/streaming-memory.js';
 import { syncScenario } from './scenarios/sync.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((arg) => arg !== '--'),
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+/** Every scenario, in the order they run (`--only` takes a comma-separated list of these). */
+const SCENARIOS = [
+  'local-fs',
+  'streaming-memory',
+  's3',
+  's3-paths',
+  'sync',
+  'multipart',
+  'multipart-local',
+  'image',
+  'imaging',
+  'end-to-end',
+  'serving',
+  'scaled',
+] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const USAGE = `usage: pnpm bench [--quick] [--only <scenario>[,<scenario>…]] [--out <results.json>]
+scenarios: ${SCENARIOS.join(', ')}`;
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2).filter((arg) => arg !== '--'),
+      options: {
+        quick: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseCommandLine();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const quick = values.quick ?? false;
 const only = values.only ? new Set(values.only.split(',')) : undefined;
-const want = (name: string) => !only || only.has(name);
+const unknown = [...(only ?? [])].filter(
+  (name) => !(SCENARIOS as readonly string[]).includes(name),
+);
+if (unknown.length > 0) {
+  console.error(`unknown scenario: ${unknown.join(', ')}\n${USAGE}`);
+  process.exit(2);
+}
+const want = (name: Scenario) => !only || only.has(name);
 // Committed with the report, so `--only` on a fresh clone merges into the last full results.
 const resultsPath = path.resolve(repoRoot(), values.out ?? 'docs/performance.json');
 
 const comparisons: Comparison[] = [];
 const measurements: Measurement[] = [];
 const started = Date.now();
-const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+const step = async <T>(name: Scenario, fn: () => Promise<T>): Promise<T | undefined> => {
   if (!want(name)) return undefined;
   log(`[${((Date.now() - started) / 1000).toFixed(0)}s] ${name}…`);
   return fn();

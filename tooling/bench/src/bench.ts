@@ -35,6 +35,7 @@ const SCENARIOS = [
   'scaled',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
+const names: readonly string[] = SCENARIOS;
 const USAGE = `usage: pnpm bench [--quick] [--only <scenario>[,<scenario>…]] [--out <results.json>]
 scenarios: ${SCENARIOS.join(', ')}`;
 
@@ -61,9 +62,7 @@ if (values.help) {
 }
 const quick = values.quick ?? false;
 const only = values.only ? new Set(values.only.split(',')) : undefined;
-const unknown = [...(only ?? [])].filter(
-  (name) => !(SCENARIOS as readonly string[]).includes(name),
-);
+const unknown = [...(only ?? [])].filter((name) => !names.includes(name));
 if (unknown.length > 0) {
   console.error(`unknown scenario: ${unknown.join(', ')}\n${USAGE}`);
   process.exit(2);
@@ -139,22 +138,8 @@ if (only) {
     measurements.unshift(...previous.measurements.filter((m) => !only.has(m.scenario)));
   }
 }
-const order = [
-  'local-fs',
-  'streaming-memory',
-  's3',
-  's3-paths',
-  'sync',
-  'multipart',
-  'multipart-local',
-  'image',
-  'imaging',
-  'end-to-end',
-  'serving',
-  'scaled',
-];
 const byScenario = <T extends { scenario: string }>(a: T, b: T) =>
-  order.indexOf(a.scenario) - order.indexOf(b.scenario);
+  names.indexOf(a.scenario) - names.indexOf(b.scenario);
 comparisons.sort(byScenario);
 measurements.sort(byScenario);
 const results: BenchResults = {

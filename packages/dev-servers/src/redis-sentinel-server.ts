@@ -142,8 +142,21 @@ export async function startRedisSentinel(
       let found: RedisNode | undefined;
       await waitUntil(
         async () => {
-          const port = await askSentinels();
-          if (!port || port === previous.port) return false;
+          // Done when every running sentinel names the new master: the new configuration has spread, so an old
+          // master started again now is made a replica (with one sentinel's word only, a busy machine once saw
+          // the promoted replica follow the old master again).
+          const ports = await Promise.all(
+            sentinelNodes
+              .filter((sentinel) => sentinel.running)
+              .map((sentinel) =>
+                redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', name)
+                  .then((out) => Number(out.trim().split('\n')[1]))
+                  .catch(() => 0),
+              ),
+          );
+          const port = ports[0];
+          if (!port || port === previous.port || ports.some((other) => other !== port))
+            return false;
           const info = await redisCli(port, 'INFO', 'replication');
           if (!info.includes('role:master')) return false;
           found = nodes.find((n) => n.port === port);

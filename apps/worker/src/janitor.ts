@@ -10,13 +10,12 @@ import {
 } from '@monorepo/tenant-limits';
 import type { UploadIntents, UsageLedger, UserJobs } from '@monorepo/tenant-limits';
 import { Queue, Worker } from 'bullmq';
-import type { ConnectionOptions, Job } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { RedisClient } from '@monorepo/redis-connection';
-import { DELIVER_JOB } from '@monorepo/webhooks';
 import type { Logger } from 'pino';
 import { trimDerived } from './derived-janitor.js';
 import type { DerivedTrimReport } from './derived-janitor.js';
-import { reconcilePending } from './reconcile-pending.js';
+import { deliveryOwner, imageJobOwner, reconcilePending } from './reconcile-pending.js';
 
 /** What one janitor run did. */
 export interface JanitorReport {
@@ -56,12 +55,6 @@ export interface JanitorDeps {
   derived?: { redis: RedisClient; maxBytes: number };
   /** The webhook delivery queue and each team's pending deliveries, repaired from it like the image jobs. */
   webhooks?: { queue: Queue; teamJobs: UserJobs };
-}
-
-/** A job's owner as its data names it (`userId` for image jobs, `team` for deliveries). */
-function ownerField(job: Job, field: string): string | undefined {
-  const owner = (job.data as Record<string, unknown> | undefined)?.[field];
-  return typeof owner === 'string' ? owner : undefined;
 }
 
 const LIVE_INTENT = new Set(['open', 'sending', 'sent', 'completing']);
@@ -151,13 +144,9 @@ export async function runJanitor(deps: JanitorDeps): Promise<JanitorReport> {
     logger.warn({ user, before, after }, 'usage corrected from a listing');
   monitoring.increment('janitor_usage_corrected_total', {}, corrected.length);
 
-  const usersWithPendingJobs = await reconcilePending(imageQueue, userJobs, (job) =>
-    ownerField(job, 'userId'),
-  );
+  const usersWithPendingJobs = await reconcilePending(imageQueue, userJobs, imageJobOwner);
   const teamsWithPendingDeliveries = deps.webhooks
-    ? await reconcilePending(deps.webhooks.queue, deps.webhooks.teamJobs, (job) =>
-        job.name === DELIVER_JOB ? ownerField(job, 'team') : undefined,
-      )
+    ? await reconcilePending(deps.webhooks.queue, deps.webhooks.teamJobs, deliveryOwner)
     : 0;
 
   const derived = deps.derived ? await trimDerived({ storage, ...deps.derived }) : undefined;

@@ -5,7 +5,7 @@ import { DELIVER_JOB, webhookPrefix } from '@monorepo/webhooks';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcilePending } from './reconcile-pending.js';
+import { deliveryOwner, reconcilePending } from './reconcile-pending.js';
 
 describe('the janitor repairs pending counts from the queue (real Redis, real BullMQ queue)', () => {
   let server: RedisTestServer;
@@ -35,13 +35,7 @@ describe('the janitor repairs pending counts from the queue (real Redis, real Bu
     // Not a delivery (the outbox's own jobs): never counted, whatever its data says.
     await queue.add('record', { team: 'team-a' }, { jobId: 'record-1' });
     expect(await teamJobs.admit('team-a', 'over-cap')).toBeUndefined();
-    const owners = (now: () => number) =>
-      reconcilePending(
-        queue,
-        teamJobs,
-        (job) => (job.name === DELIVER_JOB ? (job.data as { team: string }).team : undefined),
-        now,
-      );
+    const owners = (now: () => number) => reconcilePending(queue, teamJobs, deliveryOwner, now);
 
     // Within the grace after admission nothing goes: the producer may still be on its way to the queue.
     expect(await owners(Date.now)).toBe(1);

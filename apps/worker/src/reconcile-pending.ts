@@ -1,8 +1,9 @@
 import type { UserJobs } from '@monorepo/tenant-limits';
+import { DELIVER_JOB } from '@monorepo/webhooks';
 import type { Job, Queue } from 'bullmq';
 
 /** Every state in which a job still holds its owner's pending slot. */
-export const PENDING_STATES = [
+const PENDING_STATES = [
   'waiting',
   'prioritized',
   'active',
@@ -10,6 +11,19 @@ export const PENDING_STATES = [
   'paused',
   'waiting-children',
 ] as const;
+
+/** A job's owner as its data names it. */
+function ownerField(job: Job, field: string): string | undefined {
+  const owner = (job.data as Record<string, unknown> | undefined)?.[field];
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/** The user an image job counts against. */
+export const imageJobOwner = (job: Job): string | undefined => ownerField(job, 'userId');
+
+/** The team a webhook delivery counts against; the queue's other jobs (the outbox's) count against no one. */
+export const deliveryOwner = (job: Job): string | undefined =>
+  job.name === DELIVER_JOB ? ownerField(job, 'team') : undefined;
 
 /**
  * Repairs one set of pending counts from the queue that holds the jobs: reads every pending job, groups their ids by

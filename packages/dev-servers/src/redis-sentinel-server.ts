@@ -100,13 +100,15 @@ export async function startRedisSentinel(
     await rm(root, { recursive: true, force: true });
     throw error;
   }
+  /** The master's port as one sentinel names it (0 when it names none or does not answer). */
+  const masterPortOf = (sentinel: RedisNode): Promise<number> =>
+    redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', name)
+      .then((out) => Number(out.trim().split('\n')[1]) || 0)
+      .catch(() => 0);
   const askSentinels = async (): Promise<number | undefined> => {
     for (const sentinel of sentinelNodes) {
       if (!sentinel.running) continue;
-      const out = await redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', name).catch(
-        () => '',
-      );
-      const port = Number(out.trim().split('\n')[1]);
+      const port = await masterPortOf(sentinel);
       if (port) return port;
     }
     return undefined;
@@ -146,13 +148,7 @@ export async function startRedisSentinel(
           // master started again now is made a replica (with one sentinel's word only, a busy machine once saw
           // the promoted replica follow the old master again).
           const ports = await Promise.all(
-            sentinelNodes
-              .filter((sentinel) => sentinel.running)
-              .map((sentinel) =>
-                redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', name)
-                  .then((out) => Number(out.trim().split('\n')[1]))
-                  .catch(() => 0),
-              ),
+            sentinelNodes.filter((sentinel) => sentinel.running).map(masterPortOf),
           );
           const port = ports[0];
           if (!port || port === previous.port || ports.some((other) => other !== port))

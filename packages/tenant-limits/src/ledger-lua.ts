@@ -7,6 +7,10 @@ local TOUCHED, RECON, LISTING, OPEN, DUE, INTENT = KEYS[6], KEYS[7], KEYS[8], KE
 
 local function n(value) return tonumber(value) or 0 end
 
+-- 0 - x, never -x: Lua's -0 reaches Redis as "-0", which HINCRBY refuses as not an integer (an empty file's
+-- reservation could not be released, nor its count taken back).
+local function neg(value) return 0 - value end
+
 local function split(value)
   local sep = string.find(value, ':', 1, true)
   return tonumber(string.sub(value, 1, sep - 1)), tonumber(string.sub(value, sep + 1))
@@ -23,8 +27,8 @@ end
 local function release(id)
   local bytes, objects, found = held(id)
   if found then
-    redis.call('HINCRBY', USAGE, 'rbytes', -bytes)
-    redis.call('HINCRBY', USAGE, 'robjects', -objects)
+    redis.call('HINCRBY', USAGE, 'rbytes', neg(bytes))
+    redis.call('HINCRBY', USAGE, 'robjects', neg(objects))
     redis.call('HDEL', HELD, id)
   end
   redis.call('ZREM', HELD_EXP, id)
@@ -76,7 +80,7 @@ local function uncount(key)
   local old = redis.call('HGET', SIZES, key)
   if not old then return -1 end
   redis.call('HDEL', SIZES, key)
-  redis.call('HINCRBY', USAGE, 'bytes', -tonumber(old))
+  redis.call('HINCRBY', USAGE, 'bytes', neg(tonumber(old)))
   redis.call('HINCRBY', USAGE, 'objects', -1)
   return tonumber(old)
 end

@@ -94,6 +94,17 @@ describe('UsageLedger (real Redis)', () => {
     expect(await l.usage('d')).toEqual(counted(300, 1));
   });
 
+  it('takes empty files like any other: commits, cancels and removes of 0 bytes settle, and free their slot', async () => {
+    const l = ledger({ maxConcurrentUploads: 1 });
+    await (await l.begin('e', 0)).cancel(); // refused: nothing counted, the slot back
+    await (await l.begin('e', 0)).commit('uploads/e/empty', 0);
+    expect(await l.usage('e')).toEqual(counted(0, 1));
+    expect(await l.remove('e', 'uploads/e/empty')).toBe(0);
+    expect(await l.usage('e')).toEqual(counted(0, 0));
+    await (await l.begin('e', 5)).commit('uploads/e/after', 5); // one slot: every one before was given back
+    expect(await l.usage('e')).toEqual(counted(5, 1));
+  });
+
   it('releases the slot and reservation of a crashed upload when its lease lapses', async () => {
     // A lease long enough that it cannot lapse between the next two calls on a loaded machine (200 ms could).
     const l = ledger({ leaseMs: 1_000, maxConcurrentUploads: 1 });

@@ -28,6 +28,7 @@ const SEQUENCES = [
   'in-flight',
   'open-cap',
   'deletes',
+  'empty',
 ] as const;
 const VIAS: readonly Via[] = ['gateway', 'direct'];
 const USERS = SEQUENCES.flatMap((s) => VIAS.map((via) => `${s}-${via}`));
@@ -431,6 +432,26 @@ export function describeTenancyAttacks(storageType: 'local' | 's3'): void {
         expect(new Set(statuses)).toEqual(new Set([204]));
         expect(await world.ledger.usage(t.user)).toMatchObject({ bytes: 100 * KB, objects: 1 });
         expect(await world.ledger.sizeOf(t.user, kept.key)).toBe(100 * KB);
+        figures.push(await holds(t.user));
+      });
+
+      it('takes empty files like any other, and gives back their upload slots', async () => {
+        const t = as('empty');
+        // More than the key's concurrent-upload slots, one after another: a slot an empty upload kept would show.
+        for (let i = 0; i < 6; i++) {
+          const res = await t.upload(Buffer.alloc(0), `empty-${i}.bin`);
+          expect(res.status, await res.clone().text()).toBe(201);
+          const { key, size } = (await res.json()) as { key: string; size: number };
+          expect(size).toBe(0);
+          expect(await world.ledger.usage(t.user)).toMatchObject({
+            bytes: 0,
+            objects: 1,
+            uploads: 0,
+          });
+          expect(Buffer.from(await (await t.read(key)).arrayBuffer())).toHaveLength(0);
+          expect((await t.remove(key)).status).toBe(204);
+          expect(await world.ledger.usage(t.user)).toMatchObject({ bytes: 0, objects: 0 });
+        }
         figures.push(await holds(t.user));
       });
     });

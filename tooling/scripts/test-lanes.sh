@@ -3,12 +3,14 @@
 # radosgw for the whole run (packages/dev-servers/src/with-shared-rgw-cli.ts: each suite gets buckets of its own
 # there instead of starting a radosgw of its own). Figures: docs/ARCHITECTURE.md, "Running the tests".
 #   stack lane     the stack package's suites (tooling/stack: whole systems of processes, ~half the run's CPU): its
-#                  other files two at a time, then the ones that measure time or load, or kill processes, alone;
+#                  other files two at a time, then the ones that measure time or load, kill processes or drive a
+#                  browser, alone, then the ones that wait out short deadlines of their own, two at a time;
 #   packages lane  first lint and typecheck (tooling/scripts/check.sh: each tool once for the workspace), the release
 #                  test (its own verdaccio, npm/pnpm consumers in temp dirs) and the published packages' unit tests on
 #                  Node 22 (test-oldest-node.sh), which need CPU but measure nothing, beside the stack's busy first
-#                  half; then every other package's tests, one package at a time, which mostly wait on servers (their
-#                  CPU is a third of their time), beside the stack's suites that run alone.
+#                  half; then every other package's tests, which mostly wait on servers (their CPU is a third of
+#                  their time), beside the stack's suites that run alone: in two rows at once, the three packages
+#                  whose suites wait longest (radosgw, Sentinel failovers) in one, the rest in the other.
 # Both lanes run every package even after a failure (--continue: the summary then names every failing file), but the
 # static checks stop the packages lane's first part. The script fails when either lane failed. The packages lane's
 # lines are prefixed with "packages|". Run after `turbo run build` (both lanes use the built dist/).
@@ -19,13 +21,25 @@ if [ -z "${TEST_LANES_SHARED:-}" ]; then
 fi
 turbo=(pnpm exec turbo)
 
+# The packages whose suites mostly wait on servers they start (Redis Sentinel failovers, radosgw, a black-holed
+# endpoint, retry gaps): ~half the other packages' time at ~a third of a core. They run beside the rest.
+waiting=(@monorepo/storage-s3 @monorepo/dev-servers @monorepo/redis-connection)
+
+since() { echo "$(($(date +%s) - started)) s"; }
+
 packages_lane() {
-  local status=0
+  local status=0 rest=() pid
   { bash tooling/scripts/check.sh &&
     "${turbo[@]}" run test --filter=@monorepo/release --concurrency=1 &&
     bash tooling/scripts/test-oldest-node.sh; } || status=1
-  "${turbo[@]}" run test --filter='!@monorepo/release' --filter='!@monorepo/stack' --concurrency=1 --continue ||
-    status=1
+  echo "checks, release test and Node 22 unit tests: done after $(since)"
+  for name in "${waiting[@]}"; do rest+=("--filter=!$name"); done
+  "${turbo[@]}" run test "${waiting[@]/#/--filter=}" --concurrency=1 --continue &
+  pid=$!
+  "${turbo[@]}" run test --filter='!@monorepo/release' --filter='!@monorepo/stack' "${rest[@]}" \
+    --concurrency=1 --continue || status=1
+  wait "$pid" || status=1
+  echo "packages lane: exit $status after $(since)"
   return "$status"
 }
 
@@ -36,10 +50,9 @@ packages_pid=$!
 
 "${turbo[@]}" run test --filter=@monorepo/stack --concurrency=1 --continue
 stack=$?
-echo "stack lane: exit $stack after $(($(date +%s) - started)) s"
+echo "stack lane: exit $stack after $(since)"
 
 wait "$packages_pid"
 packages=$(cat .turbo/packages-lane.status 2>/dev/null || echo 1)
 rm -f .turbo/packages-lane.status
-echo "packages lane (lint, typecheck, release test, Node 22 unit tests, every other package): exit $packages after $(($(date +%s) - started)) s"
 [ "$stack" = 0 ] && [ "$packages" = 0 ]

@@ -27,27 +27,23 @@ export const config = defineConfig({
 /**
  * The shared settings for a package with files that must not share the machine with another of its files:
  * those that measure time, memory or fairness under load they create themselves (`alone`, globs such as
- * `src/fairness.test.ts`) run one at a time after the others, which run {@link workers} at a time.
+ * `src/fairness.test.ts`) run one at a time after the others, which run {@link workers} at a time. Files that
+ * only wait out short deadlines they set (an intent's expiry, a webhook's retry schedule) and so must not run
+ * beside load, but overlap well with each other (`paired`), run two at a time after the `alone` ones.
  */
-export function withFilesAlone(alone) {
+export function withFilesAlone(alone, paired = []) {
   // Whole project settings, not `extends: true`: that would append `include` to the shared one.
   const { reporters: _reporters, ...shared } = config.test;
+  const project = (name, settings) => ({ test: { ...shared, name, ...settings } });
   return defineConfig({
     test: {
       ...config.test,
       projects: [
-        {
-          test: { ...shared, name: 'together', exclude: alone, sequence: { groupOrder: 0 } },
-        },
-        {
-          test: {
-            ...shared,
-            name: 'alone',
-            include: alone,
-            maxWorkers: 1,
-            sequence: { groupOrder: 1 },
-          },
-        },
+        project('together', { exclude: [...alone, ...paired], sequence: { groupOrder: 0 } }),
+        project('alone', { include: alone, maxWorkers: 1, sequence: { groupOrder: 1 } }),
+        ...(paired.length
+          ? [project('paired', { include: paired, maxWorkers: 2, sequence: { groupOrder: 2 } })]
+          : []),
       ],
     },
   });

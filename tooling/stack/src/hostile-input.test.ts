@@ -8,6 +8,7 @@ import type { PrivateHosts } from '@monorepo/dev-servers';
 import { needs } from '@monorepo/test-utils';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logTail } from './managed-process.js';
 import { startStack } from './stack.js';
 import type { Stack } from './stack.js';
 
@@ -36,6 +37,8 @@ const hostsNeeded = needs(
 /** What the API may answer a well-formed but arbitrary request with. */
 const FUZZ_REFUSALS = [400, 401, 403, 404, 405, 409, 411, 413, 415];
 
+const RAW_TIMEOUT_MS = 15_000;
+
 /** A raw HTTP request (fetch normalises paths and refuses some headers; attackers do not). */
 function raw(
   method: string,
@@ -59,6 +62,12 @@ function raw(
     req.on('error', (error) =>
       reject(new Error(`${method} ${target}: ${error.message}`, { cause: error })),
     );
+    // A request left unanswered fails by itself, named, with what nginx and the API logged.
+    req.setTimeout(RAW_TIMEOUT_MS, () => {
+      void Promise.all([stack.nginx, ...stack.apis].map((process) => logTail(process))).then(
+        (tails) => req.destroy(new Error(`no answer in ${RAW_TIMEOUT_MS} ms${tails.join('')}`)),
+      );
+    });
     req.end(body);
   });
 }

@@ -104,7 +104,7 @@ export async function waitForHttp(
 }
 
 /** The last lines of a process's logs, for an error message (test directories are removed with the logs). */
-async function logTail(process: ManagedProcess, lines = 12): Promise<string> {
+export async function logTail(process: ManagedProcess, lines = 12): Promise<string> {
   let text = '';
   for (const file of [process.logFile, ...process.errorLogs]) {
     const content = await readFile(file, 'utf8').catch(() => '');

@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--only a,b] [--help]`: every scenario, a table, docs/performance.json and docs/performance.md.
+// `pnpm bench [--quick] [--only a,b] [--out file.json] [--help]`: every scenario, a table, docs/performance.json, .md and .svg.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ const SCENARIOS = [
 type Scenario = (typeof SCENARIOS)[number];
 const names: readonly string[] = SCENARIOS;
 const USAGE = `usage: pnpm bench [--quick] [--only <scenario>[,<scenario>…]] [--out <results.json>]
+  --out   write the results there, and the report (.md, .svg) beside it, instead of docs/performance.*
 scenarios: ${SCENARIOS.join(', ')}`;
 
 function parseCommandLine() {
@@ -151,14 +152,17 @@ const results: BenchResults = {
 };
 process.stdout.write(`${renderTable(results)}\n`);
 await writeFile(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
-// The committed report keeps its hand-written reading; only the generated part is replaced.
-const docPath = path.join(root, 'docs', 'performance.md');
+// The report goes beside the results (docs/performance.md and .svg by default) and keeps its hand-written reading;
+// only the generated part is replaced.
+const reportBase = resultsPath.replace(/\.json$/, '');
+const docPath = `${reportBase}.md`;
+const svgPath = `${reportBase}.svg`;
 const previous = await readFile(docPath, 'utf8').catch(() => '');
 const reading = previous.includes('## Reading')
   ? previous.slice(previous.indexOf('## Reading') + '## Reading'.length).trim()
   : '_To be written after the first full run._';
 await writeFile(docPath, renderMarkdown(results, reading));
-await writeFile(path.join(root, 'docs', 'performance.svg'), renderSvg(comparisons));
+await writeFile(svgPath, renderSvg(comparisons));
 log(
-  `wrote ${path.relative(root, resultsPath)}, docs/performance.md, docs/performance.svg in ${((Date.now() - started) / 1000).toFixed(0)}s`,
+  `wrote ${[resultsPath, docPath, svgPath].map((file) => path.relative(root, file)).join(', ')} in ${((Date.now() - started) / 1000).toFixed(0)}s`,
 );

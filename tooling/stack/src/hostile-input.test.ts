@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -59,13 +59,26 @@ function raw(
         );
       },
     );
-    req.on('error', (error) =>
-      reject(new Error(`${method} ${target}: ${error.message}`, { cause: error })),
-    );
-    // A request left unanswered fails by itself, named, with what nginx and the API logged.
+    const what = `${method} ${target} (${headers['content-type'] ?? 'no type'}, ${body?.length ?? 0} bytes)`;
+    req.on('error', (error) => reject(new Error(`${what}: ${error.message}`, { cause: error })));
+    let connected = false;
+    req.on('socket', (socket) => socket.once('connect', () => (connected = true)));
+    // A request left unanswered fails by itself, named, with how far it got and what nginx (its access log
+    // too: the requests before it) and the API logged.
     req.setTimeout(RAW_TIMEOUT_MS, () => {
-      void Promise.all([stack.nginx, ...stack.apis].map((process) => logTail(process))).then(
-        (tails) => req.destroy(new Error(`no answer in ${RAW_TIMEOUT_MS} ms${tails.join('')}`)),
+      const access = path.join(dataDir, 'logs', 'nginx-access.log');
+      void Promise.all([
+        ...[stack.nginx, ...stack.apis].map((process) => logTail(process)),
+        readFile(access, 'utf8').then(
+          (text) => `\n--- ${access}\n${text.trimEnd().split('\n').slice(-8).join('\n')}`,
+          () => '',
+        ),
+      ]).then((tails) =>
+        req.destroy(
+          new Error(
+            `no answer in ${RAW_TIMEOUT_MS} ms (${connected ? 'connected, request sent' : 'never connected'})${tails.join('')}`,
+          ),
+        ),
       );
     });
     req.end(body);
@@ -97,7 +110,8 @@ beforeAll(async () => {
     dataDir,
     apiKeys: { [KEY_A]: 'user-a', [KEY_B]: 'user-b' },
     maxUploadBytes: 1024 * 1024,
-    env: { IMAGE_ALLOWED_HOSTS: 'localhost', LOG_LEVEL: 'warn' },
+    // Request logs (info): should a request go unanswered, the API's tail shows what came before it.
+    env: { IMAGE_ALLOWED_HOSTS: 'localhost', LOG_LEVEL: 'info' },
     workerPrefix: hosts?.prefix,
   });
   const up = async (key: string, name: string, body: string) =>

@@ -52,7 +52,9 @@ export function describeTenancyAttacks(storageType: 'local' | 's3'): void {
       world = await startTenancyWorld(storageType, USERS);
     }, 120_000);
     afterAll(async () => {
-      if (world) {
+      if (!world) return;
+      // The world stops whatever the checks find: a failed one must not leave its processes running.
+      try {
         await world.janitor(2 * DAY); // every intent over, every form expired: what is left is settled
         for (const user of USERS) {
           const f = await world.figures(user);
@@ -61,6 +63,7 @@ export function describeTenancyAttacks(storageType: 'local' | 's3'): void {
           expect(f.staged + f.reserved, `${user}: nothing staged or held`).toBe(0);
         }
         console.log(`tenancy figures (${storageType}): ${JSON.stringify(figures)}`);
+      } finally {
         await world.stop();
       }
     });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,7 @@ const hostsNeeded = needs(
 const FUZZ_REFUSALS = [400, 401, 403, 404, 405, 409, 411, 413, 415];
 
 const RAW_TIMEOUT_MS = 15_000;
+const MiB = 1024 * 1024;
 
 /** A raw HTTP request (fetch normalises paths and refuses some headers; attackers do not). */
 function raw(
@@ -181,6 +183,35 @@ describe('hostile input against the real stack (nginx → API)', () => {
       auth(KEY_B),
     );
     expect(theirs.body).toBe('user-b-secret data');
+  });
+
+  it('answers the next request on a kept-alive connection after refusing a JSON body too large to read', async () => {
+    // nginx keeps its connections to the API alive and sends any client's next request on them: one left
+    // paused with a refused body half read would leave that request unanswered (and the API unable to stop).
+    const api = new URL(stack.apiUrl);
+    const head = (method: string, route: string, length?: number) =>
+      `${method} ${route} HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${KEY_A}\r\n` +
+      (length === undefined
+        ? '\r\n'
+        : `Content-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`);
+    for (const route of ['/v1/images', '/v1/uploads', '/v1/webhooks']) {
+      const socket = net.connect(Number(api.port), api.hostname);
+      let received = '';
+      socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+      socket.on('error', () => {});
+      const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+      try {
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write(head('POST', route, MiB) + ' '.repeat(MiB) + head('GET', '/v1/usage'));
+        for (const deadline = Date.now() + 10_000; statuses().length < 2 && Date.now() < deadline;)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(statuses(), `${route}, then GET /v1/usage on the same connection`).toEqual([
+          413, 200,
+        ]);
+      } finally {
+        socket.destroy();
+      }
+    }
   });
 
   it('refuses malformed, mistyped and unknown bodies with 4xx JSON errors', async () => {

@@ -9,7 +9,10 @@ export async function readJsonBody(req: Request, limit = 16 * 1024): Promise<unk
     throw new ApiError('E_UNSUPPORTED_MEDIA_TYPE', 'Send Content-Type: application/json');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // Stopping at the limit must leave the request as it is, not destroy it: the error filter then reads off the
+  // rest of the body, so the connection (kept alive by nginx) is at the next request's start again. Destroyed
+  // with part of its body unread, it stayed paused, and the next request nginx sent on it was never answered.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) throw new ApiError('E_TOO_LARGE', `JSON body over ${limit} bytes`);
     chunks.push(chunk);

@@ -47,6 +47,20 @@ describe('UserJobs (real Redis)', () => {
     expect(await jobs.pending('y')).toBe(1);
   });
 
+  it('removes the per-user counters of the layout before pending sets, and nothing else', async () => {
+    const client = redis.client();
+    const jobs = new UserJobs(client, { prefix: 'j5' });
+    await client.set('j5:{old-a}:jobs', '3');
+    await client.set('j5:{old-b}:jobs', '1');
+    await client.set('other:{old-a}:jobs', '2'); // another prefix's
+    await jobs.admit('old-a', 'a-1');
+    await jobs.reconcile(new Map([['old-a', ['a-1']]]), Date.now());
+    expect(await client.exists('j5:{old-a}:jobs')).toBe(0);
+    expect(await client.exists('j5:{old-b}:jobs')).toBe(0); // one key at a time: a Cluster spreads them
+    expect(await client.get('other:{old-a}:jobs')).toBe('2');
+    expect(await jobs.pending('old-a')).toBe(1);
+  });
+
   it('never lets a user past the cap while the janitor reconciles from a snapshot taken before its admissions', async () => {
     const producer = new UserJobs(redis.client(), { prefix: 'j4', maxPending: 5 });
     const janitor = new UserJobs(redis.client(), { prefix: 'j4', maxPending: 5 });

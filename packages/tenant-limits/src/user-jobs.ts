@@ -136,6 +136,9 @@ export class UserJobs {
    */
   async reconcile(queued: Map<string, string[]>, snapshotAt: number): Promise<void> {
     const cutoff = snapshotAt - ADMIT_GRACE_MS;
+    // The per-user counters the pending sets replaced (`…:{<user>}:jobs`): read by nothing since, removed here.
+    for (const key of await scanKeys(this.#redis, `${this.#prefix}:{*}:jobs`))
+      await this.#redis.del(key);
     const users = new Set(queued.keys());
     const [head, tail] = this.#pendingKey('\n').split('\n') as [string, string];
     for (const key of await scanKeys(this.#redis, this.#pendingKey('*')))

@@ -219,7 +219,8 @@ describe('timeoutLayer', () => {
 
   it('lets a slow but moving upload through, aborts one whose body stalls and stores nothing', async () => {
     const driver = memoryDriver();
-    const disk = new Disk(driver, { layers: [timeoutLayer({ timeoutMs: 60, ioTimeoutMs: 60 })] });
+    // The upload lasts longer than timeoutMs, its gaps (30 ms) stay far below ioTimeoutMs on a busy machine.
+    const disk = new Disk(driver, { layers: [timeoutLayer({ timeoutMs: 60, ioTimeoutMs: 300 })] });
     const moving = new PassThrough();
     const done = disk.upload('a/slow', moving, 'text/plain');
     for (let i = 0; i < 5; i++) {

@@ -104,8 +104,9 @@ describe('layers around the local backend (a failing fake inside them)', () => {
 
   it('times out a hung call with ETIMEDOUT and retries it within its attempts', async () => {
     const hang = failing('exists', 1);
+    // Long enough for the real call that follows on a busy machine (at 50 ms a loaded run timed it out too).
     const storage = new LocalStorageAdapter(config(), {
-      layers: [hang, ...standardLayers('local', { timeoutMs: 50 })],
+      layers: [hang, ...standardLayers('local', { timeoutMs: 500 })],
     });
     expect(await storage.exists('r/none.txt')).toBe(false);
     expect(hang.calls).toBe(2);

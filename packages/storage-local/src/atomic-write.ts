@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import {
   md5Matches,
 } from '@monorepo/storage-core';
 import type { Body, UploadOptions, Visibility } from '@monorepo/storage-core';
-import { currentFingerprint, syncDir } from './local-files.js';
+import { currentFingerprint, quickMetadata } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
 import type { Location } from './safe-root.js';
 import { fingerprint } from './sidecar.js';
@@ -24,8 +25,9 @@ import type { StoredMeta } from './sidecar.js';
 /**
  * Writes `body` into the open temporary file `tmp`, checks a declared length, calls `onBody` (the whole body is
  * in: only an I/O error can still fail the write), fsyncs and closes it.
- * Returns the bytes written and the file's stats (its ETag, and its sidecar's fingerprint), read while the
- * fsync or the close runs (the write set them; neither changes them), so they cost no round trip of their own.
+ * Returns the bytes written and the file's stats (its ETag, and its sidecar's fingerprint): on a local filesystem
+ * read synchronously from memory, elsewhere while the fsync or the close runs (the write set them; neither changes
+ * them), so they cost no round trip of their own.
  */
 export async function writeTemp(
   files: LocalFiles,
@@ -63,6 +65,11 @@ export async function writeTemp(
     }
     if (options.lastModified) await handle.utimes(options.lastModified, options.lastModified);
     onBody?.();
+    if (quickMetadata(files, loc.dir)) {
+      const stats = fstatSync(handle.fd, { bigint: true });
+      if (files.fsync) await handle.sync();
+      return { written, stats };
+    }
     if (files.fsync) {
       const [stats] = await Promise.all([handle.stat({ bigint: true }), handle.sync()]);
       return { written, stats };
@@ -105,7 +112,14 @@ export interface EarlyClear {
  */
 export function clearEarly(files: LocalFiles, loc: Location, key: string): EarlyClear {
   const mark = files.locks.mark();
-  const done = writeVisibility(loc.dir, loc.name, key, 'private', files.fileMode);
+  const done = writeVisibility(
+    loc.dir,
+    loc.name,
+    key,
+    'private',
+    files.fileMode,
+    quickMetadata(files, loc.dir),
+  );
   done.catch(() => {});
   return { done, mark };
 }
@@ -125,8 +139,9 @@ export async function commit(
   visibility: { key: string; value: Visibility; early?: EarlyClear },
   signal?: AbortSignal,
 ): Promise<void> {
+  const quick = quickMetadata(files, loc.dir);
   const mark = () =>
-    writeVisibility(loc.dir, loc.name, visibility.key, visibility.value, files.fileMode);
+    writeVisibility(loc.dir, loc.name, visibility.key, visibility.value, files.fileMode, quick);
   await files.locks.run(loc.file, async () => {
     signal?.throwIfAborted();
     // Never a moment where private content reads as public: a private marker goes in before the data,
@@ -168,7 +183,7 @@ export async function commit(
     }
     // The directory's fsync runs beside the marker's removal (a crash between them can only leave it private).
     if (visibility.value === 'public')
-      await Promise.all([mark(), files.fsync ? syncDir(loc.dir) : undefined]);
+      await Promise.all([mark(), files.fsync ? files.dirs.sync(loc.dir) : undefined]);
   });
-  if (files.fsync && visibility.value !== 'public') await syncDir(loc.dir);
+  if (files.fsync && visibility.value !== 'public') await files.dirs.sync(loc.dir);
 }

@@ -1,10 +1,11 @@
-import { constants } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { lstat, open, rmdir } from 'node:fs/promises';
+import { lstat, rmdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { contentTypeFromKey } from '@monorepo/storage-core';
 import type { ObjectInfo, StorageOperation } from '@monorepo/storage-core';
+import type { DirectorySync } from './directory-sync.js';
+import type { FilesystemKinds } from './filesystem-kinds.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import type { KeyLock } from './key-lock.js';
 import type { Location, SafeRoot } from './safe-root.js';
@@ -19,6 +20,14 @@ export interface LocalFiles {
   fsync: boolean;
   fileMode: number;
   staleTempAfterMs: number;
+  kinds: FilesystemKinds;
+  /** fsyncs directories, so a rename or unlink in them survives a crash. */
+  dirs: DirectorySync;
+}
+
+/** True when metadata calls on files in `dir` may run synchronously (see {@link FilesystemKinds}). */
+export function quickMetadata(files: LocalFiles, dir: string): boolean {
+  return files.kinds.local(files.root.resolved, dir);
 }
 
 /** A file found under the root. */
@@ -92,16 +101,6 @@ export async function prune(files: LocalFiles, dir: string): Promise<void> {
       return;
     }
     current = path.dirname(current);
-  }
-}
-
-/** fsyncs a directory, so a rename or unlink in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

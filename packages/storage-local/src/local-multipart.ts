@@ -21,7 +21,7 @@ import type {
 } from '@monorepo/storage-core';
 import { commit } from './atomic-write.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
-import { etagOf, needsSidecar, prune, syncDir } from './local-files.js';
+import { etagOf, needsSidecar, prune } from './local-files.js';
 import type { LocalFiles } from './local-files.js';
 import { signPartUrl, verifyPartUrl } from './part-urls.js';
 import type { PartUrlSettings } from './part-urls.js';
@@ -70,7 +70,7 @@ export class LocalMultipart {
       await mkdir(dir, { mode: 0o700 });
       const manifest: Manifest = { key, contentType: options.contentType };
       await writeSynced(path.join(dir, MANIFEST), JSON.stringify(manifest), this.files);
-      if (this.files.fsync) await syncDir(loc.dir);
+      if (this.files.fsync) await this.files.dirs.sync(loc.dir);
       return { uploadId };
     } catch (error) {
       throw mapFsError(error, 'createMultipartUpload', key);
@@ -147,7 +147,7 @@ export class LocalMultipart {
       const stats = await writePart(handle, body, grant.maxBytes, options, key, this.files);
       await rename(tmp, path.join(upload.dir, partFile(grant.partNumber)));
       tmp = undefined;
-      if (this.files.fsync) await syncDir(upload.dir);
+      if (this.files.fsync) await this.files.dirs.sync(upload.dir);
       return { partNumber: grant.partNumber, etag: etagOf(stats), size: Number(stats.size) };
     } catch (error) {
       if (tmp) await unlink(tmp).catch(() => {});

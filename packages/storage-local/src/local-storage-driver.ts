@@ -31,17 +31,11 @@ import type {
 } from '@monorepo/storage-core';
 import { clearEarly, commit, finishTemp, writeTemp } from './atomic-write.js';
 import type { EarlyClear } from './atomic-write.js';
+import { DirectorySync } from './directory-sync.js';
+import { FilesystemKinds } from './filesystem-kinds.js';
 import { errnoCode, mapFsError } from './fs-errors.js';
 import { KeyLock } from './key-lock.js';
-import {
-  defaultMeta,
-  etagOf,
-  needsSidecar,
-  objectInfo,
-  openFile,
-  prune,
-  syncDir,
-} from './local-files.js';
+import { defaultMeta, etagOf, needsSidecar, objectInfo, openFile, prune } from './local-files.js';
 import type { FileEntry, LocalFiles } from './local-files.js';
 import type { LocalStorageConfig } from './local-storage-config.js';
 import { LocalMultipart } from './local-multipart.js';
@@ -94,6 +88,8 @@ export class LocalStorageDriver implements StorageDriver {
       fsync: config.fsync ?? true,
       fileMode: config.fileMode ?? 0o644,
       staleTempAfterMs: config.staleTempAfterMs ?? 60 * 60 * 1000,
+      kinds: new FilesystemKinds(),
+      dirs: new DirectorySync(),
     };
     this.#folders = config.folders?.length
       ? config.folders.map((folder) => validateKey(folder.replace(/\/+$/, ''), 'config', BACKEND))
@@ -340,7 +336,7 @@ export class LocalStorageDriver implements StorageDriver {
         false,
         { key: toKey, value: visibility },
       );
-      if (this.#files.fsync) await syncDir(src.dir);
+      if (this.#files.fsync) await this.#files.dirs.sync(src.dir);
       await this.#files.sidecars.remove(src.dir, src.name);
       await removeVisibility(src.dir, src.name);
       await prune(this.#files, src.dir);

@@ -160,4 +160,21 @@ describe('local adapter on-disk layout', () => {
     const markerFiles = (await allFiles(temp.root())).filter((file) => file.includes('.~vis'));
     expect(markerFiles).toEqual([]);
   });
+
+  it('an upload sets its visibility over markers another process left, before and after the folder is known local', async () => {
+    // Two adapters on one root stand for two processes: neither knows what the other wrote.
+    const [ours, theirs] = [temp.adapter(), temp.adapter()];
+    const flip = (visibility: string) => (visibility === 'public' ? 'private' : 'public');
+    for (const key of ['uploads/u1/flip.txt', 'processed/t/u1/j1/flip.txt']) {
+      for (let round = 0; round < 6; round++) {
+        // Theirs makes it the opposite of what ours will write; ours must end it as written.
+        const wanted = round % 2 === 0 ? 'private' : 'public';
+        await theirs.upload(key, 'theirs', 'text/plain', { visibility: flip(wanted) });
+        expect((await ours.stat(key)).visibility).toBe(flip(wanted));
+        await ours.upload(key, `ours ${round}`, 'text/plain', { visibility: wanted });
+        expect((await theirs.stat(key)).visibility).toBe(wanted);
+        await new Promise((resolve) => setTimeout(resolve, 5)); // lets the filesystem's kind be learnt
+      }
+    }
+  });
 });

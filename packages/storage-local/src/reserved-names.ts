@@ -32,8 +32,13 @@ export function isMultipartDir(name: string): boolean {
   return name.startsWith(MULTIPART_PREFIX);
 }
 
+/** Random per process, so processes sharing a root never pick the same temporary name; a counter within one. */
+const PROCESS_TOKEN = randomBytes(8).toString('hex');
+let tempCount = 0;
+
+/** A fresh temporary file name: hidden from listings, swept when stale, never a valid key. */
 export function tempName(): string {
-  return TEMP_PREFIX + randomBytes(12).toString('hex');
+  return `${TEMP_PREFIX}${PROCESS_TOKEN}${(tempCount++).toString(36)}`;
 }
 
 export function sidecarName(name: string): string {

@@ -28,6 +28,7 @@ export class SafeRoot {
   readonly #dirMode: number;
   readonly #create: boolean;
   #root: Promise<string> | undefined;
+  #resolved: string | undefined;
   /** Whether /proc/self/fd can tell which file a descriptor refers to (Linux); learnt on first use. */
   #procFd: boolean | undefined;
 
@@ -42,7 +43,7 @@ export class SafeRoot {
     this.#root ??= (async () => {
       if (this.#create) await mkdir(this.#base, { recursive: true, mode: this.#dirMode });
       try {
-        return await realpath(this.#base);
+        return (this.#resolved = await realpath(this.#base));
       } catch (error) {
         if (errnoCode(error) !== 'ENOENT') throw error;
         throw new ConfigError(
@@ -54,6 +55,11 @@ export class SafeRoot {
     })();
     this.#root.catch(() => (this.#root = undefined));
     return this.#root;
+  }
+
+  /** The real path of the root once {@link root} has resolved it. */
+  get resolved(): string | undefined {
+    return this.#resolved;
   }
 
   /** Resolves the directory that holds `key`; with `create`, makes missing directories. */

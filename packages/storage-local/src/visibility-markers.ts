@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { mkdir, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultVisibility } from '@monorepo/storage-core';
@@ -17,10 +18,31 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-async function removeMarker(dir: string, name: string, visibility: Visibility): Promise<void> {
-  const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
+/** Whether a marker is at `file`, asked synchronously (for a local filesystem, where the lookup is in memory). */
+function markerThere(file: string): boolean {
   try {
-    await unlink(path.join(markers, name));
+    return lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOTDIR') return false;
+    throw error;
+  }
+}
+
+/**
+ * Removes the `visibility` marker of `<dir>/<name>`, if any. With `quick` (a local filesystem, see
+ * `FilesystemKinds`) its absence, the usual case, is learnt without a thread-pool hop or an `ENOENT` error.
+ */
+async function removeMarker(
+  dir: string,
+  name: string,
+  visibility: Visibility,
+  quick = false,
+): Promise<void> {
+  const markers = path.join(dir, VISIBILITY_DIRS[visibility]);
+  const marker = path.join(markers, name);
+  if (quick && !markerThere(marker)) return;
+  try {
+    await unlink(marker);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return;
     throw error;
@@ -39,7 +61,7 @@ export async function readVisibility(dir: string, name: string, key: string): Pr
 /**
  * Leaves exactly the marker that makes `<dir>/<name>` read as `visibility` (none for the default). Only a marker
  * of the visibility opposite to the layout's default means anything (see {@link readVisibility}), so only that
- * one is written or removed: one syscall when the default is asked for.
+ * one is written or removed: one syscall when the default is asked for (`quick`: see {@link removeMarker}).
  */
 export async function writeVisibility(
   dir: string,
@@ -47,6 +69,7 @@ export async function writeVisibility(
   key: string,
   visibility: Visibility,
   fileMode: number,
+  quick = false,
 ): Promise<void> {
   const fallback = defaultVisibility(key);
   if (visibility !== fallback) {
@@ -54,7 +77,7 @@ export async function writeVisibility(
     await mkdir(markers, { recursive: true, mode: 0o755 });
     await writeFile(path.join(markers, name), '', { mode: fileMode });
   } else {
-    await removeMarker(dir, name, other(fallback));
+    await removeMarker(dir, name, other(fallback), quick);
   }
 }
 

@@ -218,6 +218,7 @@ export const OPENAPI_DOCUMENT = {
           },
           '400': errorResponse('Invalid body or forbidden sourceUrl'),
           '409': errorResponse('Idempotency-Key reused for a different request'),
+          '422': errorResponse('E_UNSUPPORTED_FORMAT: sourceKey is an empty file'),
           '503': errorResponse('Queue unavailable'),
           ...common,
           '429': errorResponse(

@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
+import { pacer } from './test-load-helpers.js';
 import type { Stack } from './stack.js';
 
 // The chaos test of issue #24: three tenants run a steady mix of uploads, direct uploads, jobs and signed reads
@@ -33,6 +34,8 @@ const TENANTS = {
 };
 /** A request that got no answer in this long counts as a hang. */
 const HANG_MS = 30_000;
+// Each tenant takes a step (an upload, a direct upload, a job, a signed read) at most every 150 ms.
+const STEP_PERIOD_MS = 150;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Op =
@@ -164,7 +167,9 @@ describe.skipIf(!rgwAvailable())(
           headers: { 'content-type': 'application/json' },
         });
         const mine: Array<{ key: string; body: Buffer }> = [];
+        const next = pacer(STEP_PERIOD_MS);
         for (let n = 0; running; n++) {
+          await next();
           const body = images[(index * 5 + n) % images.length]!;
           const step = n % 4;
           if (step === 0) {

@@ -104,6 +104,16 @@ function expectCleanError(
   );
 }
 
+/** Uploads `body` as `name` with API key `key` through the gateway; its key. */
+async function upload(key: string, name: string, body: string): Promise<string> {
+  const res = await fetch(`${stack.gatewayUrl}/v1/files?name=${name}`, {
+    method: 'POST',
+    body,
+    headers: { ...auth(key), 'content-type': 'text/plain' },
+  });
+  return ((await res.json()) as { key: string }).key;
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'fuzz-'));
   // The workers see these names resolve to private addresses (their own /etc/hosts), the machine does not.
@@ -116,18 +126,8 @@ beforeAll(async () => {
     env: { IMAGE_ALLOWED_HOSTS: 'localhost', LOG_LEVEL: 'info' },
     workerPrefix: hosts?.prefix,
   });
-  const up = async (key: string, name: string, body: string) =>
-    (
-      (await (
-        await fetch(`${stack.gatewayUrl}/v1/files?name=${name}`, {
-          method: 'POST',
-          body,
-          headers: { ...auth(key), 'content-type': 'text/plain' },
-        })
-      ).json()) as { key: string }
-    ).key;
-  ownKey = await up(KEY_A, 'mine.txt', 'user-a data');
-  otherKey = await up(KEY_B, 'theirs.txt', 'user-b-secret data');
+  ownKey = await upload(KEY_A, 'mine.txt', 'user-a data');
+  otherKey = await upload(KEY_B, 'theirs.txt', 'user-b-secret data');
   // An allowed host that redirects to a private address.
   redirector = http.createServer((_req, res) =>
     res.writeHead(302, { location: 'http://127.0.0.1:9/x.jpg' }).end(),
@@ -262,6 +262,11 @@ describe('hostile input against the real stack (nginx → API)', () => {
       [404],
       'traversal in sourceKey',
     );
+    // An empty upload of one's own: refused at once (a job from it could only fail), no job made.
+    const emptyKey = await upload(KEY_A, 'empty.png', '');
+    const empty = await submit({ tool: 'sora', sourceKey: emptyKey });
+    expectCleanError(empty, [422], 'an empty sourceKey');
+    expect(JSON.parse(empty.body)).toMatchObject({ error: { code: 'E_UNSUPPORTED_FORMAT' } });
     for (const sourceUrl of [
       'http://127.0.0.1/x.jpg',
       'http://169.254.169.254/latest/meta-data/',

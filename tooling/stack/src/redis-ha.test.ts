@@ -8,6 +8,7 @@ import type { StorageAdapter } from '@monorepo/storage';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from './stack.js';
+import { pacer } from './test-load-helpers.js';
 import type { Stack, StackOptions } from './stack.js';
 
 const TENANTS = {
@@ -16,6 +17,8 @@ const TENANTS = {
   'ha-key-tenant-c-0123456789abcdef': 'tenant-c',
 };
 const [KEY_A] = Object.keys(TENANTS) as [string];
+// Each tenant uploads and submits a job at most every 250 ms: a request every ~40 ms across the failover.
+const TENANT_PERIOD_MS = 250;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function photo(seed: number): Promise<Buffer> {
@@ -165,7 +168,9 @@ describe.each(FULL ? [1, 2] : [2])(
       // Three tenants, each uploading then submitting a job for what it uploaded, in a loop.
       const tenant = async (key: string, index: number) => {
         let n = 0;
+        const next = pacer(TENANT_PERIOD_MS);
         while (running) {
+          await next();
           n += 1;
           const body = images[index]!;
           const up = await call(stack, key, `/v1/files?name=f${n}.jpg`, {

@@ -95,12 +95,13 @@ export class ImagesController {
       }
     }
     if (body.sourceKey !== undefined) {
-      if (
-        !body.sourceKey.startsWith(uploadPrefix(req.userId)) ||
-        !(await this.storage.exists(body.sourceKey).catch(() => false))
-      ) {
-        throw notFound('sourceKey is not one of your uploads');
-      }
+      const source = body.sourceKey.startsWith(uploadPrefix(req.userId))
+        ? await this.storage.stat(body.sourceKey).catch(() => undefined)
+        : undefined;
+      if (!source) throw notFound('sourceKey is not one of your uploads');
+      // Known now, so refused now rather than as a failed job.
+      if (source.size === 0)
+        throw new ApiError('E_UNSUPPORTED_FORMAT', 'sourceKey is an empty file');
     }
     const requestHash = createHash('sha256')
       .update(

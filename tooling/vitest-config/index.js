@@ -25,13 +25,11 @@ export const config = defineConfig({
 });
 
 /**
- * The shared settings for a package with files that must not share the machine with another of its files:
- * those that measure time, memory or fairness under load they create themselves (`alone`, globs such as
- * `src/fairness.test.ts`) run one at a time after the others, which run {@link workers} at a time. Files that
- * only wait out short deadlines they set (an intent's expiry, a webhook's retry schedule) and so must not run
- * beside load, but overlap well with each other (`paired`), run two at a time after the `alone` ones.
+ * The shared settings for a package whose files cannot all share the machine: the files of each group (globs such as
+ * `src/fairness.test.ts`) run `workers` at a time, group after group in the order given, after every other file
+ * (which run {@link workers} at a time).
  */
-export function withFilesAlone(alone, paired = []) {
+export function withFileGroups(groups) {
   // Whole project settings, not `extends: true`: that would append `include` to the shared one.
   const { reporters: _reporters, ...shared } = config.test;
   const project = (name, settings) => ({ test: { ...shared, name, ...settings } });
@@ -39,14 +37,34 @@ export function withFilesAlone(alone, paired = []) {
     test: {
       ...config.test,
       projects: [
-        project('together', { exclude: [...alone, ...paired], sequence: { groupOrder: 0 } }),
-        project('alone', { include: alone, maxWorkers: 1, sequence: { groupOrder: 1 } }),
-        ...(paired.length
-          ? [project('paired', { include: paired, maxWorkers: 2, sequence: { groupOrder: 2 } })]
-          : []),
+        project('together', {
+          exclude: groups.flatMap((group) => group.include),
+          sequence: { groupOrder: 0 },
+        }),
+        ...groups
+          .filter((group) => group.include.length > 0)
+          .map((group, index) =>
+            project(group.name, {
+              include: group.include,
+              maxWorkers: group.workers,
+              sequence: { groupOrder: index + 1 },
+            }),
+          ),
       ],
     },
   });
+}
+
+/**
+ * Files that measure time, memory or fairness under load they create themselves (`alone`) run one at a time after
+ * the others; files that only wait out short deadlines they set (an intent's expiry, a webhook's retry schedule)
+ * and so must not run beside load, but overlap well with each other (`paired`), run two at a time after those.
+ */
+export function withFilesAlone(alone, paired = []) {
+  return withFileGroups([
+    { name: 'alone', include: alone, workers: 1 },
+    { name: 'paired', include: paired, workers: 2 },
+  ]);
 }
 
 export default config;

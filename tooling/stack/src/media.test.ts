@@ -169,40 +169,46 @@ function describeMedia(storageType: 'local' | 's3'): void {
       expect(result.srcset['avif']).toContain(result.variants[0]!.url);
     });
 
-    it('holds ?wait=N until the job finishes, and at most API_MAX_JOB_WAITERS_PER_KEY requests at once', async () => {
-      const late = await client.submitImageJob({
-        tool: 'sora',
-        sourceUrl: `${sourceOrigin}/late.jpg`,
-      });
-      const started = Date.now();
-      const done = await client.getImageJob(late.jobId, { waitSeconds: 20 });
-      expect(done.status).toBe('completed');
-      expect(Date.now() - started).toBeGreaterThan(1000);
-      expect(Date.now() - started).toBeLessThan(10_000);
+    // The queue's waiters: the store plays no part, so this runs once, with local storage.
+    if (storageType === 'local') {
+      it('holds ?wait=N until the job finishes, and at most API_MAX_JOB_WAITERS_PER_KEY requests at once', async () => {
+        const late = await client.submitImageJob({
+          tool: 'sora',
+          sourceUrl: `${sourceOrigin}/late.jpg`,
+        });
+        const started = Date.now();
+        const done = await client.getImageJob(late.jobId, { waitSeconds: 20 });
+        expect(done.status).toBe('completed');
+        expect(Date.now() - started).toBeGreaterThan(1000);
+        expect(Date.now() - started).toBeLessThan(10_000);
 
-      const hung = await client.submitImageJob({ tool: 'sora', sourceUrl: `${sourceOrigin}/hang` });
-      const holders = Array.from({ length: 2 }, () => new AbortController());
-      const held = holders.map((c) =>
-        fetch(`${stack.gatewayUrl}/v1/images/${hung.jobId}?wait=20`, {
-          headers: { authorization: `Bearer ${KEY}` },
-          signal: c.signal,
-        }).catch(() => undefined),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      // Both slots of this key are taken: a third request is answered at once, with the status as it stands.
-      const third = Date.now();
-      expect((await client.getImageJob(hung.jobId, { waitSeconds: 20 })).status).toMatch(
-        /queued|active/,
-      );
-      expect(Date.now() - third).toBeLessThan(1500);
-      for (const c of holders) c.abort();
-      await Promise.all(held);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      // A client that went away frees its slot: the next one is held again.
-      const again = Date.now();
-      await client.getImageJob(hung.jobId, { waitSeconds: 2 });
-      expect(Date.now() - again).toBeGreaterThan(1500);
-    });
+        const hung = await client.submitImageJob({
+          tool: 'sora',
+          sourceUrl: `${sourceOrigin}/hang`,
+        });
+        const holders = Array.from({ length: 2 }, () => new AbortController());
+        const held = holders.map((c) =>
+          fetch(`${stack.gatewayUrl}/v1/images/${hung.jobId}?wait=20`, {
+            headers: { authorization: `Bearer ${KEY}` },
+            signal: c.signal,
+          }).catch(() => undefined),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        // Both slots of this key are taken: a third request is answered at once, with the status as it stands.
+        const third = Date.now();
+        expect((await client.getImageJob(hung.jobId, { waitSeconds: 20 })).status).toMatch(
+          /queued|active/,
+        );
+        expect(Date.now() - third).toBeLessThan(1500);
+        for (const c of holders) c.abort();
+        await Promise.all(held);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        // A client that went away frees its slot: the next one is held again.
+        const again = Date.now();
+        await client.getImageJob(hung.jobId, { waitSeconds: 2 });
+        expect(Date.now() - again).toBeGreaterThan(1500);
+      });
+    }
 
     it('keeps a fetched video under generated/, serves it with byte ranges, and its poster as variants', async () => {
       const result = await run({ tool: 'sora', sourceUrl });
@@ -224,19 +230,25 @@ function describeMedia(storageType: 'local' | 's3'): void {
       expect(await sharp(poster.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 480 });
     });
 
-    it('stops a worker stuck on a source that never answers within its shutdown timeout', async () => {
-      const hung = await client.submitImageJob({ tool: 'sora', sourceUrl: `${sourceOrigin}/hang` });
-      await expect
-        .poll(async () => (await client.getImageJob(hung.jobId)).status, { timeout: 10_000 })
-        .toBe('active');
-      const worker = stack.workers[0]!;
-      const started = Date.now();
-      worker.kill('SIGTERM');
-      await worker.exited();
-      // WORKER_SHUTDOWN_TIMEOUT_MS is 2000 here; the forced close gets one more second.
-      expect(Date.now() - started).toBeLessThan(5_000);
-      expect(await readFile(worker.logFile, 'utf8')).toContain('shutdown timeout');
-    });
+    // The worker's shutdown: the store plays no part, so this runs once, with local storage.
+    if (storageType === 'local') {
+      it('stops a worker stuck on a source that never answers within its shutdown timeout', async () => {
+        const hung = await client.submitImageJob({
+          tool: 'sora',
+          sourceUrl: `${sourceOrigin}/hang`,
+        });
+        await expect
+          .poll(async () => (await client.getImageJob(hung.jobId)).status, { timeout: 10_000 })
+          .toBe('active');
+        const worker = stack.workers[0]!;
+        const started = Date.now();
+        worker.kill('SIGTERM');
+        await worker.exited();
+        // WORKER_SHUTDOWN_TIMEOUT_MS is 2000 here; the forced close gets one more second.
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect(await readFile(worker.logFile, 'utf8')).toContain('shutdown timeout');
+      });
+    }
   });
 }
 

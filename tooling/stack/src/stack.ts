@@ -345,6 +345,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const serviceEnv: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // Node's on-disk cache of compiled modules, when the run keeps one (tooling/scripts/test-lanes.sh).
+      ...(process.env.NODE_COMPILE_CACHE
+        ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE }
+        : {}),
       NODE_ENV: 'production',
       ...redisEnv,
       // The S3 client never asks instance metadata for credentials unless the operator opts in.

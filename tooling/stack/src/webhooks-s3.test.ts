@@ -1,4 +1,4 @@
 import { describeWebhooks } from './test-webhooks-suite.js';
 
-// Issue #27's webhooks against radosgw (the same suite as webhooks.test.ts).
+// Issue #27's webhooks against radosgw: the suite of webhooks.test.ts, but for its delivery-only tests.
 describeWebhooks('s3');

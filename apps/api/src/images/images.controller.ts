@@ -26,7 +26,7 @@ import {
 } from '@monorepo/image-queue';
 import type { ImageJobData } from '@monorepo/image-queue';
 import { currentTraceparent, withSpan } from '@monorepo/observability';
-import type { StorageAdapter } from '@monorepo/storage';
+import type { StorageAdapter, StorageErrorCode } from '@monorepo/storage';
 import { SpanKind } from '@opentelemetry/api';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -34,7 +34,7 @@ import type { ApiConfig } from '../api-config.js';
 import { ApiKeyGuard } from '../auth/api-key.guard.js';
 import { RateLimitGuard } from '../limits/rate-limit.guard.js';
 import type { AuthedRequest } from '../auth/api-key.guard.js';
-import { defaultVisibility, uploadPrefix } from '@monorepo/storage';
+import { defaultVisibility, isStorageError, uploadPrefix } from '@monorepo/storage';
 import { ApiError, notFound } from '../http/api-error.js';
 import { readJsonBodyAs } from '../http/json-body.js';
 import type { ApiLimits } from '../limits/api-limits.js';
@@ -45,6 +45,8 @@ import type { JobWaiters } from './job-waiters.js';
 
 const JOB_ID = /^img_[0-9a-f]{32,40}$/;
 const FINISHED = new Set(['completed', 'failed']);
+/** A sourceKey's stat failing so: missing, a key that cannot be an upload, a link: not one of the caller's. */
+const NOT_AN_UPLOAD: StorageErrorCode[] = ['ENOENT', 'EINVAL', 'EACCES'];
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** How many of a user's latest jobs `GET /v1/images` remembers, and for how long after the last submit. */
 const RECENT_JOBS = 100;
@@ -96,7 +98,11 @@ export class ImagesController {
     }
     if (body.sourceKey !== undefined) {
       const source = body.sourceKey.startsWith(uploadPrefix(req.userId))
-        ? await this.storage.stat(body.sourceKey).catch(() => undefined)
+        ? await this.storage.stat(body.sourceKey).catch((error: unknown) => {
+            // The store unreachable stays a 503.
+            if (NOT_AN_UPLOAD.some((code) => isStorageError(error, code))) return undefined;
+            throw error;
+          })
         : undefined;
       if (!source) throw notFound('sourceKey is not one of your uploads');
       // Known now, so refused now rather than as a failed job.

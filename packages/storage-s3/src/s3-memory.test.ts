@@ -31,11 +31,13 @@ console.log(JSON.stringify({ baseline, peak, bytes, size: (await storage.stat('m
 describe('streaming through S3 keeps memory bounded', () => {
   const target = useS3Target();
 
-  it('uploads and downloads 200 MB with peak RSS less than 100 MB above the baseline', async () => {
+  it('uploads and downloads 200 MB with peak RSS less than 120 MB above the baseline', async () => {
     const config = target.config();
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', CHILD, JSON.stringify(config)],
+      // Young generation pinned at Node 20's size: what is measured is the adapter's streaming, not how much
+      // garbage this V8 lets pile up before a scavenge (Node 24's default grows with the machine's memory).
+      ['--max-semi-space-size=16', '--input-type=module', '-e', CHILD, JSON.stringify(config)],
       {
         cwd: packageDir,
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -53,13 +55,15 @@ describe('streaming through S3 keeps memory bounded', () => {
     };
     // The bound is on growth above the baseline (Node + the SDK: ~73 MB on Node 20, ~84 MB on Node 24): at most
     // (queueSize + 1) × partSize = 25 MiB of part buffers, socket buffers, the download stream's high-water
-    // marks and garbage not yet collected. Measured: 54–58 MB on Node 20, 64–74 MB on Node 24 (V8's larger
-    // default young generation; 53 MB with --max-semi-space-size=16, Node 20's size). Buffering would add 200 MB.
+    // marks and garbage not yet collected. Measured: 54–58 MB on Node 20; on Node 24 with its default young
+    // generation 64–74 MB one day and 76–106 MB another (a make test run failed the old 100 MB bound at 101 MB),
+    // with the child's young generation pinned 78–89 MB that day. Buffering the body would add 200 MB: the bound
+    // is 120 MB, well below that and clear of the day-to-day spread.
     console.log(
       `200 MB through S3: peak RSS ${(result.peak / MB).toFixed(1)} MB (baseline ${(result.baseline / MB).toFixed(1)} MB)`,
     );
     expect(result.size).toBe(200 * MB);
     expect(result.bytes).toBe(200 * MB);
-    expect(result.peak - result.baseline).toBeLessThan(100 * MB);
+    expect(result.peak - result.baseline).toBeLessThan(120 * MB);
   });
 });

@@ -3,8 +3,9 @@
 # radosgw for the whole run (packages/dev-servers/src/with-shared-rgw-cli.ts: each suite gets buckets of its own
 # there instead of starting a radosgw of its own). Figures: docs/ARCHITECTURE.md, "Running the tests".
 #   stack lane     the stack package's suites (tooling/stack: whole systems of processes, ~half the run's CPU): its
-#                  other files two at a time, then the ones that measure time or load, kill processes or drive a
-#                  browser, alone, then the ones that wait out short deadlines of their own, two at a time;
+#                  other files two at a time, then the two failover suites (chaos, Redis HA) as a pair, then the
+#                  ones that measure time or load or drive a browser, alone, then the ones that wait out short
+#                  deadlines of their own, two at a time (tooling/stack/vitest.config.ts);
 #   packages lane  first lint and typecheck (tooling/scripts/check.sh: each tool once for the workspace), the release
 #                  test (its own verdaccio, npm/pnpm consumers in temp dirs) and the published packages' unit tests on
 #                  Node 22 (test-oldest-node.sh), which need CPU but measure nothing, beside the stack's busy first
